@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Secrecy", targets: ["Secrecy"]),
         .library(name: "Addressing", targets: ["Addressing"]),
         .library(name: "Attribution", targets: ["Attribution"]),
+        .library(name: "Remediation", targets: ["Remediation"]),
         .library(name: "Store", targets: ["Store"]),
     ],
     dependencies: [
@@ -35,6 +36,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Attribution", dependencies: ["Addressing", "Secrecy"], swiftSettings: strict),
+        .target(name: "Remediation", dependencies: ["Secrecy", "Attribution", "Addressing"], swiftSettings: strict),
         .target(
             name: "Store",
             dependencies: [
@@ -46,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "mamori",
             dependencies: [
-                "Secrecy", "Addressing", "Attribution", "Store",
+                "Secrecy", "Addressing", "Attribution", "Remediation", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -54,9 +56,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"], swiftSettings: strict),
-        .testTarget(name: "SecrecyTests", dependencies: ["Secrecy", "Addressing"], swiftSettings: strict),
-        .testTarget(name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy"], swiftSettings: strict),
+        .testTarget(
+            name: "SecrecyTests", dependencies: ["Secrecy", "Addressing"], exclude: ["CompileFail"], swiftSettings: strict),
+        .testTarget(
+            name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Secrecy", "Attribution", "Addressing"], swiftSettings: strict),
+        .testTarget(name: "RemediationTests", dependencies: ["Remediation", "Attribution", "Secrecy", "Addressing"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing"], swiftSettings: strict),
     ]
 )

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CMamoriCryptoPAn.h"
+
 /// SHA-256 of `length` bytes at `data` into `out` (32 bytes). Uses the system libcrypto.
 void mamori_sha256(const void *data, size_t length, uint8_t out[32]);
 

@@ -1,0 +1,104 @@
+import Addressing
+import Foundation
+import Secrecy
+
+/// The outcome of an identification made under purpose `P`.
+///
+/// A found holder is purpose-bound: only code holding `P.Capability` (the module that declares
+/// `P`) can open it. Not found and ambiguous carry no identity.
+public enum Identification<P: Purpose>: Sendable {
+    /// One subscriber held the address: bound to `P`.
+    case found(PurposeBound<P, Holding>)
+    /// Nobody on record held it.
+    case notFound
+    /// More than one subscriber could have held it; nobody is identified.
+    case ambiguous(candidates: Int, reason: AmbiguityReason)
+}
+
+/// Errors of identification, naming the countermeasure, never the subject.
+public enum IdentificationError: Error, Sendable, CustomStringConvertible {
+    /// The countermeasure is not declared.
+    case undeclared(CountermeasureID)
+    /// The countermeasure's declaration does not allow attribution (its data items lack
+    /// `address-assignment-record` and `subscriber-id`).
+    case attributionNotAllowed(CountermeasureID)
+
+    public var description: String {
+        switch self {
+        case .undeclared(let id):
+            "countermeasure \"\(id)\" is not declared; identification refused"
+        case .attributionNotAllowed(let id):
+            "countermeasure \"\(id)\" does not declare attribution (data items address-assignment-record and subscriber-id); identification refused"
+        }
+    }
+}
+
+/// Answers "who held this address then?" for a declared purpose, and audits every answer.
+///
+/// ```swift
+/// let attributor = Attributor(index: index, declarations: declarations, audit: log, pseudonymizer: p, actor: "cli")
+/// switch try attributor.identify(InfectedHostNotification.self, capability: capability, address: a, at: t) { … }
+/// ```
+/// Each call checks that the purpose's declaration allows attribution, then writes one audit
+/// record (`identification`) with the address pseudonymised (Crypto-PAn), the time, the status
+/// and, when found, the subscriber's keyed pseudonym — never the raw address or identity.
+public struct Attributor: Sendable {
+    public let index: AttributionIndex
+    public let declarations: Declarations
+    public let audit: any AuditLog
+    public let pseudonymizer: Pseudonymizer
+    public let actor: String
+
+    /// An attributor over `index`, checking `declarations`, auditing to `audit` as `actor`.
+    public init(
+        index: AttributionIndex, declarations: Declarations, audit: any AuditLog, pseudonymizer: Pseudonymizer,
+        actor: String
+    ) {
+        self.index = index
+        self.declarations = declarations
+        self.audit = audit
+        self.pseudonymizer = pseudonymizer
+        self.actor = actor
+    }
+
+    /// Identifies who held `address` at `time` (and `port`, for CGN) under purpose `P`.
+    public func identify<P: Purpose>(
+        _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port: UInt16? = nil
+    ) throws -> Identification<P> {
+        guard let declaration = declarations[P.countermeasure] else {
+            throw IdentificationError.undeclared(P.countermeasure)
+        }
+        guard declaration.allowsAttribution else {
+            throw IdentificationError.attributionNotAllowed(P.countermeasure)
+        }
+        let answer = index.holder(of: address, at: time, port: port)
+        var detail: [String: String] = [
+            "address": pseudonymizer.pseudonym(address: address).description,
+            "at": RFC3339.format(time),
+        ]
+        if let port { detail["port"] = "\(port)" }
+        let subject: String
+        let result: Identification<P>
+        switch answer {
+        case .found(let holding):
+            detail["status"] = "found"
+            subject = pseudonymizer.pseudonym(subscriber: holding.subscriber)
+            result = .found(PurposeBound(holding, for: P.self, capability: capability))
+        case .notFound:
+            detail["status"] = "not_found"
+            subject = "-"
+            result = .notFound
+        case .ambiguous(let candidates, let reason):
+            detail["status"] = "ambiguous"
+            detail["candidates"] = "\(candidates)"
+            detail["reason"] = reason.rawValue
+            subject = "-"
+            result = .ambiguous(candidates: candidates, reason: reason)
+        }
+        _ = try audit.append(
+            AuditEntry(
+                time: Date(), countermeasure: P.countermeasure, action: "identification", actor: actor, subject: subject,
+                detail: detail))
+        return result
+    }
+}

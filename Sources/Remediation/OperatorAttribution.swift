@@ -1,0 +1,62 @@
+import Addressing
+import Attribution
+import Foundation
+import Secrecy
+
+/// Attribution on behalf of the ISP's notification scripts (`mamori attribute`).
+///
+/// The script is the notifier: it receives the subscriber identity for the one purpose named,
+/// and that hand-over is a disclosure, audited as such (`disclosure`, actor, the subscriber's
+/// keyed pseudonym). Only purposes whose declarations allow attribution are accepted; the
+/// identification itself is audited by ``Attributor``.
+public struct OperatorAttribution: Sendable {
+    public let attributor: Attributor
+
+    public init(attributor: Attributor) {
+        self.attributor = attributor
+    }
+
+    /// The purposes that may attribute, by countermeasure id.
+    public static let purposes: [CountermeasureID] = [
+        InfectedHostNotification.countermeasure, CnCTakedownNotification.countermeasure,
+    ]
+
+    /// Attributes under the purpose `purpose` and discloses the answer to the caller.
+    public func attribute(purpose: CountermeasureID, address: IPAddress, at time: Date, port: UInt16?) throws
+        -> AttributionAnswer
+    {
+        switch purpose {
+        case InfectedHostNotification.countermeasure:
+            return try disclose(
+                attributor.identify(
+                    InfectedHostNotification.self, capability: .init(), address: address, at: time, port: port),
+                capability: .init())
+        case CnCTakedownNotification.countermeasure:
+            return try disclose(
+                attributor.identify(CnCTakedownNotification.self, capability: .init(), address: address, at: time, port: port),
+                capability: .init())
+        default:
+            if attributor.declarations[purpose] == nil { throw IdentificationError.undeclared(purpose) }
+            throw IdentificationError.attributionNotAllowed(purpose)
+        }
+    }
+
+    private func disclose<P: Purpose>(_ identification: Identification<P>, capability: P.Capability) throws
+        -> AttributionAnswer
+    {
+        switch identification {
+        case .found(let bound):
+            let holding = bound.open(capability)
+            _ = try attributor.audit.append(
+                AuditEntry(
+                    time: Date(), countermeasure: P.countermeasure, action: "disclosure", actor: attributor.actor,
+                    subject: attributor.pseudonymizer.pseudonym(subscriber: holding.subscriber),
+                    detail: ["to": "notification-script", "session": attributor.pseudonymizer.pseudonym(subscriber: holding.session)]))
+            return .found(holding)
+        case .notFound:
+            return .notFound
+        case .ambiguous(let candidates, let reason):
+            return .ambiguous(candidates: candidates, reason: reason)
+        }
+    }
+}

@@ -1,0 +1,228 @@
+public import Foundation
+
+/// The audit log's hash chain: sealing entries into records, and verifying a sequence of
+/// records to name the first one that was edited, deleted, inserted or moved.
+///
+/// ## The hash
+///
+/// `record.hash = SHA-256(canonical(sequence, previousHash, entry))`, where `canonical` is the
+/// concatenation of, in this order:
+///
+/// | part | encoding |
+/// |---|---|
+/// | domain tag | `field("mamori-audit-v1")` |
+/// | sequence | 8 bytes, big-endian two's complement |
+/// | previousHash | `field(previousHash)` |
+/// | time | 8 bytes, big-endian: whole milliseconds since 1970 (``AuditEntry/millisecondsSince1970``) |
+/// | countermeasure | 1 byte `0` when absent; else 1 byte `1` then `field(id)` |
+/// | action, actor, subject | `field(utf8)` each |
+/// | detail | 4 bytes big-endian count, then per key in ascending order of its UTF-8 bytes: `field(key)`, `field(value)` |
+///
+/// `field(b)` is a 4-byte big-endian length followed by the bytes `b` (text: its UTF-8 bytes
+/// as stored, not normalised). Every variable-length part is length-prefixed and the order is
+/// fixed, so two different (sequence, previousHash, entry) triples never encode alike.
+///
+/// Record 1's `previousHash` is ``genesisHash`` (32 zero bytes).
+///
+/// ## What verification can and cannot see
+///
+/// A chain alone detects any change *inside* the log. It cannot detect the removal of the last
+/// records or a wholesale rewrite by someone who recomputes every hash: compare against
+/// ``Checkpoint``s kept outside the database (``verify(_:checkpoints:)``).
+public enum AuditChain {
+    /// The `previousHash` of record 1: 32 zero bytes.
+    public static let genesisHash = [UInt8](repeating: 0, count: Digest.byteCount)
+
+    private static let domainTag = Array("mamori-audit-v1".utf8)
+
+    /// The canonical bytes the record hash covers (see the table above).
+    public static func canonicalBytes(sequence: Int64, previousHash: [UInt8], entry: AuditEntry) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128 + entry.subject.utf8.count + entry.detail.count * 32)
+        func integer<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
+        }
+        func field(_ bytes: some Collection<UInt8>) {
+            integer(UInt32(truncatingIfNeeded: bytes.count))
+            out.append(contentsOf: bytes)
+        }
+        field(domainTag)
+        integer(sequence)
+        field(previousHash)
+        integer(entry.millisecondsSince1970)
+        if let countermeasure = entry.countermeasure {
+            out.append(1)
+            field(countermeasure.rawValue.utf8)
+        } else {
+            out.append(0)
+        }
+        field(entry.action.utf8)
+        field(entry.actor.utf8)
+        field(entry.subject.utf8)
+        integer(UInt32(truncatingIfNeeded: entry.detail.count))
+        for key in entry.detail.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            field(key.utf8)
+            field((entry.detail[key] ?? "").utf8)
+        }
+        return out
+    }
+
+    /// The hash a record with these fields must carry.
+    public static func hash(sequence: Int64, previousHash: [UInt8], entry: AuditEntry) -> [UInt8] {
+        Digest.sha256(canonicalBytes(sequence: sequence, previousHash: previousHash, entry: entry))
+    }
+
+    /// Seals `entry` as the record after `previous` (or as record 1 when `previous` is `nil`).
+    ///
+    /// A store appends atomically: read its last record, seal, insert, in one transaction.
+    public static func seal(_ entry: AuditEntry, after previous: AuditRecord?) -> AuditRecord {
+        let sequence = (previous?.sequence ?? 0) + 1
+        let previousHash = previous?.hash ?? genesisHash
+        return AuditRecord(
+            sequence: sequence, entry: entry, previousHash: previousHash,
+            hash: hash(sequence: sequence, previousHash: previousHash, entry: entry))
+    }
+
+    /// Verifies a whole log, from record 1.
+    ///
+    /// Returns ``AuditVerification/intact(count:head:)`` or the first place it breaks: the
+    /// records before the reported sequence are intact. The reason starts with what was found:
+    ///
+    /// - `edited:` a record's content no longer matches its hash;
+    /// - `deleted:` a sequence number is missing, or a record does not link to the one before it
+    ///   (its predecessor was replaced or records between them removed);
+    /// - `inserted:` a sequence number appears twice, or an already-used one appears again;
+    /// - `reordered:` a later record stands where an earlier one should be.
+    public static func verify(_ records: some Sequence<AuditRecord>) -> AuditVerification {
+        verify(records, after: nil)
+    }
+
+    /// Verifies a segment of the log that continues after `anchor` (a record already verified),
+    /// e.g. the records appended since the last verification; `nil` means from record 1.
+    public static func verify(_ records: some Sequence<AuditRecord>, after anchor: AuditRecord?) -> AuditVerification {
+        let list = Array(records)
+        var expected = (anchor?.sequence ?? 0) + 1
+        var previousHash = anchor?.hash ?? genesisHash
+        var positions: [Int64: [Int]] = [:]
+        for (index, record) in list.enumerated() { positions[record.sequence, default: []].append(index) }
+
+        for (index, record) in list.enumerated() {
+            let sequence = record.sequence
+            if sequence < expected {
+                return .broken(
+                    sequence: expected,
+                    reason: "inserted: after record \(expected - 1) comes a record carrying sequence \(sequence), which an earlier record already has")
+            }
+            if sequence > expected {
+                let expectedLater = positions[expected]?.contains { $0 > index } ?? false
+                let repeated = (positions[sequence]?.count ?? 0) > 1
+                if expectedLater && repeated {
+                    return .broken(
+                        sequence: expected,
+                        reason: "inserted: a record carrying sequence \(sequence), which appears again later, stands where record \(expected) should be")
+                }
+                if expectedLater {
+                    return .broken(
+                        sequence: expected,
+                        reason: "reordered: record \(sequence) stands where record \(expected) should be; record \(expected) comes later")
+                }
+                let missing = sequence == expected + 1 ? "record \(expected) is missing" : "records \(expected)…\(sequence - 1) are missing"
+                let before = expected > 1 ? "record \(expected - 1)" : "the start of the log"
+                return .broken(sequence: expected, reason: "deleted: \(missing); \(before) is followed by record \(sequence)")
+            }
+            if index + 1 < list.count, list[index + 1].sequence == sequence {
+                return .broken(sequence: sequence, reason: "inserted: two records in a row carry sequence \(sequence)")
+            }
+            if hash(sequence: sequence, previousHash: record.previousHash, entry: record.entry) != record.hash {
+                return .broken(sequence: sequence, reason: "edited: record \(sequence)'s content does not match its hash")
+            }
+            if record.previousHash != previousHash {
+                let predecessor = sequence > 1 ? "record \(sequence - 1)'s hash" : "the genesis hash"
+                return .broken(
+                    sequence: sequence,
+                    reason: "deleted: record \(sequence) does not link to the record before it: its previous hash is not \(predecessor) (a record was replaced or records were removed)")
+            }
+            expected = sequence + 1
+            previousHash = record.hash
+        }
+        return .intact(count: list.count, head: previousHash)
+    }
+
+    /// Verifies a whole log, then checks it against checkpoints taken earlier: the Merkle root
+    /// (``MerkleTree``, leaves = record hashes) of the first `size` records must equal each
+    /// checkpoint's root.
+    ///
+    /// This catches what a chain alone cannot: the removal of the last records (`deleted:`) and
+    /// a rewrite that recomputed every hash (`rewritten:`; the reported sequence is the first
+    /// record after the last checkpoint that still matches).
+    public static func verify(_ records: some Sequence<AuditRecord>, checkpoints: [Checkpoint]) -> AuditVerification {
+        let list = Array(records)
+        let chain = verify(list)
+        guard case .intact = chain else { return chain }
+        var accumulator = MerkleTree.Accumulator()
+        var lastGood: Int64 = 0
+        for checkpoint in checkpoints.sorted(by: { $0.size < $1.size }) {
+            guard checkpoint.size <= Int64(list.count) else {
+                return .broken(
+                    sequence: Int64(list.count) + 1,
+                    reason: "deleted: the checkpoint of \(checkpoint.time) covers \(checkpoint.size) records but the log has only \(list.count)")
+            }
+            while accumulator.count < checkpoint.size { accumulator.append(leafHash: MerkleTree.leafHash(list[Int(accumulator.count)].hash)) }
+            guard accumulator.root == checkpoint.root else {
+                return .broken(
+                    sequence: lastGood + 1,
+                    reason: "rewritten: records 1…\(checkpoint.size) do not hash to the root of the checkpoint of \(checkpoint.time)")
+            }
+            lastGood = checkpoint.size
+        }
+        return chain
+    }
+}
+
+/// The outcome of verifying audit records.
+public enum AuditVerification: Sendable, Hashable, CustomStringConvertible {
+    /// Every record is in place; `head` is the last record's hash (the genesis hash when empty).
+    case intact(count: Int, head: [UInt8])
+    /// The first place the log breaks; records before `sequence` are intact.
+    case broken(sequence: Int64, reason: String)
+
+    /// Whether the log is intact.
+    public var isIntact: Bool {
+        if case .intact = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case .intact(let count, let head): "intact: \(count) records, head \(Hex.encode(head))"
+        case .broken(let sequence, let reason): "broken at record \(sequence): \(reason)"
+        }
+    }
+}
+
+/// A record of the log's state at a moment: its size and the Merkle root of its record hashes.
+///
+/// Keep checkpoints outside the database (a file the legal team holds, another host): then a
+/// rewritten or truncated log no longer matches them.
+public struct Checkpoint: Sendable, Hashable, Codable {
+    /// The number of records covered (records 1…size).
+    public let size: Int64
+    /// ``MerkleTree/root(leafHashes:)`` of `MerkleTree.leafHash(record.hash)` for those records.
+    public let root: [UInt8]
+    /// When the checkpoint was taken.
+    public let time: Date
+
+    /// A checkpoint as stored.
+    public init(size: Int64, root: [UInt8], time: Date) {
+        self.size = size
+        self.root = root
+        self.time = time
+    }
+
+    /// The checkpoint of `records` (records 1…n, in order).
+    public init(records: some Sequence<AuditRecord>, time: Date = Date()) {
+        var accumulator = MerkleTree.Accumulator()
+        for record in records { accumulator.append(leafHash: MerkleTree.leafHash(record.hash)) }
+        self.init(size: accumulator.count, root: accumulator.root, time: time)
+    }
+}

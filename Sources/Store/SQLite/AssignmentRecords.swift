@@ -1,0 +1,97 @@
+import Attribution
+import Foundation
+import GRDB
+import Secrecy
+
+/// What one ingest batch added.
+public struct IngestOutcome: Sendable, Equatable {
+    /// Events newly stored.
+    public var added: Int
+    /// Events that were already stored (same stable key): ingest is idempotent.
+    public var duplicates: Int
+}
+
+extension MamoriStore {
+    /// Stores `events`, skipping those already stored, in one transaction.
+    ///
+    /// The unique key is a keyed hash (HMAC-SHA-256 with the store's `index-key` secret) of the
+    /// event's ``AssignmentEvent/stableKey``, so the index itself names no subscriber.
+    /// A crash leaves either all of the batch or none of it; re-running the same input adds
+    /// exactly what is missing.
+    public func insert(events: [AssignmentEvent], now: Date = Date()) throws -> IngestOutcome {
+        let key = try secret(named: "index-key")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try pool.write { db in
+            var outcome = IngestOutcome(added: 0, duplicates: 0)
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO aaa_event(stable_key, format, event_time, held_until, body, ingested_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+            for event in events {
+                let fingerprint = Hex.encode(Digest.hmacSHA256(key: key, Array(event.stableKey.utf8)))
+                let heldUntil = event.end ?? event.eventTime
+                try statement.execute(arguments: [
+                    fingerprint, event.format.rawValue, event.eventTime.timeIntervalSince1970,
+                    heldUntil.timeIntervalSince1970, try encoder.encode(event), now.timeIntervalSince1970,
+                ])
+                if db.changesCount > 0 { outcome.added += 1 } else { outcome.duplicates += 1 }
+            }
+            return outcome
+        }
+    }
+
+    /// Whether a file with this content hash was already ingested completely.
+    public func hasIngestedFile(sha256: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM aaa_file WHERE sha256 = ?", arguments: [sha256]) ?? false
+        }
+    }
+
+    /// Records that a file was ingested completely (after all its events are stored).
+    public func recordIngestedFile(
+        sha256: String, name: String, format: String, records: Int, events: Int, rejected: Int, now: Date = Date()
+    ) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO aaa_file(sha256, name, format, records, events, rejected, ingested_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [sha256, name, format, records, events, rejected, now.timeIntervalSince1970])
+        }
+    }
+
+    /// Every stored assignment event, in storage order.
+    public func allEvents() throws -> [AssignmentEvent] {
+        let decoder = JSONDecoder()
+        return try pool.read { db in
+            var events: [AssignmentEvent] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, body FROM aaa_event ORDER BY id")
+            while let row = try rows.next() {
+                let id: Int64 = row["id"]
+                let body: Data = row["body"]
+                do {
+                    events.append(try decoder.decode(AssignmentEvent.self, from: body))
+                } catch {
+                    throw StoreError.corrupt(path: path, table: "aaa_event", row: id, reason: "undecodable event (\(error))")
+                }
+            }
+            return events
+        }
+    }
+
+    /// The number of stored assignment events.
+    public func eventCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM aaa_event") ?? 0 }
+    }
+
+    /// Deletes assignment events whose holding ended before `cutoff`; returns how many.
+    public func purgeEvents(endedBefore cutoff: Date) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM aaa_event WHERE held_until < ?", arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+}

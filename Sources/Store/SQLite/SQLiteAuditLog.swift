@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import Secrecy
+
+/// The hash-chained audit log in the store's `audit` table.
+///
+/// `append` reads the last record and inserts the sealed next one inside one IMMEDIATE
+/// transaction, so concurrent writers (several processes on one file) still form one chain.
+/// Triggers refuse UPDATE and DELETE on the table; `audit verify` detects what a tamperer who
+/// bypasses them changes.
+public final class SQLiteAuditLog: AuditLog {
+    let store: MamoriStore
+
+    init(store: MamoriStore) {
+        self.store = store
+    }
+
+    public func append(_ entry: AuditEntry) throws -> AuditRecord {
+        try store.pool.writeWithoutTransaction { db in
+            var sealed: AuditRecord?
+            try db.inTransaction(.immediate) {
+                let previous = try Self.fetch(db, sql: "SELECT * FROM audit ORDER BY seq DESC LIMIT 1", arguments: []).first
+                let record = AuditChain.seal(entry, after: previous)
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit(seq, time, countermeasure, action, actor, subject, detail, prev_hash, hash)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        record.sequence, Int64((entry.time.timeIntervalSince1970 * 1000).rounded()), entry.countermeasure?.rawValue, entry.action,
+                        entry.actor, entry.subject, Self.encodeDetail(entry.detail), Data(record.previousHash),
+                        Data(record.hash),
+                    ])
+                sealed = record
+                return .commit
+            }
+            guard let sealed else { throw StoreError.corrupt(path: store.path, table: "audit", row: 0, reason: "append did not commit") }
+            return sealed
+        }
+    }
+
+    public func records(from sequence: Int64) throws -> [AuditRecord] {
+        try store.pool.read { db in
+            try Self.fetch(db, sql: "SELECT * FROM audit WHERE seq >= ? ORDER BY rowid", arguments: [sequence])
+        }
+    }
+
+    /// The stored Merkle checkpoints, oldest first.
+    public func checkpoints() throws -> [Checkpoint] {
+        try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT size, root, time FROM audit_checkpoint ORDER BY size").map { row in
+                let root: Data = row["root"]
+                let time: Double = row["time"]
+                return Checkpoint(size: row["size"], root: [UInt8](root), time: Date(timeIntervalSince1970: time))
+            }
+        }
+    }
+
+    /// Records a checkpoint: the Merkle root over all records now in the log.
+    @discardableResult
+    public func checkpoint(now: Date = Date()) throws -> Checkpoint {
+        try store.pool.write { db in
+            let records = try Self.fetch(db, sql: "SELECT * FROM audit ORDER BY seq", arguments: [])
+            let checkpoint = Checkpoint(
+                size: Int64(records.count), root: MerkleTree.root(leaves: records.map(\.hash)), time: now)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO audit_checkpoint(size, root, time) VALUES (?, ?, ?)",
+                arguments: [checkpoint.size, Data(checkpoint.root), now.timeIntervalSince1970])
+            return checkpoint
+        }
+    }
+
+    static func encodeDetail(_ detail: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Reads rows in physical order (rowid), so that a reordering or an insertion made directly
+    /// in the file shows up as it is stored, not as the sequence numbers claim.
+    static func fetch(_ db: Database, sql: String, arguments: StatementArguments) throws -> [AuditRecord] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            let detailText: String = row["detail"]
+            let detail = (try? JSONSerialization.jsonObject(with: Data(detailText.utf8)) as? [String: String]) ?? ["_undecodable": detailText]
+            let countermeasure: String? = row["countermeasure"]
+            let milliseconds: Int64 = row["time"]
+            let time = Double(milliseconds) / 1000
+            let previous: Data = row["prev_hash"]
+            let hash: Data = row["hash"]
+            let entry = AuditEntry(
+                time: Date(timeIntervalSince1970: time), countermeasure: countermeasure.map(CountermeasureID.init(rawValue:)),
+                action: row["action"], actor: row["actor"], subject: row["subject"], detail: detail)
+            return AuditRecord(sequence: row["seq"], entry: entry, previousHash: [UInt8](previous), hash: [UInt8](hash))
+        }
+    }
+}
+
+extension MamoriStore {
+    /// The store's audit log.
+    public func auditLog() throws -> SQLiteAuditLog {
+        SQLiteAuditLog(store: self)
+    }
+
+    /// The store's pseudonymiser, keyed by the `pseudonym-key` secret (made at first use).
+    public func pseudonymizer() throws -> Pseudonymizer {
+        try Pseudonymizer(key: secret(named: "pseudonym-key"))
+    }
+}

@@ -1,0 +1,415 @@
+import Addressing
+import Attribution
+import Foundation
+
+/// `mamori bench attribution`: Mamori's attribution index against PostgreSQL 15 (GiST on
+/// `(prefix inet_ops, during)`), same sessions, same lookups, one run.
+enum AttributionBench {
+    struct Options {
+        var sessions: Int
+        var lookups: Int
+        var postgresSessions: Int?
+        var postgresLookups: Int
+        var postgres: Bool
+        var seed: UInt64
+        var json: Bool
+    }
+
+    /// What one timed pass of lookups answered.
+    struct Outcomes {
+        var found = 0
+        var notFound = 0
+        var ambiguousMultiple = 0
+        var ambiguousHandover = 0
+        var ambiguousShared = 0
+
+        var ambiguous: Int { ambiguousMultiple + ambiguousHandover + ambiguousShared }
+
+        mutating func add(_ answer: AttributionAnswer) {
+            switch answer {
+            case .found: found += 1
+            case .notFound: notFound += 1
+            case .ambiguous(_, .multipleHolders): ambiguousMultiple += 1
+            case .ambiguous(_, .handoverWithinSkew): ambiguousHandover += 1
+            case .ambiguous(_, .sharedAddressWithoutPort): ambiguousShared += 1
+            }
+        }
+
+        var dictionary: [String: Any] {
+            [
+                "found": found, "not_found": notFound, "ambiguous_multiple_holders": ambiguousMultiple,
+                "ambiguous_handover_within_skew": ambiguousHandover, "ambiguous_shared_address_without_port": ambiguousShared,
+            ]
+        }
+
+        var summary: String {
+            "found \(BenchFormat.count(found)), not found \(BenchFormat.count(notFound)), ambiguous \(BenchFormat.count(ambiguous)) "
+                + "(handover \(BenchFormat.count(ambiguousHandover)), CGN without port \(BenchFormat.count(ambiguousShared)), "
+                + "overlap \(BenchFormat.count(ambiguousMultiple)))"
+        }
+    }
+
+    struct LookupTiming {
+        var lookups: Int
+        var seconds: Double
+        var outcomes: Outcomes
+        var perSecond: Double { seconds > 0 ? Double(lookups) / seconds : 0 }
+    }
+
+    static func run(_ o: Options) throws {
+        let generator = SessionGenerator(seed: o.seed)
+        let (generated, generateSeconds) = Stopwatch.seconds { generator.generate(count: o.sessions) }
+        let sessions = generated.sessions
+        let openCount = sessions.reduce(0) { $0 + ($1.isOpen ? 1 : 0) }
+        var kinds = [0, 0, 0, 0]
+        for s in sessions { kinds[Int(s.kind.rawValue)] += 1 }
+
+        // Build (bulk builder), memory.
+        let rssBefore = ProcessMemory.residentBytes()
+        let (index, buildSeconds) = Stopwatch.seconds { buildIndex(sessions[...]) }
+        let rssAfter = ProcessMemory.residentBytes()
+        let held = max(1, index.sessionCount)
+        let bytesPerSession = Double(index.approximateMemoryBytes) / Double(held)
+        let rssPerSession = zip(rssBefore, rssAfter).map { Double($0.1 - $0.0) / Double(held) }.first
+
+        // Lookups, single thread.
+        let queries = SessionGenerator.queries(over: sessions[...], lanes: generated.lanes, count: o.lookups, seed: o.seed)
+        let ours = timeLookups(index, queries, passes: 1)
+        let byCategory = categoryBreakdown(index, queries)
+
+        var table = BenchTable("mamori bench attribution (seed \(o.seed))")
+        table.row("sessions (holdings)", "\(BenchFormat.count(index.sessionCount)) (generated in \(BenchFormat.seconds(generateSeconds)))")
+        table.row(
+            "  mix",
+            "IPv4 /32 \(BenchFormat.count(kinds[0])), IPv6 /56 \(BenchFormat.count(kinds[1])), "
+                + "IPv6 /64 \(BenchFormat.count(kinds[2])), CGN port blocks \(BenchFormat.count(kinds[3])); "
+                + "open \(BenchFormat.count(openCount)) (\(BenchFormat.fixed(100 * Double(openCount) / Double(max(1, sessions.count))))%)")
+        table.row("subscribers", BenchFormat.count(index.subscriberCount))
+        table.row("index build (bulk builder)", "\(BenchFormat.seconds(buildSeconds)) (\(BenchFormat.rate(Double(held) / buildSeconds)) sessions)")
+        table.row(
+            "index memory",
+            "\(BenchFormat.megabytes(index.approximateMemoryBytes)), \(BenchFormat.fixed(bytesPerSession)) bytes/session "
+                + "(goal ≤ 64: \(BenchFormat.goal(bytesPerSession <= 64)))")
+        if let rssPerSession {
+            table.row("  RSS growth cross-check", "\(BenchFormat.fixed(rssPerSession)) bytes/session")
+        }
+        table.row(
+            "lookups (1 thread)",
+            "\(BenchFormat.count(ours.lookups)) in \(BenchFormat.seconds(ours.seconds)): \(BenchFormat.rate(ours.perSecond)) "
+                + "(goal ≥ 1,000,000/s: \(BenchFormat.goal(ours.perSecond >= 1_000_000)))")
+        table.row("  answers", ours.outcomes.summary)
+        for (category, outcomes) in byCategory where outcomes.found + outcomes.notFound + outcomes.ambiguous > 0 {
+            table.row("    " + category.name, outcomes.summary)
+        }
+
+        var json: [String: Any] = [
+            "bench": "attribution", "seed": o.seed, "sessions": index.sessionCount, "subscribers": index.subscriberCount,
+            "open_sessions": openCount,
+            "mix": ["ipv4_32": kinds[0], "ipv6_56": kinds[1], "ipv6_64": kinds[2], "cgn_port_blocks": kinds[3]],
+            "build_seconds": BenchFormat.json(buildSeconds), "memory_bytes": index.approximateMemoryBytes,
+            "bytes_per_session": BenchFormat.json(bytesPerSession, 2),
+            "lookups": ours.lookups, "lookup_seconds": BenchFormat.json(ours.seconds, 4),
+            "lookups_per_second": Int(ours.perSecond.rounded()), "answers": ours.outcomes.dictionary,
+            "goal_lookups_per_second_met": ours.perSecond >= 1_000_000, "goal_bytes_per_session_met": bytesPerSession <= 64,
+        ]
+        if let rssPerSession { json["rss_bytes_per_session"] = BenchFormat.json(rssPerSession, 2) }
+
+        if o.postgres {
+            let m = min(o.postgresSessions ?? o.sessions, sessions.count)
+            let peerSessions = sessions[0..<m]
+            let peerIndex: AttributionIndex
+            let peerQueries: [BenchQuery]
+            if m == sessions.count {
+                peerIndex = index
+                peerQueries = Array(queries.prefix(o.postgresLookups))
+            } else {
+                peerIndex = buildIndex(peerSessions)
+                peerQueries = SessionGenerator.queries(
+                    over: peerSessions, lanes: generated.lanes, count: o.postgresLookups, seed: o.seed)
+            }
+            let k = peerQueries.count
+            // Ours on the peer's exact query set, repeated to about a million lookups for a stable time.
+            let ourSame = timeLookups(peerIndex, peerQueries, passes: max(1, 1_000_000 / max(1, k)))
+            let pg = try PostgresRun.run(sessions: peerSessions, queries: peerQueries, index: peerIndex)
+            let ratio = pg.lookupsPerSecond > 0 ? ourSame.perSecond / pg.lookupsPerSecond : 0
+            table.row("PostgreSQL", "\(pg.version), \(BenchFormat.count(m)) sessions, GiST (prefix inet_ops, during)")
+            table.row(
+                "  load (COPY)",
+                "\(BenchFormat.seconds(pg.copySeconds)); CREATE INDEX \(BenchFormat.seconds(pg.indexSeconds)); "
+                    + "VACUUM ANALYZE \(BenchFormat.seconds(pg.vacuumSeconds)); total \(BenchFormat.seconds(pg.loadSeconds))")
+            table.row(
+                "  size",
+                "table \(BenchFormat.megabytes(pg.tableBytes)), index \(BenchFormat.megabytes(pg.indexBytes)) "
+                    + "(\(BenchFormat.fixed(Double(pg.tableBytes + pg.indexBytes) / Double(max(1, m)))) bytes/session)")
+            table.row("  plan", pg.plan)
+            table.row(
+                "  lookups (1 psql session)",
+                "\(BenchFormat.count(k)) in \(BenchFormat.seconds(pg.lookupSeconds)) (psql start-up \(BenchFormat.seconds(pg.startupSeconds)) "
+                    + "subtracted): \(BenchFormat.rate(pg.lookupsPerSecond))")
+            table.row(
+                "  ours, same sessions and lookups",
+                "\(BenchFormat.rate(ourSame.perSecond)) (\(BenchFormat.count(ourSame.lookups)) lookups, the \(BenchFormat.count(k)) repeated)")
+            table.row("  ratio ours / PostgreSQL", "\(BenchFormat.fixed(ratio))× (goal ≥ 50×: \(BenchFormat.goal(ratio >= 50)))")
+            table.row(
+                "  agreement (skew 0)",
+                "\(BenchFormat.count(pg.agreement.compared)) queries: \(BenchFormat.count(pg.agreement.mismatches)) mismatches; "
+                    + "found/not-found/ambiguous ours \(pg.agreement.ours.found)/\(pg.agreement.ours.notFound)/\(pg.agreement.ours.ambiguous), "
+                    + "PostgreSQL \(pg.agreement.peer.found)/\(pg.agreement.peer.notFound)/\(pg.agreement.peer.ambiguous)")
+            json["postgres"] = [
+                "version": pg.version, "sessions": m, "lookups": k, "copy_seconds": BenchFormat.json(pg.copySeconds),
+                "index_seconds": BenchFormat.json(pg.indexSeconds), "vacuum_analyze_seconds": BenchFormat.json(pg.vacuumSeconds),
+                "load_seconds": BenchFormat.json(pg.loadSeconds), "table_bytes": pg.tableBytes, "index_bytes": pg.indexBytes,
+                "lookup_seconds": BenchFormat.json(pg.lookupSeconds, 4), "psql_startup_seconds": BenchFormat.json(pg.startupSeconds, 4),
+                "lookups_per_second": Int(pg.lookupsPerSecond.rounded()), "plan": pg.plan,
+                "agreement_compared": pg.agreement.compared, "agreement_mismatches": pg.agreement.mismatches,
+            ]
+            json["ours_same_set_lookups_per_second"] = Int(ourSame.perSecond.rounded())
+            json["ratio_vs_postgres"] = BenchFormat.json(ratio, 1)
+            json["goal_ratio_met"] = ratio >= 50
+            for line in pg.agreement.examples { Output.error("attribution bench: mismatch: \(line)") }
+        }
+
+        if o.json {
+            Output.line(Output.json(json))
+        } else {
+            table.print()
+        }
+    }
+
+    /// The index of `sessions`, through the bulk builder (strings made as an ingest would).
+    static func buildIndex(_ sessions: ArraySlice<BenchSession>) -> AttributionIndex {
+        var b = AttributionIndex.Builder(config: AttributionConfig())
+        b.reserveCapacity(sessions.count)
+        for s in sessions {
+            let subscriber = b.subscriberID(BenchSession.subscriberName(s.subscriber))
+            let session = b.sessionID(BenchSession.sessionName(s.session))
+            b.append(
+                prefix: s.prefix, fromSeconds: s.from, toSeconds: s.to, subscriberID: subscriber, sessionID: session,
+                portRange: s.portRange)
+        }
+        return b.build()
+    }
+
+    /// Times `passes` passes over `queries` on this thread (after an untimed warm-up).
+    static func timeLookups(_ index: AttributionIndex, _ queries: [BenchQuery], passes: Int) -> LookupTiming {
+        var warm = Outcomes()
+        for q in queries.prefix(100_000) { warm.add(index.holder(of: q.address, at: q.time, port: q.port)) }
+        var outcomes = Outcomes()
+        let (_, seconds) = Stopwatch.seconds {
+            for _ in 0..<passes {
+                for q in queries { outcomes.add(index.holder(of: q.address, at: q.time, port: q.port)) }
+            }
+        }
+        return LookupTiming(lookups: queries.count * passes, seconds: seconds, outcomes: outcomes)
+    }
+
+    static func categoryBreakdown(_ index: AttributionIndex, _ queries: [BenchQuery]) -> [(BenchQuery.Category, Outcomes)] {
+        var table = [Outcomes](repeating: Outcomes(), count: BenchQuery.Category.allCases.count)
+        for q in queries.prefix(1_000_000) { table[q.category.rawValue].add(index.holder(of: q.address, at: q.time, port: q.port)) }
+        return BenchQuery.Category.allCases.map { ($0, table[$0.rawValue]) }
+    }
+}
+
+/// The PostgreSQL side of the attribution benchmark.
+struct PostgresRun {
+    struct Classes {
+        var found = 0
+        var notFound = 0
+        var ambiguous = 0
+    }
+
+    struct Agreement {
+        var compared = 0
+        var mismatches = 0
+        var ours = Classes()
+        var peer = Classes()
+        var examples: [String] = []
+    }
+
+    var version = ""
+    var copySeconds = 0.0
+    var indexSeconds = 0.0
+    var vacuumSeconds = 0.0
+    var loadSeconds: Double { copySeconds + indexSeconds + vacuumSeconds }
+    var tableBytes = 0
+    var indexBytes = 0
+    var plan = ""
+    var lookupSeconds = 0.0
+    var startupSeconds = 0.0
+    var lookups = 0
+    var lookupsPerSecond: Double { lookupSeconds > 0 ? Double(lookups) / lookupSeconds : 0 }
+    var agreement = Agreement()
+
+    static let table = """
+        CREATE EXTENSION btree_gist;
+        CREATE TABLE session (subscriber text, session text, prefix inet, during tstzrange, port_lo int, port_hi int);
+        """
+    static let index = "CREATE INDEX session_prefix_during ON session USING gist (prefix inet_ops, during);"
+    /// The lookup a DBA would write: the holders of the address at the time, port block permitting.
+    static let prepare = """
+        PREPARE q(inet, timestamptz, int) AS SELECT subscriber, session FROM session \
+        WHERE prefix >>= $1 AND during @> $2 AND ($3 IS NULL OR port_lo IS NULL OR $3 BETWEEN port_lo AND port_hi) LIMIT 2;
+        """
+    /// The classification query of the agreement check.
+    static let prepareCheck = """
+        PREPARE c(inet, timestamptz, int) AS SELECT count(DISTINCT subscriber), coalesce(min(subscriber), ''), \
+        coalesce(bool_or(port_lo IS NOT NULL), false) FROM session \
+        WHERE prefix >>= $1 AND during @> $2 AND ($3 IS NULL OR port_lo IS NULL OR $3 BETWEEN port_lo AND port_hi);
+        """
+
+    static func run(sessions: ArraySlice<BenchSession>, queries: [BenchQuery], index: AttributionIndex) throws -> PostgresRun {
+        PostgresPeer.stopAllOnSignals()
+        let peer = try PostgresPeer()
+        defer { peer.stop() }
+        var r = PostgresRun()
+        r.version = try peer.psql("SELECT 'PostgreSQL ' || current_setting('server_version');")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try peer.psql(table)
+
+        let tsv = peer.sharedFile("sessions.tsv")
+        try writeTSV(sessions, to: tsv)
+        (_, r.copySeconds) = try Stopwatch.seconds { try peer.psql("COPY session FROM '\(tsv.path)';") }
+        try? FileManager.default.removeItem(at: tsv)
+        (_, r.indexSeconds) = try Stopwatch.seconds { try peer.psql(index) }
+        (_, r.vacuumSeconds) = try Stopwatch.seconds { try peer.psql("VACUUM ANALYZE session;") }
+        let sizes = try peer.psql("SELECT pg_relation_size('session') || '|' || pg_indexes_size('session');")
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|")
+        r.tableBytes = sizes.first.flatMap { Int($0) } ?? 0
+        r.indexBytes = sizes.dropFirst().first.flatMap { Int($0) } ?? 0
+
+        guard !queries.isEmpty else { return r }
+        // The plan in use after the plan cache has settled (generic or custom).
+        var explain = prepare + "\n"
+        for q in queries.prefix(10) { explain += "EXECUTE q(\(literal(q)));\n" }
+        explain += "EXPLAIN (COSTS OFF) EXECUTE q(\(literal(queries[0])));\n"
+        let explainFile = peer.sharedFile("explain.sql")
+        try explain.write(to: explainFile, atomically: true, encoding: .utf8)
+        let planLines = try peer.psql(file: explainFile).split(separator: "\n").map {
+            $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "->  ", with: "")
+        }
+        r.plan = planLines.suffix(while: { !$0.contains("|") }).joined(separator: " → ")
+
+        // Timed: one psql session, PREPARE then one EXECUTE per lookup; output discarded.
+        let lookupFile = peer.sharedFile("lookups.sql")
+        var sql = prepare + "\n"
+        sql.reserveCapacity(queries.count * 70)
+        for q in queries { sql += "EXECUTE q(\(literal(q)));\n" }
+        try sql.write(to: lookupFile, atomically: true, encoding: .utf8)
+        let emptyFile = peer.sharedFile("empty.sql")
+        try (prepare + "\nSELECT 1;\n").write(to: emptyFile, atomically: true, encoding: .utf8)
+        try peer.psql(file: lookupFile, extra: ["-o", "/dev/null"])  // warm-up
+        let (_, total) = try Stopwatch.seconds { try peer.psql(file: lookupFile, extra: ["-o", "/dev/null"]) }
+        let startups = try (0..<3).map { _ in try Stopwatch.seconds { try peer.psql(file: emptyFile, extra: ["-o", "/dev/null"]) }.1 }
+        r.startupSeconds = startups.min() ?? 0
+        r.lookups = queries.count
+        r.lookupSeconds = max(total - r.startupSeconds, 1e-9)
+
+        // Agreement on a sample, at skew 0 (PostgreSQL's `during @> t` has no tolerance).
+        let sample = Array(queries.prefix(1000))
+        var check = prepareCheck + "\n"
+        for q in sample { check += "EXECUTE c(\(literal(q)));\n" }
+        let checkFile = peer.sharedFile("check.sql")
+        try check.write(to: checkFile, atomically: true, encoding: .utf8)
+        let rows = try peer.psql(file: checkFile).split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+        var a = Agreement()
+        for (q, row) in zip(sample, rows) {
+            let f = row.split(separator: "|", omittingEmptySubsequences: false)
+            guard f.count == 3, let n = Int(f[0]) else { continue }
+            let peerAnswer: String
+            if n == 0 {
+                peerAnswer = "not found"
+                a.peer.notFound += 1
+            } else if q.port == nil && f[2] == "t" {
+                peerAnswer = "ambiguous (CGN without port)"
+                a.peer.ambiguous += 1
+            } else if n == 1 {
+                peerAnswer = "found \(f[1])"
+                a.peer.found += 1
+            } else {
+                peerAnswer = "ambiguous"
+                a.peer.ambiguous += 1
+            }
+            let ourAnswer: String
+            switch index.holder(of: q.address, at: q.time, port: q.port, skew: 0) {
+            case .found(let h):
+                ourAnswer = "found \(h.subscriber)"
+                a.ours.found += 1
+            case .notFound:
+                ourAnswer = "not found"
+                a.ours.notFound += 1
+            case .ambiguous(_, .sharedAddressWithoutPort):
+                ourAnswer = "ambiguous (CGN without port)"
+                a.ours.ambiguous += 1
+            case .ambiguous:
+                ourAnswer = "ambiguous"
+                a.ours.ambiguous += 1
+            }
+            a.compared += 1
+            if ourAnswer != peerAnswer {
+                a.mismatches += 1
+                if a.examples.count < 5 {
+                    a.examples.append("\(q.address) at \(q.seconds) port \(q.port.map(String.init) ?? "-"): ours \(ourAnswer), PostgreSQL \(peerAnswer)")
+                }
+            }
+        }
+        if rows.count != sample.count {
+            a.examples.append("PostgreSQL returned \(rows.count) rows for \(sample.count) checks")
+        }
+        r.agreement = a
+        return r
+    }
+
+    /// `'addr','YYYY-MM-DD HH:MM:SS+00',port|NULL`.
+    static func literal(_ q: BenchQuery) -> String {
+        let c = CivilDate(seconds: Int64(q.seconds))
+        let time = String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d+00", c.year, c.month, c.day, c.hour, c.minute, c.second)
+        return "'\(q.address)','\(time)',\(q.port.map(String.init) ?? "NULL")"
+    }
+
+    /// The sessions as COPY text: subscriber, session, prefix, during, port_lo, port_hi.
+    static func writeTSV(_ sessions: ArraySlice<BenchSession>, to url: URL) throws {
+        var w = try BufferedWriter(creating: url)
+        for s in sessions {
+            w.append(BenchSession.subscriberName(s.subscriber))
+            w.byte(0x09)
+            w.append(BenchSession.sessionName(s.session))
+            w.byte(0x09)
+            if s.isV6 {
+                w.ipv6Prefix(high: s.value, length: s.prefixLength)
+            } else {
+                w.ipv4(UInt32(truncatingIfNeeded: s.value))
+            }
+            w.append("\t[\"")
+            w.isoTime(Int64(s.from))
+            w.append("+00\",")
+            if s.isOpen {
+                w.append(")")
+            } else {
+                w.byte(0x22)
+                w.isoTime(Int64(s.to))
+                w.append("+00\"]")
+            }
+            if s.kind == .cgn {
+                w.byte(0x09)
+                w.decimal(s.portLo)
+                w.byte(0x09)
+                w.decimal(s.portHi)
+                w.byte(0x0A)
+            } else {
+                w.append("\t\\N\t\\N\n")
+            }
+            try w.flushIfFull()
+        }
+        try w.close()
+    }
+}
+
+extension Array {
+    /// The longest suffix whose elements all satisfy `predicate`.
+    fileprivate func suffix(while predicate: (Element) -> Bool) -> ArraySlice<Element> {
+        var i = endIndex
+        while i > startIndex, predicate(self[i - 1]) { i -= 1 }
+        return self[i...]
+    }
+}

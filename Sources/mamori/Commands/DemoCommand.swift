@@ -1,0 +1,82 @@
+import Addressing
+import ArgumentParser
+import Attribution
+import Foundation
+import Remediation
+import Secrecy
+import Store
+
+/// `mamori demo`: the embedded default, seeded. Loads the bundled declarations, ingests the
+/// bundled sample AAA records (RADIUS detail, Kea CSV, dhcpd.leases, CGN CSV) into the SQLite
+/// store, answers sample attributions for `infected-host-notification`, checkpoints and
+/// verifies the audit log. Safe to run again: ingest is idempotent.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run Mamori on its embedded default with bundled sample data.")
+
+    @OptionGroup var options: StoreOptions
+
+    static let samples = ["radius-detail.txt", "kea-leases4.csv", "dhcpd.leases", "cgn-blocks.csv"]
+
+    static let queries: [(ip: String, at: String, port: UInt16?, note: String)] = [
+        ("192.0.2.10", "2026-11-27T09:15:00+09:00", nil, "RADIUS session, Start to Stop"),
+        ("192.0.2.10", "2026-11-27T09:45:00+09:00", nil, "the same address, reassigned; session still open (grace)"),
+        ("2001:db8:1000:1ab::1", "2026-11-27T00:15:00Z", nil, "inside a Delegated-IPv6-Prefix"),
+        ("192.0.2.50", "2026-11-27T00:45:00Z", nil, "Kea lease, renewed"),
+        ("192.0.2.71", "2026-11-27T00:10:00Z", nil, "dhcpd lease, now free"),
+        ("203.0.113.5", "2026-11-27T03:00:00Z", 1500, "CGN address with a source port"),
+        ("203.0.113.5", "2026-11-27T03:00:00Z", nil, "CGN address without a port"),
+        ("198.51.100.200", "2026-11-27T03:00:00Z", nil, "nobody's address"),
+    ]
+
+    func run() async throws {
+        let declarations = try options.loadDeclarations()
+        Output.line("Mamori demo — store \(options.storePath), \(declarations.all.count) countermeasures declared")
+        let store = try options.openStore()
+        let audit = try store.auditLog()
+        guard let samplesURL = Bundle.module.url(forResource: "Samples", withExtension: nil) else {
+            throw MamoriExit(code: 1, message: "the bundled samples are missing from this build")
+        }
+        Output.line("\n1. Ingest the sample address-assignment records")
+        for name in Self.samples {
+            let report = try AAAIngest.ingest(
+                url: samplesURL.appendingPathComponent(name), format: nil, headerTimeZone: TimeZone(identifier: "Asia/Tokyo") ?? .gmt,
+                store: store, audit: audit)
+            for issue in report.issues { Output.error(issue.description) }
+            Output.line("   " + report.summaryLine(name: name))
+        }
+
+        Output.line("\n2. Attribute sample sightings for infected-host-notification (each audited)")
+        let index = AttributionIndex(events: try store.allEvents(), config: AttributionConfig())
+        let desk = OperatorAttribution(
+            attributor: Attributor(
+                index: index, declarations: declarations, audit: audit, pseudonymizer: try store.pseudonymizer(), actor: "demo"))
+        for query in Self.queries {
+            guard case .success(let q) = Query.parse(ip: query.ip, at: query.at, port: query.port) else { continue }
+            let answer = try desk.attribute(purpose: .infectedHostNotification, address: q.address, at: q.time, port: q.port)
+            let port = query.port.map { " port \($0)" } ?? ""
+            Output.line("   \(query.ip)\(port) at \(query.at) (\(query.note))")
+            Output.line("     → \(AttributeCommand.render(answer))")
+        }
+
+        Output.line("\n3. A purpose whose declaration does not allow attribution is refused")
+        do {
+            _ = try desk.attribute(
+                purpose: .dnsAmplificationPrevention, address: IPAddress(v4: 0xC000_020A), at: Date(), port: nil)
+        } catch {
+            Output.line("   dns-amplification-prevention → \(error)")
+        }
+
+        Output.line("\n4. Audit log")
+        let checkpoint = try audit.checkpoint()
+        let verification = AuditChain.verify(try audit.records(from: 1), checkpoints: try audit.checkpoints())
+        switch verification {
+        case .intact(let count, _):
+            Output.line("   intact: \(count) records; checkpoint root \(Hex.encode(checkpoint.root).prefix(16))…")
+        case .broken(let sequence, let reason):
+            throw MamoriExit(code: MamoriExit.brokenChain, message: "audit log broken at record \(sequence): \(reason)")
+        }
+        Output.line("   see it with: mamori audit show --store \(options.storePath)")
+    }
+}
