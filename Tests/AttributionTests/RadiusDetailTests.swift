@@ -273,6 +273,16 @@ struct RadiusDetailTests {
         #expect(whole.events == events)
     }
 
+    struct StoreFull: Error, Equatable {}
+
+    @Test func batchHandlerErrorsPropagateUnchanged() {
+        #expect(throws: StoreFull()) {
+            _ = try AssignmentReader.stream(contentsOf: Paths.fixture("detail-handover.txt"), batchSize: 1) { _ in
+                throw StoreFull()
+            }
+        }
+    }
+
     @Test func chunkBoundariesDoNotSplitRecords() throws {
         // The same records repeated past the 1 MiB chunk size parse identically.
         let one = try Data(contentsOf: Paths.fixture("detail-sessions.txt"))

@@ -20,8 +20,10 @@ private func edited(_ record: AuditRecord, _ entry: AuditEntry) -> AuditRecord {
     AuditRecord(sequence: record.sequence, entry: entry, previousHash: record.previousHash, hash: record.hash)
 }
 
-private func entry(_ e: AuditEntry, time: Date? = nil, countermeasure: CountermeasureID?? = nil, action: String? = nil,
-                   actor: String? = nil, subject: String? = nil, detail: [String: String]? = nil) -> AuditEntry {
+private func entry(
+    _ e: AuditEntry, time: Date? = nil, countermeasure: CountermeasureID?? = nil, action: String? = nil,
+    actor: String? = nil, subject: String? = nil, detail: [String: String]? = nil
+) -> AuditEntry {
     AuditEntry(
         time: time ?? e.time, countermeasure: countermeasure ?? e.countermeasure, action: action ?? e.action,
         actor: actor ?? e.actor, subject: subject ?? e.subject, detail: detail ?? e.detail)
@@ -90,13 +92,19 @@ private func expectBroken(
     func deletingARecordIsDetected(sequence: Int) {
         var records = chain()
         records.remove(at: sequence - 1)
-        expectBroken(AuditChain.verify(records), at: Int64(sequence), "deleted")
+        // The first record that fails is the one after the gap; the reason names the missing one.
+        expectBroken(AuditChain.verify(records), at: Int64(sequence + 1), "deleted")
+        guard case .broken(_, let reason) = AuditChain.verify(records) else { return }
+        #expect(reason.contains("record \(sequence) is missing"))
     }
 
     @Test func deletingSeveralRecordsNamesTheFirstMissing() {
         var records = chain()
         records.removeSubrange(2..<5)
-        guard case .broken(3, let reason) = AuditChain.verify(records) else { Issue.record("not detected"); return }
+        guard case .broken(6, let reason) = AuditChain.verify(records) else {
+            Issue.record("not detected at 6: \(AuditChain.verify(records))")
+            return
+        }
         #expect(reason == "deleted: records 3…5 are missing; record 2 is followed by record 6")
     }
 
@@ -133,28 +141,79 @@ private func expectBroken(
     @Test func insertingARecordWithAFutureSequenceIsDetected() {
         var records = chain()
         records.insert(records[6], at: 2)  // a copy of record 7 placed after record 2
-        expectBroken(AuditChain.verify(records), at: 3, "inserted")
+        expectBroken(AuditChain.verify(records), at: 7, "inserted")
+    }
+
+    @Test func aSequenceBelowTheRangeIsInsertion() {
+        var records = chain()
+        records.insert(AuditRecord(sequence: 0, entry: records[0].entry, previousHash: AuditChain.genesisHash, hash: records[0].hash), at: 0)
+        expectBroken(AuditChain.verify(records), at: 1, "inserted")
     }
 
     @Test(arguments: [1, 3, 7])
     func swappingTwoRecordsIsDetected(first: Int) {
         var records = chain()
         records.swapAt(first - 1, first)
-        expectBroken(AuditChain.verify(records), at: Int64(first), "reordered")
+        // Record first + 1 now stands first: it is the first record that fails.
+        expectBroken(AuditChain.verify(records), at: Int64(first + 1), "reordered")
     }
 
     @Test func movingARecordToTheEndIsReordering() {
         var records = chain()
         let moved = records.remove(at: 2)
         records.append(moved)
+        expectBroken(AuditChain.verify(records), at: 4, "reordered")
+    }
+
+    // MARK: tampering with the sequence numbers (as done with SQL on the stored rows)
+
+    /// `record` relabelled as `sequence`, hashes unchanged.
+    private func relabelled(_ record: AuditRecord, _ sequence: Int64) -> AuditRecord {
+        AuditRecord(sequence: sequence, entry: record.entry, previousHash: record.previousHash, hash: record.hash)
+    }
+
+    @Test func swappingTwoRecordsSequenceNumbersIsReordering() {
+        var records = chain()
+        let (seven, eight) = (records[6], records[7])
+        records[6] = relabelled(eight, 7)
+        records[7] = relabelled(seven, 8)
+        expectBroken(AuditChain.verify(records), at: 7, "reordered")
+    }
+
+    @Test func insertingACopyAndRenumberingIsInsertion() {
+        var records = chain()
+        let later = records[5...].map { relabelled($0, $0.sequence + 1) }
+        records = Array(records[..<5]) + [relabelled(records[2], 6)] + later
+        expectBroken(AuditChain.verify(records), at: 6, "inserted")
+        guard case .broken(_, let reason) = AuditChain.verify(records) else { return }
+        #expect(reason == "inserted: record 6 is a copy of record 3")
+    }
+
+    @Test func deletingAndRenumberingIsDeletion() {
+        var records = chain()
+        records = Array(records[..<3]) + records[4...].map { relabelled($0, $0.sequence - 1) }
+        expectBroken(AuditChain.verify(records), at: 4, "deleted")
+        guard case .broken(_, let reason) = AuditChain.verify(records) else { return }
+        #expect(reason.contains("holds record 5's content"))
+    }
+
+    @Test func movingARecordLaterByRenumberingIsReordering() {
+        var records = chain()
+        // Record 3's row moved to the end as record 8; records 4…8 shifted down.
+        records = Array(records[..<2]) + records[3...].map { relabelled($0, $0.sequence - 1) } + [relabelled(records[2], 8)]
+        // At 3 stands record 4's content, and record 3's content comes later: swapped numbers.
         expectBroken(AuditChain.verify(records), at: 3, "reordered")
     }
 
     @Test func aSegmentMustContinueItsAnchor() {
         let records = chain()
-        expectBroken(AuditChain.verify(records[4...], after: records[2]), at: 4, "deleted")
+        expectBroken(AuditChain.verify(records[4...], after: records[2]), at: 5, "deleted")
         let other = chain(3)
-        expectBroken(AuditChain.verify(records[3...], after: AuditRecord(sequence: 3, entry: other[2].entry, previousHash: other[2].previousHash, hash: [UInt8](repeating: 1, count: 32))), at: 4, "deleted")
+        expectBroken(
+            AuditChain.verify(
+                records[3...],
+                after: AuditRecord(sequence: 3, entry: other[2].entry, previousHash: other[2].previousHash, hash: [UInt8](repeating: 1, count: 32))),
+            at: 4, "deleted")
     }
 
     // MARK: the hash
@@ -210,7 +269,8 @@ private func expectBroken(
         // What a store does: persist milliseconds or seconds as a double, read back, verify.
         let record = AuditChain.seal(e, after: nil)
         let viaMilliseconds = AuditEntry(millisecondsSince1970: e.millisecondsSince1970, countermeasure: nil, action: "a", actor: "b", subject: "c")
-        let viaSeconds = AuditEntry(time: Date(timeIntervalSince1970: e.time.timeIntervalSince1970), countermeasure: nil, action: "a", actor: "b", subject: "c")
+        let viaSeconds = AuditEntry(
+            time: Date(timeIntervalSince1970: e.time.timeIntervalSince1970), countermeasure: nil, action: "a", actor: "b", subject: "c")
         for back in [viaMilliseconds, viaSeconds] {
             #expect(back == e)
             #expect(AuditChain.verify([edited(record, back)]).isIntact)
@@ -224,7 +284,9 @@ private func expectBroken(
     @Test func verificationDescribesItself() {
         let records = chain(2)
         #expect(AuditChain.verify(records).description.hasPrefix("intact: 2 records, head "))
-        #expect(AuditChain.verify([records[1]]).description == "broken at record 1: deleted: record 1 is missing; the start of the log is followed by record 2")
+        #expect(
+            AuditChain.verify([records[1]]).description
+                == "broken at record 2: deleted: record 1 is missing; the start of the log is followed by record 2")
     }
 
     // MARK: checkpoints
@@ -252,7 +314,7 @@ private func expectBroken(
         // Inner breaks are still reported first.
         var broken = records
         broken.swapAt(0, 1)
-        expectBroken(AuditChain.verify(broken, checkpoints: [full]), at: 1, "reordered")
+        expectBroken(AuditChain.verify(broken, checkpoints: [full]), at: 2, "reordered")
     }
 
     @Test func checkpointIsCodable() throws {
@@ -277,7 +339,7 @@ private func expectBroken(
         let verification = try log.verify()
         #expect(verification.isIntact)
         #expect(log.records(from: 391).map(\.sequence) == Array(391...400))
-        let checkpoint = try log.checkpoint()
+        let checkpoint = Checkpoint(records: log.records(from: 1))
         #expect(try log.verify(checkpoints: [checkpoint]).isIntact)
     }
 
@@ -285,6 +347,6 @@ private func expectBroken(
         var records = chain(4)
         records.remove(at: 1)
         let log: any AuditLog = InMemoryAuditLog(records: records)
-        expectBroken(try log.verify(), at: 2, "deleted")
+        expectBroken(try log.verify(), at: 3, "deleted")
     }
 }

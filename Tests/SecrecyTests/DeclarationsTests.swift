@@ -81,7 +81,9 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
         #expect(declarations[.malwareSiteWarning]?.trigger == .perConsent)
         #expect(declarations[.smtpCredentialAbuse]?.trigger == .whileAlert("smtp-load"))
         #expect(declarations[.smtpBruteForce]?.trigger == .whileAlert("smtp-auth-failure"))
-        for id in [CountermeasureID.siteOwnerNotice, .infectedHostNotification, .cncTakedownNotification, .dnsAmplificationPrevention, .networkObservation] {
+        for id in [
+            CountermeasureID.siteOwnerNotice, .infectedHostNotification, .cncTakedownNotification, .dnsAmplificationPrevention, .networkObservation,
+        ] {
             #expect(declarations[id]?.trigger == .always, "\(id)")
         }
     }
@@ -154,7 +156,8 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
         let problem = try #require(try problems([d]).first)
         #expect(problem.source == "declarations.json")
         #expect(problem.line != nil)
-        let expected = "declaration \"smtp-brute-force\", field justifications.necessity: the legitimate-business-act basis requires a justification, none given"
+        let expected =
+            "declaration \"smtp-brute-force\", field justifications.necessity: the legitimate-business-act basis requires a justification, none given"
         #expect(problem.description.hasPrefix("declarations.json:"))
         #expect(problem.description.hasSuffix(expected))
     }
@@ -257,10 +260,20 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
     @Test func unknownBasisIsNamed() throws {
         var d = declaration()
         d["basis"] = ["legitimate-business-act", "force-majeure"]
-        let problem = try #require(try problems([d]).first)
+        let found = try problems([d])
+        #expect(found.count == 1)
+        let problem = try #require(found.first)
         #expect(problem.kind == .unknownBasis)
         #expect(problem.field == "basis[1]")
         #expect(problem.reason.hasPrefix("unknown basis \"force-majeure\""))
+    }
+
+    @Test func aMisspeltBasisAloneIsOneProblem() throws {
+        var d = declaration()
+        d["basis"] = "legitimate-busines-act"
+        let found = try problems([d])
+        #expect(found.map(\.kind) == [.unknownBasis])
+        #expect(found.first?.field == "basis")
     }
 
     @Test(arguments: ["\"sometimes\"", "{\"while-alert\": \"\"}", "{\"during\": \"x\"}", "7"])

@@ -118,7 +118,9 @@ let proofCases: [ProofCase] = {
             for index in 0..<size {
                 let proof = MerkleTree.inclusionProof(index: index, leafHashes: leaves)
                 #expect(MerkleTree.verifyInclusion(leafHash: leaves[index], index: UInt64(index), treeSize: UInt64(size), proof: proof, root: root))
-                #expect(!MerkleTree.verifyInclusion(leafHash: leaves[(index + 1) % size], index: UInt64(index), treeSize: UInt64(size), proof: proof, root: root) || size == 1)
+                #expect(
+                    !MerkleTree.verifyInclusion(
+                        leafHash: leaves[(index + 1) % size], index: UInt64(index), treeSize: UInt64(size), proof: proof, root: root) || size == 1)
             }
             for old in 1...size {
                 let proof = MerkleTree.consistencyProof(oldSize: old, leafHashes: leaves)

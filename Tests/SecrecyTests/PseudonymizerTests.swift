@@ -1,7 +1,8 @@
 import Addressing
 import Foundation
-@testable import Secrecy
 import Testing
+
+@testable import Secrecy
 
 @Suite struct PseudonymizerTests {
     let secret = (0..<32).map { UInt8($0) }
@@ -89,7 +90,9 @@ import Testing
 
     @Test func base32FollowsRFC4648() {
         // RFC 4648 §10 test vectors, lowercase, no padding.
-        for (input, output) in [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"), ("fooba", "mzxw6ytb"), ("foobar", "mzxw6ytboi")] {
+        for (input, output) in [
+            ("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"), ("fooba", "mzxw6ytb"), ("foobar", "mzxw6ytboi"),
+        ] {
             #expect(Pseudonymizer.base32(Array(input.utf8)) == output)
         }
     }

@@ -75,7 +75,9 @@ enum TestStatistics: Purpose {
         #expect(misuseLines.count == 7)
         let misuse = work.appendingPathComponent("misuse.swift")
         try source.write(to: misuse, atomically: true, encoding: .utf8)
-        let failing = try toolchain.run(["-typecheck", "-module-name", "Misuse", "-parse-as-library", "-swift-version", "6", "-I", work.path, misuse.path])
+        let failing = try toolchain.run([
+            "-typecheck", "-module-name", "Misuse", "-parse-as-library", "-swift-version", "6", "-I", work.path, misuse.path,
+        ])
         #expect(failing.status != 0)
         // Every error is on a MISUSE line, and every MISUSE line has one.
         let errorLines = Set(CompileCheck.errorLines(in: failing.output, file: "misuse.swift"))
@@ -94,7 +96,9 @@ enum TestStatistics: Purpose {
         let control = work.appendingPathComponent("control.swift")
         let controlSource = lines.map { $0.hasSuffix("// MISUSE") ? "" : String($0) }.joined(separator: "\n")
         try controlSource.write(to: control, atomically: true, encoding: .utf8)
-        let passing = try toolchain.run(["-typecheck", "-module-name", "Misuse", "-parse-as-library", "-swift-version", "6", "-I", work.path, control.path])
+        let passing = try toolchain.run([
+            "-typecheck", "-module-name", "Misuse", "-parse-as-library", "-swift-version", "6", "-I", work.path, control.path,
+        ])
         #expect(passing.status == 0, "the control must type-check: \(passing.output)")
     }
 }

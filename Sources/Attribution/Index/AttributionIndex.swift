@@ -28,17 +28,18 @@ import Foundation
 /// query (`::ffff:192.0.2.1`) is answered as its IPv4 address.
 ///
 /// ## Layout
-/// One table per (family, prefix length) present, each sorted by (network, from) and kept
-/// as parallel arrays (struct of arrays): network (`UInt32` for IPv4; two `UInt64` for IPv6
-/// longer than /64, one up to /64), `from` and `to` as `UInt32` seconds since 1970-01-01 UTC
-/// (1970 to 2106; `UInt32.max` = open), a running maximum of `to` within each network's run,
-/// subscriber and session ids (`UInt32`, into string tables), the port range packed in a
-/// `UInt32` and a flag byte: 29 bytes per IPv4 holding, 41 per IPv6 /128, 33 per IPv6
-/// prefix up to /64, plus the strings (UTF-8 + 4 bytes each; subscribers shared). A radix
-/// table on the bits after the common prefix of each table narrows the binary search. A
-/// lookup costs one radix probe and a short binary search per prefix length present, then a
-/// backward scan of the same network's earlier holdings that stops as soon as the running
-/// maximum of `to` falls before the query.
+/// One table per (family, prefix length) present, each sorted by (network, from): the
+/// networks in their own array (`UInt32` for IPv4; one `UInt64` for IPv6 up to /64, two
+/// beyond) and, in a parallel array, a 24-byte row per holding: `from` and `to` as `UInt32`
+/// seconds since 1970-01-01 UTC (1970 to 2106; `UInt32.max` = open), the running maximum of
+/// `to` within the network's run, the port range packed in a `UInt32`, and subscriber and
+/// session ids (`UInt32` byte offsets into two string tables; the session id's top bit
+/// marks an estimated end). That is 28 bytes per IPv4 holding, 32 per IPv6 prefix up to
+/// /64, 40 per IPv6 /128, plus the strings (length byte + UTF-8; subscribers stored once).
+/// A radix table on the bits after the common prefix of each table narrows the binary
+/// search to about ten networks. A lookup costs, per prefix length present, one radix probe
+/// and a short binary search, then a backward scan over the same network's earlier rows
+/// that stops as soon as the running maximum of `to` falls before the query.
 public struct AttributionIndex: Sendable {
     /// The configuration the index was built with (its `skew` is used by queries).
     public let config: AttributionConfig

@@ -86,7 +86,7 @@ final class Group: @unchecked Sendable {
         commonValue = first
         var bits = 0
         if n >= 64 {
-            bits = min(20, max(0, Int.bitWidth - n.leadingZeroBitCount - 1 - 3))
+            bits = min(20, max(0, Int.bitWidth - n.leadingZeroBitCount - 1 - 5))
         }
         bits = min(bits, length - c)
         bucketBits = bits

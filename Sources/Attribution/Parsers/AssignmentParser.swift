@@ -36,7 +36,7 @@ extension AssignmentParser {
 extension AssignmentFormat {
     /// A fresh parser for this format. `fileName` is used in issues; `headerTimeZone` only
     /// by ``RadiusDetailParser`` (see there).
-    public func makeParser(fileName: String, headerTimeZone: TimeZone = TimeZone(identifier: "UTC")!)
+    public func makeParser(fileName: String, headerTimeZone: TimeZone = .gmt)
         -> any AssignmentParser
     {
         switch self {
@@ -64,15 +64,22 @@ public enum AssignmentReader {
     /// Issues name the file by its last path component.
     public static func parse(
         contentsOf url: URL, format: AssignmentFormat? = nil,
-        headerTimeZone: TimeZone = TimeZone(identifier: "UTC")!
+        headerTimeZone: TimeZone = .gmt
     ) throws(AttributionError) -> ParseResult {
         var all = ParseResult()
         var kept = ParseResult()
-        let summary = try stream(contentsOf: url, format: format, headerTimeZone: headerTimeZone, batchSize: 1 << 16) {
-            batch in
-            all.events.append(contentsOf: batch.events)
-            for issue in batch.issues { kept.report(issue) }
-            kept.issuesSuppressed += batch.issuesSuppressed
+        let summary: ParseSummary
+        do {
+            summary = try stream(contentsOf: url, format: format, headerTimeZone: headerTimeZone, batchSize: 1 << 16) {
+                batch in
+                all.events.append(contentsOf: batch.events)
+                for issue in batch.issues { kept.report(issue) }
+                kept.issuesSuppressed += batch.issuesSuppressed
+            }
+        } catch let error as AttributionError {
+            throw error
+        } catch {
+            throw .unreadable(file: url.lastPathComponent, reason: "unexpected failure")  // the handler above never throws
         }
         all.issues = kept.issues
         all.issuesSuppressed = kept.issuesSuppressed
@@ -84,7 +91,7 @@ public enum AssignmentReader {
     /// Parses bytes already in memory (`fileName` is used in issues).
     public static func parse(
         bytes: some Collection<UInt8>, fileName: String, format: AssignmentFormat? = nil,
-        headerTimeZone: TimeZone = TimeZone(identifier: "UTC")!
+        headerTimeZone: TimeZone = .gmt
     ) throws(AttributionError) -> ParseResult {
         guard let format = format ?? AssignmentFormat.detect(firstBytes: bytes.prefix(4096)) else {
             throw .unknownFormat(file: fileName)
@@ -102,27 +109,30 @@ public enum AssignmentReader {
 
     /// Parses a file in chunks, handing events and issues over in batches of about
     /// `batchSize` events (and at the end). Returns the counts of the whole file.
+    ///
+    /// Throws ``AttributionError`` when the file cannot be opened, read or recognised, and
+    /// rethrows unchanged whatever `onBatch` throws (parsing stops there).
     public static func stream(
         contentsOf url: URL, format: AssignmentFormat? = nil,
-        headerTimeZone: TimeZone = TimeZone(identifier: "UTC")!, batchSize: Int = 1 << 16,
+        headerTimeZone: TimeZone = .gmt, batchSize: Int = 1 << 16,
         onBatch: (ParseResult) throws -> Void
-    ) throws(AttributionError) -> ParseSummary {
+    ) throws -> ParseSummary {
         let name = url.lastPathComponent
         let handle: FileHandle
         do {
             handle = try FileHandle(forReadingFrom: url)
         } catch {
-            throw .unreadable(file: name, reason: "cannot open")
+            throw AttributionError.unreadable(file: name, reason: "cannot open")
         }
         defer { try? handle.close() }
         var first: Data
         do {
             first = try handle.read(upToCount: chunkSize) ?? Data()
         } catch {
-            throw .unreadable(file: name, reason: "read failed")
+            throw AttributionError.unreadable(file: name, reason: "read failed")
         }
         guard let format = format ?? AssignmentFormat.detect(firstBytes: first.prefix(4096)) else {
-            throw .unknownFormat(file: name)
+            throw AttributionError.unknownFormat(file: name)
         }
         switch format {
         case .radiusDetail:
@@ -142,29 +152,22 @@ public enum AssignmentReader {
 
     private static func run<P: AssignmentParser>(
         _ initial: P, handle: FileHandle, first: Data, batchSize: Int, onBatch: (ParseResult) throws -> Void
-    ) throws(AttributionError) -> ParseSummary {
+    ) throws -> ParseSummary {
         var parser = initial
         let name = parser.fileName
         var result = ParseResult(issueLimit: Int.max)
         var splitter = LineSplitter()
         var events = 0
         var issues = 0
-        var callbackError: (any Error)?
 
-        func handOver(force: Bool) -> Bool {
-            guard force || result.events.count >= batchSize || result.issues.count >= batchSize else { return true }
+        func handOver(force: Bool) throws {
+            guard force || result.events.count >= batchSize || result.issues.count >= batchSize else { return }
             events += result.events.count
             issues += result.issueCount
-            do {
-                try onBatch(result)
-            } catch {
-                callbackError = error
-                return false
-            }
+            try onBatch(result)
             result.events.removeAll(keepingCapacity: true)
             result.issues.removeAll(keepingCapacity: true)
             result.issuesSuppressed = 0
-            return true
         }
 
         var chunk = first
@@ -172,20 +175,15 @@ public enum AssignmentReader {
             chunk.withUnsafeBytes { raw in
                 splitter.consume(raw.bindMemory(to: UInt8.self), parser: &parser, into: &result)
             }
-            guard handOver(force: false) else { break }
+            try handOver(force: false)
             do {
                 chunk = try handle.read(upToCount: chunkSize) ?? Data()
             } catch {
-                throw .unreadable(file: name, reason: "read failed")
+                throw AttributionError.unreadable(file: name, reason: "read failed")
             }
         }
-        if callbackError == nil {
-            splitter.finish(parser: &parser, into: &result)
-            _ = handOver(force: true)
-        }
-        if let callbackError {
-            throw .unreadable(file: name, reason: "batch handler failed: \(type(of: callbackError))")
-        }
+        splitter.finish(parser: &parser, into: &result)
+        try handOver(force: true)
         return ParseSummary(
             format: parser.format, recordsSeen: result.recordsSeen, recordsSkipped: result.recordsSkipped,
             events: events, issues: issues)

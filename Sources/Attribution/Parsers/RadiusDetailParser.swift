@@ -16,7 +16,10 @@ import Foundation
 /// ``AttributionIndex/BuildReport/sessionsWithoutAddress`` and holds nothing for it.
 ///
 /// Kept attributes (all others are ignored, never stored): `User-Name` (subscriber),
-/// `Acct-Unique-Session-Id` or else `Acct-Session-Id` (session), `Acct-Status-Type`,
+/// `Acct-Unique-Session-Id` or else `Acct-Session-Id` (session; keep the server's
+/// configuration stable across rotated files: records of one session that differ in which
+/// id they carry become two sessions of the same subscriber — never ambiguous, but the
+/// Start-to-Stop pairing is lost), `Acct-Status-Type`,
 /// `Acct-Session-Time`, `Acct-Delay-Time`, `Acct-Interim-Interval`, `Event-Timestamp`,
 /// `Timestamp`, `Framed-IP-Address` (/32; the RFC 2865 special values 0.0.0.0,
 /// 255.255.255.254 and 255.255.255.255 are not addresses and are ignored),
@@ -62,7 +65,7 @@ public struct RadiusDetailParser: AssignmentParser {
     private var prefixes: [IPPrefix] = []
 
     /// A parser for one file. `headerTimeZone` is the RADIUS server's zone (see above).
-    public init(fileName: String, headerTimeZone: TimeZone = TimeZone(identifier: "UTC")!) {
+    public init(fileName: String, headerTimeZone: TimeZone = .gmt) {
         self.fileName = fileName
         self.headerTimeZone = headerTimeZone
     }

@@ -23,7 +23,7 @@ public struct AttributionConfig: Sendable, Hashable {
     /// Defaults: grace 2 × interval, 900 s when unknown, 60 s skew, header zone UTC.
     public init(
         graceMultiplier: Double = 2, defaultGrace: TimeInterval = 900, skew: TimeInterval = 60,
-        headerTimeZone: TimeZone = TimeZone(identifier: "UTC")!
+        headerTimeZone: TimeZone = .gmt
     ) {
         self.graceMultiplier = graceMultiplier
         self.defaultGrace = defaultGrace

@@ -85,14 +85,19 @@ public enum AuditChain {
 
     /// Verifies a whole log, from record 1.
     ///
-    /// Returns ``AuditVerification/intact(count:head:)`` or the first place it breaks: the
-    /// records before the reported sequence are intact. The reason starts with what was found:
+    /// Returns ``AuditVerification/intact(count:head:)`` or the first record, in log order, that
+    /// fails; every record before it is intact. The reported sequence is the one that record
+    /// carries (for a record carrying a number an earlier record already has: the number it
+    /// should carry at its place). The reason starts with what was found:
     ///
     /// - `edited:` a record's content no longer matches its hash;
-    /// - `deleted:` a sequence number is missing, or a record does not link to the one before it
-    ///   (its predecessor was replaced or records between them removed);
-    /// - `inserted:` a sequence number appears twice, or an already-used one appears again;
-    /// - `reordered:` a later record stands where an earlier one should be.
+    /// - `deleted:` a sequence number is missing before this record, the record does not link
+    ///   to the one before it, or it holds a later record's content (records were removed and
+    ///   the rest renumbered);
+    /// - `inserted:` a sequence number appears twice, an already-used one appears again, or the
+    ///   record is a copy of an earlier one;
+    /// - `reordered:` a later record stands where an earlier one should be, or two records'
+    ///   sequence numbers were swapped.
     public static func verify(_ records: some Sequence<AuditRecord>) -> AuditVerification {
         verify(records, after: nil)
     }
@@ -101,51 +106,87 @@ public enum AuditChain {
     /// e.g. the records appended since the last verification; `nil` means from record 1.
     public static func verify(_ records: some Sequence<AuditRecord>, after anchor: AuditRecord?) -> AuditVerification {
         let list = Array(records)
-        var expected = (anchor?.sequence ?? 0) + 1
+        let start = (anchor?.sequence ?? 0) + 1
+        var expected = start
         var previousHash = anchor?.hash ?? genesisHash
         var positions: [Int64: [Int]] = [:]
         for (index, record) in list.enumerated() { positions[record.sequence, default: []].append(index) }
 
         for (index, record) in list.enumerated() {
             let sequence = record.sequence
+            if sequence < expected, positions[sequence]?.first == index {
+                return .broken(
+                    sequence: expected,
+                    reason: "inserted: a record carrying sequence \(sequence), out of the log's range, stands where record \(expected) should be")
+            }
             if sequence < expected {
                 return .broken(
                     sequence: expected,
-                    reason: "inserted: after record \(expected - 1) comes a record carrying sequence \(sequence), which an earlier record already has")
+                    reason: "inserted: after record \(expected - 1) comes a record carrying sequence \(sequence), which an earlier record already has"
+                )
             }
             if sequence > expected {
                 let expectedLater = positions[expected]?.contains { $0 > index } ?? false
                 let repeated = (positions[sequence]?.count ?? 0) > 1
                 if expectedLater && repeated {
                     return .broken(
-                        sequence: expected,
-                        reason: "inserted: a record carrying sequence \(sequence), which appears again later, stands where record \(expected) should be")
+                        sequence: sequence,
+                        reason:
+                            "inserted: a record carrying sequence \(sequence), which appears again later, stands where record \(expected) should be")
                 }
                 if expectedLater {
                     return .broken(
-                        sequence: expected,
+                        sequence: sequence,
                         reason: "reordered: record \(sequence) stands where record \(expected) should be; record \(expected) comes later")
                 }
                 let missing = sequence == expected + 1 ? "record \(expected) is missing" : "records \(expected)…\(sequence - 1) are missing"
                 let before = expected > 1 ? "record \(expected - 1)" : "the start of the log"
-                return .broken(sequence: expected, reason: "deleted: \(missing); \(before) is followed by record \(sequence)")
+                return .broken(sequence: sequence, reason: "deleted: \(missing); \(before) is followed by record \(sequence)")
             }
             if index + 1 < list.count, list[index + 1].sequence == sequence {
                 return .broken(sequence: sequence, reason: "inserted: two records in a row carry sequence \(sequence)")
             }
-            if hash(sequence: sequence, previousHash: record.previousHash, entry: record.entry) != record.hash {
-                return .broken(sequence: sequence, reason: "edited: record \(sequence)'s content does not match its hash")
+            if !isGenuine(record, as: sequence) {
+                return .broken(sequence: sequence, reason: hashMismatch(list, at: index, range: start...(start + Int64(list.count))))
             }
             if record.previousHash != previousHash {
                 let predecessor = sequence > 1 ? "record \(sequence - 1)'s hash" : "the genesis hash"
                 return .broken(
                     sequence: sequence,
-                    reason: "deleted: record \(sequence) does not link to the record before it: its previous hash is not \(predecessor) (a record was replaced or records were removed)")
+                    reason:
+                        "deleted: record \(sequence) does not link to the record before it: its previous hash is not \(predecessor) (a record was replaced or records were removed)"
+                )
             }
             expected = sequence + 1
             previousHash = record.hash
         }
         return .intact(count: list.count, head: previousHash)
+    }
+
+    /// Whether `record`'s hash is that of its content sealed as record `sequence`.
+    private static func isGenuine(_ record: AuditRecord, as sequence: Int64) -> Bool {
+        hash(sequence: sequence, previousHash: record.previousHash, entry: record.entry) == record.hash
+    }
+
+    /// The reason for a record whose content does not match its hash: a plain edit, or a
+    /// genuine record under a changed sequence number (swapped, copied, or renumbered).
+    private static func hashMismatch(_ list: [AuditRecord], at index: Int, range: ClosedRange<Int64>) -> String {
+        let record = list[index]
+        let sequence = record.sequence
+        guard let genuine = range.first(where: { $0 != sequence && isGenuine(record, as: $0) }) else {
+            return "edited: record \(sequence)'s content does not match its hash"
+        }
+        if genuine < sequence {
+            let original = list.contains { $0.sequence == genuine && isGenuine($0, as: genuine) }
+            return original
+                ? "inserted: record \(sequence) is a copy of record \(genuine)"
+                : "reordered: record \(sequence) holds record \(genuine)'s content (its sequence number was changed)"
+        }
+        if list[(index + 1)...].contains(where: { isGenuine($0, as: sequence) }) {
+            return
+                "reordered: record \(sequence) holds record \(genuine)'s content and record \(sequence)'s comes later (sequence numbers were swapped)"
+        }
+        return "deleted: record \(sequence) holds record \(genuine)'s content: records were removed and the rest renumbered"
     }
 
     /// Verifies a whole log, then checks it against checkpoints taken earlier: the Merkle root

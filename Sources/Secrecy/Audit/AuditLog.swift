@@ -1,4 +1,3 @@
-public import Foundation
 import Synchronization
 
 /// An append-only, hash-chained audit log.
@@ -27,11 +26,6 @@ extension AuditLog {
     /// Verifies the whole log and checks it against `checkpoints` (``AuditChain/verify(_:checkpoints:)``).
     public func verify(checkpoints: [Checkpoint]) throws -> AuditVerification {
         AuditChain.verify(try records(from: 1), checkpoints: checkpoints)
-    }
-
-    /// A checkpoint of the whole log as it is now.
-    public func checkpoint(time: Date = Date()) throws -> Checkpoint {
-        Checkpoint(records: try records(from: 1), time: time)
     }
 }
 

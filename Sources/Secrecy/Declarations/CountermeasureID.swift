@@ -50,9 +50,10 @@ public struct CountermeasureID: RawRepresentable, Hashable, Comparable, Sendable
     /// Whether the id is well formed: lowercase ASCII letters and digits in words joined by single `-`.
     public var isWellFormed: Bool {
         let words = rawValue.split(separator: "-", omittingEmptySubsequences: false)
-        return !rawValue.isEmpty && words.allSatisfy { word in
-            !word.isEmpty && word.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }
-        }
+        return !rawValue.isEmpty
+            && words.allSatisfy { word in
+                !word.isEmpty && word.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }
+            }
     }
 }
 

@@ -59,8 +59,9 @@ public struct Declarations: Sendable {
     public static func bundled() throws(DeclarationError) -> Declarations {
         guard let url = Bundle.module.url(forResource: "declarations", withExtension: "json") else {
             throw DeclarationError(problems: [
-                .init(source: "declarations.json", line: nil, column: nil, declarationIndex: nil, declarationID: nil, field: nil,
-                      kind: .unreadable, reason: "the file is not in the Secrecy module's resource bundle")
+                .init(
+                    source: "declarations.json", line: nil, column: nil, declarationIndex: nil, declarationID: nil, field: nil,
+                    kind: .unreadable, reason: "the file is not in the Secrecy module's resource bundle")
             ])
         }
         return try load(contentsOf: url)
@@ -73,8 +74,9 @@ public struct Declarations: Sendable {
             data = try Data(contentsOf: url)
         } catch {
             throw DeclarationError(problems: [
-                .init(source: url.lastPathComponent, line: nil, column: nil, declarationIndex: nil, declarationID: nil, field: nil,
-                      kind: .unreadable, reason: "the file cannot be read (\(error.localizedDescription))")
+                .init(
+                    source: url.lastPathComponent, line: nil, column: nil, declarationIndex: nil, declarationID: nil, field: nil,
+                    kind: .unreadable, reason: "the file cannot be read (\(error.localizedDescription))")
             ])
         }
         return try Declarations(json: data, source: url.lastPathComponent)
@@ -119,8 +121,9 @@ struct DeclarationParser {
 
     private mutating func report(_ kind: DeclarationError.Kind, _ field: String?, line: Int?, _ reason: String) {
         problems.append(
-            .init(source: source, line: line, column: nil, declarationIndex: declarationIndex, declarationID: declarationID,
-                  field: field, kind: kind, reason: reason))
+            .init(
+                source: source, line: line, column: nil, declarationIndex: declarationIndex, declarationID: declarationID,
+                field: field, kind: kind, reason: reason))
     }
 
     mutating func parse(_ bytes: [UInt8]) -> [Declaration] {
@@ -129,8 +132,9 @@ struct DeclarationParser {
             root = try JSONReader.parse(bytes)
         } catch {
             problems.append(
-                .init(source: source, line: error.line, column: error.column, declarationIndex: nil, declarationID: nil, field: nil,
-                      kind: .malformedJSON, reason: "malformed JSON: \(error.message)"))
+                .init(
+                    source: source, line: error.line, column: error.column, declarationIndex: nil, declarationID: nil, field: nil,
+                    kind: .malformedJSON, reason: "malformed JSON: \(error.message)"))
             return []
         }
         guard case .object(let members) = root.value else {
@@ -177,15 +181,18 @@ struct DeclarationParser {
         if let idNode = node["id"], case .string(let raw) = idNode.value { declarationID = raw }
 
         for member in members where !Self.declarationFields.contains(member.key) {
-            report(.unknownField, member.key, line: member.value.line,
-                   "unknown field; a declaration has \(Self.declarationFields.joined(separator: ", "))")
+            report(
+                .unknownField, member.key, line: member.value.line,
+                "unknown field; a declaration has \(Self.declarationFields.joined(separator: ", "))")
         }
 
         let id = self.id(node, firstLine: &firstLine)
         let name = required(node, "name").flatMap { text($0, "name") }
         let purpose = required(node, "purpose").flatMap { text($0, "purpose") }
+        let basisProblems = problems.count
         let bases = required(node, "basis").map { self.bases($0) } ?? []
-        let justifications = self.justifications(node, bases: bases)
+        // With a basis missing or misspelt, a justification cannot be told apart from a stray one.
+        let justifications = self.justifications(node, bases: bases, basesComplete: problems.count == basisProblems)
         let dataItems = required(node, "dataItems").map { self.dataItems($0) } ?? [:]
         let retention = self.retention(node, used: Set(dataItems.keys))
         let trigger = required(node, "trigger").flatMap { self.trigger($0, bases: bases) }
@@ -239,8 +246,9 @@ struct DeclarationParser {
         var texts: [String: String] = [:]
         for (language, languageName) in [("ja", "Japanese"), ("en", "English")] {
             guard let value = node[language] else {
-                report(.missingLanguage, "\(field).\(language)", line: node.line,
-                       "the \(what) has no \(languageName) text; both Japanese (ja) and English (en) are required")
+                report(
+                    .missingLanguage, "\(field).\(language)", line: node.line,
+                    "the \(what) has no \(languageName) text; both Japanese (ja) and English (en) are required")
                 ok = false
                 continue
             }
@@ -250,8 +258,9 @@ struct DeclarationParser {
                 continue
             }
             guard !string.allSatisfy(\.isWhitespace) else {
-                report(.missingLanguage, "\(field).\(language)", line: value.line,
-                       "the \(what)'s \(languageName) text is empty; both Japanese (ja) and English (en) are required")
+                report(
+                    .missingLanguage, "\(field).\(language)", line: value.line,
+                    "the \(what)'s \(languageName) text is empty; both Japanese (ja) and English (en) are required")
                 ok = false
                 continue
             }
@@ -291,15 +300,18 @@ struct DeclarationParser {
         return bases
     }
 
-    private mutating func justifications(_ declaration: JSONNode, bases: [LegalBasis]) -> [Requirement: LocalizedText] {
+    private mutating func justifications(
+        _ declaration: JSONNode, bases: [LegalBasis], basesComplete: Bool
+    ) -> [Requirement: LocalizedText] {
         let node = declaration["justifications"]
         var members: [JSONNode.Member] = []
         if let node {
             if case .object(let list) = node.value {
                 members = list
             } else {
-                report(.wrongType, "justifications", line: node.line,
-                       "expected an object with one {\"ja\", \"en\"} text per requirement, found \(node.kindName)")
+                report(
+                    .wrongType, "justifications", line: node.line,
+                    "expected an object with one {\"ja\", \"en\"} text per requirement, found \(node.kindName)")
             }
         }
         let needed = bases.flatMap(\.requirements)
@@ -312,31 +324,36 @@ struct DeclarationParser {
                 continue
             }
             guard needed.contains(requirement) else {
-                report(.unexpectedJustification, path, line: member.value.line,
-                       "\(member.key) is a requirement of the \(requirement.basis) basis, which the declaration does not name")
+                guard basesComplete else { continue }
+                report(
+                    .unexpectedJustification, path, line: member.value.line,
+                    "\(member.key) is a requirement of the \(requirement.basis) basis, which the declaration does not name")
                 continue
             }
             if let text = text(member.value, path, what: "justification") { result[requirement] = text }
         }
         for requirement in needed where !members.contains(where: { $0.key == requirement.rawValue }) {
-            report(.missingJustification, "justifications.\(requirement.rawValue)", line: node?.line ?? declaration.line,
-                   "the \(requirement.basis) basis requires a justification, none given")
+            report(
+                .missingJustification, "justifications.\(requirement.rawValue)", line: node?.line ?? declaration.line,
+                "the \(requirement.basis) basis requires a justification, none given")
         }
         return result
     }
 
     private mutating func dataItems(_ node: JSONNode) -> [DataClass: [DataItem]] {
         guard case .object(let members) = node.value, !members.isEmpty else {
-            report(.wrongType, "dataItems", line: node.line,
-                   "expected an object listing the data items per data class, e.g. {\"sightings\": [\"source-ip\", \"timestamp\"]}")
+            report(
+                .wrongType, "dataItems", line: node.line,
+                "expected an object listing the data items per data class, e.g. {\"sightings\": [\"source-ip\", \"timestamp\"]}")
             return [:]
         }
         var result: [DataClass: [DataItem]] = [:]
         for member in members {
             let path = "dataItems.\(member.key)"
             guard let dataClass = DataClass(rawValue: member.key) else {
-                report(.unknownDataClass, path, line: member.value.line,
-                       "unknown data class \"\(member.key)\"; one of \(DataClass.allCases.map(\.rawValue).joined(separator: ", "))")
+                report(
+                    .unknownDataClass, path, line: member.value.line,
+                    "unknown data class \"\(member.key)\"; one of \(DataClass.allCases.map(\.rawValue).joined(separator: ", "))")
                 continue
             }
             guard case .array(let elements) = member.value.value, !elements.isEmpty else {
@@ -351,8 +368,9 @@ struct DeclarationParser {
                     continue
                 }
                 guard let item = DataItem(rawValue: raw) else {
-                    report(.unknownDataItem, itemPath, line: element.line,
-                           "unknown data item \"\(raw)\"; one of \(DataItem.allCases.map(\.rawValue).joined(separator: ", "))")
+                    report(
+                        .unknownDataItem, itemPath, line: element.line,
+                        "unknown data item \"\(raw)\"; one of \(DataItem.allCases.map(\.rawValue).joined(separator: ", "))")
                     continue
                 }
                 guard !items.contains(item) else {
@@ -376,8 +394,9 @@ struct DeclarationParser {
                     given.insert(member.key)
                     let path = "retention.\(member.key)"
                     guard let dataClass = DataClass(rawValue: member.key) else {
-                        report(.unknownDataClass, path, line: member.value.line,
-                               "unknown data class \"\(member.key)\"; one of \(DataClass.allCases.map(\.rawValue).joined(separator: ", "))")
+                        report(
+                            .unknownDataClass, path, line: member.value.line,
+                            "unknown data class \"\(member.key)\"; one of \(DataClass.allCases.map(\.rawValue).joined(separator: ", "))")
                         continue
                     }
                     guard case .number(let literal) = member.value.value, let days = Int(literal), days >= 0 else {
@@ -389,8 +408,10 @@ struct DeclarationParser {
                         continue
                     }
                     guard used.contains(dataClass) else {
-                        report(.unusedRetention, path, line: member.value.line,
-                               "a retention is given but no data item is kept in \(member.key); remove it or list the items under dataItems.\(member.key)")
+                        report(
+                            .unusedRetention, path, line: member.value.line,
+                            "a retention is given but no data item is kept in \(member.key); remove it or list the items under dataItems.\(member.key)"
+                        )
                         continue
                     }
                     result[dataClass] = days
@@ -400,8 +421,9 @@ struct DeclarationParser {
             }
         }
         for dataClass in DataClass.allCases where used.contains(dataClass) && !given.contains(dataClass.rawValue) {
-            report(.missingRetention, "retention.\(dataClass.rawValue)", line: node?.line ?? declaration.line,
-                   "data items are kept in the data class \(dataClass.rawValue) (dataItems.\(dataClass.rawValue)) but no retention is given")
+            report(
+                .missingRetention, "retention.\(dataClass.rawValue)", line: node?.line ?? declaration.line,
+                "data items are kept in the data class \(dataClass.rawValue) (dataItems.\(dataClass.rawValue)) but no retention is given")
         }
         return result
     }
@@ -429,9 +451,11 @@ struct DeclarationParser {
         }
         let consent = bases.contains(.consent)
         if !bases.isEmpty, consent != (trigger == .perConsent) {
-            report(.inconsistentTrigger, "trigger", line: node.line,
-                   consent ? "a consent-based measure acts only per consent; write \"per-consent\""
-                           : "\"per-consent\" needs the consent basis")
+            report(
+                .inconsistentTrigger, "trigger", line: node.line,
+                consent
+                    ? "a consent-based measure acts only per consent; write \"per-consent\""
+                    : "\"per-consent\" needs the consent basis")
             return nil
         }
         return trigger

@@ -70,7 +70,7 @@ enum AttributionBench {
         let rssAfter = ProcessMemory.residentBytes()
         let held = max(1, index.sessionCount)
         let bytesPerSession = Double(index.approximateMemoryBytes) / Double(held)
-        let rssPerSession = zip(rssBefore, rssAfter).map { Double($0.1 - $0.0) / Double(held) }.first
+        let rssPerSession = rssBefore.flatMap { before in rssAfter.map { Double($0 - before) / Double(held) } }
 
         // Lookups, single thread.
         let queries = SessionGenerator.queries(over: sessions[...], lanes: generated.lanes, count: o.lookups, seed: o.seed)
@@ -244,7 +244,7 @@ struct PostgresRun {
         CREATE EXTENSION btree_gist;
         CREATE TABLE session (subscriber text, session text, prefix inet, during tstzrange, port_lo int, port_hi int);
         """
-    static let index = "CREATE INDEX session_prefix_during ON session USING gist (prefix inet_ops, during);"
+    static let createIndex = "CREATE INDEX session_prefix_during ON session USING gist (prefix inet_ops, during);"
     /// The lookup a DBA would write: the holders of the address at the time, port block permitting.
     static let prepare = """
         PREPARE q(inet, timestamptz, int) AS SELECT subscriber, session FROM session \
@@ -270,7 +270,7 @@ struct PostgresRun {
         try writeTSV(sessions, to: tsv)
         (_, r.copySeconds) = try Stopwatch.seconds { try peer.psql("COPY session FROM '\(tsv.path)';") }
         try? FileManager.default.removeItem(at: tsv)
-        (_, r.indexSeconds) = try Stopwatch.seconds { try peer.psql(index) }
+        (_, r.indexSeconds) = try Stopwatch.seconds { try peer.psql(createIndex) }
         (_, r.vacuumSeconds) = try Stopwatch.seconds { try peer.psql("VACUUM ANALYZE session;") }
         let sizes = try peer.psql("SELECT pg_relation_size('session') || '|' || pg_indexes_size('session');")
             .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "|")

@@ -2,10 +2,123 @@ import ArgumentParser
 import Foundation
 
 /// `mamori bench attribution|ingest|cryptopan`: the benchmarks of docs/benchmarks.md.
+///
+/// Each measures Mamori side by side with a peer in one run and reports the ratio; each prints a
+/// table, or with `--json` one JSON line. Peers run on loopback only.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, measured side by side with a peer in one run (docs/benchmarks.md).",
-        subcommands: []
+        subcommands: [BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self]
     )
+}
+
+/// `mamori bench attribution`: the attribution index against PostgreSQL 15.
+struct BenchAttributionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attribution",
+        abstract: "Index build, bytes per session and lookups per second, against PostgreSQL 15 (GiST) on the same data.",
+        discussion: """
+            Generates SESSIONS holdings deterministically from the seed (IPv4 /32 with reassignments, \
+            IPv6 /56 and /64, CGN port blocks, about 10 % open), builds the index with the bulk builder, \
+            times single-threaded lookups, then loads the same sessions into a throwaway PostgreSQL \
+            cluster on 127.0.0.1 and runs the same lookups through one psql session.
+            """
+    )
+
+    @Option(help: "Holdings to generate and index.")
+    var sessions: Int = 10_000_000
+
+    @Option(help: "Lookups to time (single thread).")
+    var lookups: Int = 2_000_000
+
+    @Option(help: "Holdings loaded into PostgreSQL (the first ones of the same data; default: --sessions).")
+    var postgresSessions: Int?
+
+    @Option(help: "Lookups run through PostgreSQL (the first ones of the query set).")
+    var postgresLookups: Int = 20_000
+
+    @Flag(help: "Skip the PostgreSQL peer.")
+    var noPostgres = false
+
+    @Option(help: "Seed of the generated sessions and queries.")
+    var seed: UInt64 = 20_260_101
+
+    @Flag(help: "Print one JSON line instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard sessions > 0 else { throw ValidationError("--sessions must be positive") }
+        guard lookups > 0 else { throw ValidationError("--lookups must be positive") }
+        guard postgresLookups > 0 else { throw ValidationError("--postgres-lookups must be positive") }
+        if let postgresSessions, postgresSessions <= 0 { throw ValidationError("--postgres-sessions must be positive") }
+    }
+
+    func run() async throws {
+        try AttributionBench.run(
+            AttributionBench.Options(
+                sessions: sessions, lookups: lookups, postgresSessions: postgresSessions, postgresLookups: postgresLookups,
+                postgres: !noPostgres, seed: seed, json: json))
+    }
+}
+
+/// `mamori bench ingest`: FreeRADIUS detail parsing rate.
+struct BenchIngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Records per second of AssignmentReader.stream over a generated FreeRADIUS detail file.",
+        discussion: """
+            Writes RECORDS realistic accounting records (Start/Interim-Update/Stop, with the attributes a \
+            NAS sends) to a temporary directory and times the streaming parser; then, unless \
+            --store-records 0, times `ingest aaa` of a smaller file into a temporary SQLite store.
+            """
+    )
+
+    @Option(help: "Records in the detail file.")
+    var records: Int = 1_000_000
+
+    @Option(help: "Records of the end-to-end ingest into a temporary SQLite store (0 to skip).")
+    var storeRecords: Int = 100_000
+
+    @Option(help: "Seed of the generated records.")
+    var seed: UInt64 = 20_260_101
+
+    @Flag(help: "Print one JSON line instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard records > 0 else { throw ValidationError("--records must be positive") }
+        guard storeRecords >= 0 else { throw ValidationError("--store-records must not be negative") }
+    }
+
+    func run() async throws {
+        try IngestBench.run(IngestBench.Options(records: records, storeRecords: storeRecords, seed: seed, json: json))
+    }
+}
+
+/// `mamori bench cryptopan`: Crypto-PAn rate against yacryptopan.
+struct BenchCryptoPAnCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cryptopan",
+        abstract: "IPv4 Crypto-PAn addresses per second, against yacryptopan (Python) with the same key.",
+        discussion: "The peer is scripts/bench-yacryptopan.py (needs `pip install yacryptopan`); without it only ours is reported."
+    )
+
+    @Option(help: "Addresses pseudonymised by Mamori.")
+    var count: Int = 5_000_000
+
+    @Option(help: "Addresses pseudonymised by yacryptopan.")
+    var peerCount: Int = 20_000
+
+    @Flag(help: "Print one JSON line instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+        guard peerCount > 0 else { throw ValidationError("--peer-count must be positive") }
+    }
+
+    func run() async throws {
+        try CryptoPAnBench.run(CryptoPAnBench.Options(count: count, peerCount: peerCount, json: json))
+    }
 }
