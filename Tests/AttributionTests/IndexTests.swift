@@ -25,6 +25,20 @@ struct IndexTests {
         #expect(h?.from == t0.addingTimeInterval(1800))  // the latest start among exact covers
     }
 
+    @Test func indexHoldingsEqualTheirEagerCopies() throws {
+        let h = holding("alice@isp.example", "2001:db8::/56", 0, 3600)
+        let index = AttributionIndex(holdings: [h], config: AttributionConfig(skew: 0))
+        var got = try #require(index.holder(of: ip("2001:db8:0:ff::1"), at: t0).holding)
+        #expect(got == h)
+        #expect(got.hashValue == h.hashValue)
+        #expect(Set([got, h]).count == 1)
+        #expect(got.session == h.session)
+        got.subscriber = "bob"
+        #expect(got.subscriber == "bob")
+        #expect(got != h)
+        #expect(index.holdings(containing: ip("2001:db8::1")) == [h])
+    }
+
     @Test func exactDuplicatesAreDropped() {
         let h = holding("a", "192.0.2.1/32", 0, 3600)
         let index = AttributionIndex(holdings: [h, h, h])

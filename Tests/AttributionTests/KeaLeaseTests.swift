@@ -123,6 +123,16 @@ struct KeaLeaseTests {
         #expect(r.events[0].prefixes == [prefix("::10/128")])
     }
 
+    @Test func byteOrderMarkAndCRLF() throws {
+        let text = "\u{FEFF}address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname\r\n"
+            + "192.0.2.9,aa:bb:cc:dd:ee:ff,,600,1795738200,1,0,0,\r\n"
+        let r = try AssignmentReader.parse(bytes: Array(text.utf8), fileName: "win.csv")
+        #expect(r.issues.isEmpty)
+        #expect(r.events.count == 1)
+        #expect(r.events[0].subscriber == "aa:bb:cc:dd:ee:ff")
+        #expect(r.events[0].sessionStart == t0)
+    }
+
     @Test func rowsBeforeHeaderAndBadFields() {
         var p = KeaLeaseParser(fileName: "k")
         var r = ParseResult()

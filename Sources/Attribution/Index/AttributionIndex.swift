@@ -37,7 +37,7 @@ import Foundation
 /// marks an estimated end). That is 28 bytes per IPv4 holding, 32 per IPv6 prefix up to
 /// /64, 40 per IPv6 /128, plus the strings (length byte + UTF-8; subscribers stored once).
 /// A radix table on the bits after the common prefix of each table narrows the binary
-/// search to about ten networks. A lookup costs, per prefix length present, one radix probe
+/// search to a few dozen networks. A lookup costs, per prefix length present, one radix probe
 /// and a short binary search, then a backward scan over the same network's earlier rows
 /// that stops as soon as the running maximum of `to` falls before the query.
 public struct AttributionIndex: Sendable {
@@ -154,8 +154,7 @@ public struct AttributionIndex: Sendable {
         let row = group.rows[i]
         let packed = row.ports
         return Holding(
-            subscriber: subscribers.string(row.subscriber),
-            session: sessions.string(row.session & ~Group.estimatedEnd),
+            subscriber: subscribers, row.subscriber, session: sessions, row.session & ~Group.estimatedEnd,
             prefix: IPPrefix(IPAddress(family: group.family, value: group.network(i)), length: group.length)!,
             from: Date(timeIntervalSince1970: TimeInterval(row.from)),
             to: row.to == Group.open ? nil : Date(timeIntervalSince1970: TimeInterval(row.to)),

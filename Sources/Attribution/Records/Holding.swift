@@ -5,11 +5,24 @@ import Foundation
 ///
 /// The interval is closed, in whole seconds (`from` rounded down, `to` rounded up when built
 /// from events), and does not include the query-time skew tolerance.
+///
+/// A holding answered by an ``AttributionIndex`` reads its `subscriber` and `session` text
+/// from the index's string tables when first asked (it keeps the tables alive meanwhile),
+/// so a lookup whose caller only needs the verdict does not pay for decoding them.
+/// Equality, hashing and coding use the text.
 public struct Holding: Sendable, Hashable, Codable {
     /// Who held it.
-    public var subscriber: String
+    public var subscriber: String {
+        get { subscriberText.value }
+        set { subscriberText = .string(newValue) }
+    }
     /// The session or lease it came from.
-    public var session: String
+    public var session: String {
+        get { sessionText.value }
+        set { sessionText = .string(newValue) }
+    }
+    private var subscriberText: TableText
+    private var sessionText: TableText
     /// What was held; the queried address lies inside it.
     public var prefix: IPPrefix
     /// Held from (inclusive).
@@ -27,13 +40,42 @@ public struct Holding: Sendable, Hashable, Codable {
         subscriber: String, session: String, prefix: IPPrefix, from: Date, to: Date?,
         portRange: ClosedRange<UInt16>? = nil, endIsEstimated: Bool = false
     ) {
-        self.subscriber = subscriber
-        self.session = session
+        self.subscriberText = .string(subscriber)
+        self.sessionText = .string(session)
         self.prefix = prefix
         self.from = from
         self.to = to
         self.portRange = portRange
         self.endIsEstimated = endIsEstimated
+    }
+
+    /// A holding whose texts stay in the index's string tables until read.
+    init(
+        subscriber: StringTable, _ subscriberID: UInt32, session: StringTable, _ sessionID: UInt32, prefix: IPPrefix,
+        from: Date, to: Date?, portRange: ClosedRange<UInt16>?, endIsEstimated: Bool
+    ) {
+        self.subscriberText = .table(subscriber, subscriberID)
+        self.sessionText = .table(session, sessionID)
+        self.prefix = prefix
+        self.from = from
+        self.to = to
+        self.portRange = portRange
+        self.endIsEstimated = endIsEstimated
+    }
+
+    public static func == (a: Holding, b: Holding) -> Bool {
+        a.prefix == b.prefix && a.from == b.from && a.to == b.to && a.portRange == b.portRange
+            && a.endIsEstimated == b.endIsEstimated && a.subscriber == b.subscriber && a.session == b.session
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(subscriber)
+        hasher.combine(session)
+        hasher.combine(prefix)
+        hasher.combine(from)
+        hasher.combine(to)
+        hasher.combine(portRange)
+        hasher.combine(endIsEstimated)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -43,8 +85,8 @@ public struct Holding: Sendable, Hashable, Codable {
     /// Decodes a holding; the prefix is decoded from its text form.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        subscriber = try c.decode(String.self, forKey: .subscriber)
-        session = try c.decode(String.self, forKey: .session)
+        subscriberText = .string(try c.decode(String.self, forKey: .subscriber))
+        sessionText = .string(try c.decode(String.self, forKey: .session))
         guard let p = IPPrefix(try c.decode(String.self, forKey: .prefix)) else {
             throw DecodingError.dataCorruptedError(forKey: .prefix, in: c, debugDescription: "prefix: not an IP prefix")
         }
@@ -75,6 +117,19 @@ public struct Holding: Sendable, Hashable, Codable {
         try c.encodeIfPresent(portRange?.lowerBound, forKey: .portStart)
         try c.encodeIfPresent(portRange?.upperBound, forKey: .portEnd)
         try c.encode(endIsEstimated, forKey: .endIsEstimated)
+    }
+}
+
+/// A string given, or one still in a ``StringTable`` (read on demand).
+enum TableText: Sendable {
+    case string(String)
+    case table(StringTable, UInt32)
+
+    var value: String {
+        switch self {
+        case .string(let s): s
+        case .table(let t, let id): t.string(id)
+        }
     }
 }
 

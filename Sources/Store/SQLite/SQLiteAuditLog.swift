@@ -17,26 +17,46 @@ public final class SQLiteAuditLog: AuditLog {
 
     public func append(_ entry: AuditEntry) throws -> AuditRecord {
         try store.pool.writeWithoutTransaction { db in
-            var sealed: AuditRecord?
+            var sealed: [AuditRecord] = []
             try db.inTransaction(.immediate) {
-                let previous = try Self.fetch(db, sql: "SELECT * FROM audit ORDER BY seq DESC LIMIT 1", arguments: []).first
-                let record = AuditChain.seal(entry, after: previous)
-                try db.execute(
-                    sql: """
-                        INSERT INTO audit(seq, time, countermeasure, action, actor, subject, detail, prev_hash, hash)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        record.sequence, Int64((entry.time.timeIntervalSince1970 * 1000).rounded()), entry.countermeasure?.rawValue, entry.action,
-                        entry.actor, entry.subject, Self.encodeDetail(entry.detail), Data(record.previousHash),
-                        Data(record.hash),
-                    ])
-                sealed = record
+                sealed = try Self.append(contentsOf: [entry], in: db)
                 return .commit
             }
-            guard let sealed else { throw StoreError.corrupt(path: store.path, table: "audit", row: 0, reason: "append did not commit") }
-            return sealed
+            guard let record = sealed.first else {
+                throw StoreError.corrupt(path: store.path, table: "audit", row: 0, reason: "append did not commit")
+            }
+            return record
         }
+    }
+
+    /// Seals and inserts one entry inside the caller's write transaction.
+    @discardableResult
+    static func append(_ entry: AuditEntry, in db: Database) throws -> AuditRecord? {
+        try append(contentsOf: [entry], in: db).first
+    }
+
+    /// Seals and inserts entries, in order, after the current head, inside the caller's write transaction.
+    @discardableResult
+    static func append(contentsOf entries: [AuditEntry], in db: Database) throws -> [AuditRecord] {
+        guard !entries.isEmpty else { return [] }
+        var previous = try fetch(db, sql: "SELECT * FROM audit ORDER BY seq DESC LIMIT 1", arguments: []).first
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO audit(seq, time, countermeasure, action, actor, subject, detail, prev_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        var out: [AuditRecord] = []
+        out.reserveCapacity(entries.count)
+        for entry in entries {
+            let record = AuditChain.seal(entry, after: previous)
+            try statement.execute(arguments: [
+                record.sequence, entry.millisecondsSince1970, entry.countermeasure?.rawValue, entry.action, entry.actor, entry.subject,
+                encodeDetail(entry.detail), Data(record.previousHash), Data(record.hash),
+            ])
+            out.append(record)
+            previous = record
+        }
+        return out
     }
 
     public func records(from sequence: Int64) throws -> [AuditRecord] {

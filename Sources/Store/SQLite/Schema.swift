@@ -60,6 +60,78 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("v2 remediation") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE subscriber_contact (
+                        subscriber TEXT PRIMARY KEY NOT NULL,
+                        email TEXT NOT NULL,
+                        language TEXT NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE TABLE sighting_file (
+                        sha256 TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        feed TEXT NOT NULL,
+                        ingested_at REAL NOT NULL
+                    );
+                    CREATE TABLE feed_counter (
+                        feed TEXT PRIMARY KEY NOT NULL,
+                        parsed INTEGER NOT NULL DEFAULT 0,
+                        rejected INTEGER NOT NULL DEFAULT 0,
+                        not_infected INTEGER NOT NULL DEFAULT 0,
+                        attributed INTEGER NOT NULL DEFAULT 0,
+                        not_found INTEGER NOT NULL DEFAULT 0,
+                        ambiguous INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE infection_case (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        countermeasure TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        subscriber TEXT NOT NULL,
+                        family TEXT NOT NULL,
+                        first_seen REAL NOT NULL,
+                        last_seen REAL NOT NULL,
+                        sightings INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        last_notice_at REAL,
+                        notices INTEGER NOT NULL DEFAULT 0,
+                        remediated_at REAL,
+                        reopen_count INTEGER NOT NULL DEFAULT 0,
+                        evidence TEXT NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE INDEX infection_case_status ON infection_case(status);
+                    CREATE INDEX infection_case_last_seen ON infection_case(last_seen);
+                    CREATE TABLE notice (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        case_id INTEGER NOT NULL REFERENCES infection_case(id) ON DELETE CASCADE,
+                        subscriber TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        language TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        message_id TEXT NOT NULL UNIQUE,
+                        subject TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        last_error TEXT,
+                        reply TEXT,
+                        created_at REAL NOT NULL,
+                        sent_at REAL
+                    );
+                    CREATE INDEX notice_due ON notice(status, next_attempt_at);
+                    CREATE TABLE access_token (
+                        hash TEXT PRIMARY KEY NOT NULL,
+                        case_id INTEGER NOT NULL REFERENCES infection_case(id) ON DELETE CASCADE,
+                        language TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        expires_at REAL NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }()
 }

@@ -1,7 +1,18 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Runs a program to completion and returns its exit status and output (used by `mamori bench`
 /// to drive peers such as PostgreSQL and Python; never by the services).
+///
+/// `posix_spawn` with stdin, stdout and stderr redirected to temporary files and every other
+/// descriptor closed in the child. (Foundation's `Process` leaves a descriptor open in the child
+/// that it watches to learn of the exit: a daemon the child starts, such as the PostgreSQL
+/// server `pg_ctl start` leaves running, inherits it and `Process` waits forever.)
 struct Subprocess {
     struct Failure: Error, CustomStringConvertible {
         let command: String
@@ -19,52 +30,57 @@ struct Subprocess {
     /// Runs `arguments[0]` (looked up in PATH when not absolute) with the rest as its arguments.
     @discardableResult
     static func run(_ arguments: [String], stdin: String? = nil, check: Bool = true, environment: [String: String]? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("mamori-subprocess-\(UUID().uuidString.prefix(12))")
+        let inPath = base.path + ".in"
+        let outPath = base.path + ".out"
+        let errPath = base.path + ".err"
+        defer {
+            for path in [inPath, outPath, errPath] { unlink(path) }
         }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
         if let stdin {
-            let handle = input.fileHandleForWriting
-            // Write from a separate thread so a large stdin cannot deadlock against a full stdout pipe.
-            let data = Data(stdin.utf8)
-            Thread.detachNewThread {
-                try? handle.write(contentsOf: data)
-                try? handle.close()
+            guard FileManager.default.createFile(atPath: inPath, contents: Data(stdin.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw Failure(command: arguments.joined(separator: " "), status: -1, stderr: "cannot write the standard input file")
             }
         }
-        // Read both pipes to the end (stderr on another thread, so neither fills up).
-        let errBox = DataBox()
-        let errHandle = err.fileHandleForReading
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            errBox.data = errHandle.readDataToEndOfFile()
-            done.signal()
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin == nil ? "/dev/null" : inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        #if canImport(Glibc)
+            posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        #endif
+
+        var env = ProcessInfo.processInfo.environment
+        if let environment { env.merge(environment) { $1 } }
+        let argv = ["/usr/bin/env"] + arguments
+        let envp = env.map { "\($0.key)=\($0.value)" }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cEnv: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
+        defer {
+            for p in cArgs { free(p) }
+            for p in cEnv { free(p) }
         }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        done.wait()
-        process.waitUntilExit()
-        let errData = errBox.data
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, &cArgs, &cEnv)
+        guard spawned == 0 else {
+            throw Failure(command: arguments.joined(separator: " "), status: -1, stderr: String(cString: strerror(spawned)))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { break }
+        }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG (macros not imported into Swift).
+        let code: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         let result = Result(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            status: code,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
         if check && result.status != 0 {
             throw Failure(command: arguments.joined(separator: " "), status: result.status, stderr: result.stderr)
         }
         return result
     }
-}
-
-/// Data handed from a reader thread to the waiting thread (the semaphore orders the accesses).
-private final class DataBox: @unchecked Sendable {
-    var data = Data()
 }

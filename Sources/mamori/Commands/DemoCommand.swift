@@ -5,6 +5,10 @@ import Foundation
 import Remediation
 import Secrecy
 import Store
+import Mailer
+import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `mamori demo`: the embedded default, seeded. Loads the bundled declarations, ingests the
 /// bundled sample AAA records (RADIUS detail, Kea CSV, dhcpd.leases, CGN CSV) into the SQLite
@@ -16,6 +20,14 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run Mamori on its embedded default with bundled sample data.")
 
     @OptionGroup var options: StoreOptions
+    @OptionGroup var flow: FlowOptions
+    @OptionGroup var portal: PortalOptions
+
+    @Option(help: "Where the dry-run notices (.eml) are written.")
+    var noticesOut: String = "./mamori-demo-notices"
+
+    @Flag(help: "Stop after the dry-run notices instead of serving the portal.")
+    var noServe = false
 
     static let samples = ["radius-detail.txt", "kea-leases4.csv", "dhcpd.leases", "cgn-blocks.csv"]
 
@@ -78,5 +90,55 @@ struct DemoCommand: AsyncParsableCommand {
             throw MamoriExit(code: MamoriExit.brokenChain, message: "audit log broken at record \(sequence): \(reason)")
         }
         Output.line("   see it with: mamori audit show --store \(options.storePath)")
+
+        Output.line("\n5. Import the subscriber directory, ingest sample sightings, open cases")
+        let directoryURL = samplesURL.appendingPathComponent("subscribers.csv")
+        let (contacts, _) = SubscriberDirectoryCSV.parse(try String(contentsOf: directoryURL, encoding: .utf8), file: "subscribers.csv")
+        _ = try store.remediationStore().upsert(
+            contacts: contacts,
+            audit: AuditEntry(
+                countermeasure: .infectedHostNotification, action: "directory-import", actor: "demo", subject: "subscriber_contact",
+                detail: ["imported": "\(contacts.count)"]))
+        Output.line("   subscribers.csv: \(contacts.count) subscribers")
+        let service = try flow.service(store: store, declarations: declarations, actor: "demo")
+        for name in Self.sightingSamples {
+            let counts = try SightingsIngest.ingest(url: samplesURL.appendingPathComponent(name), feed: nil, service: service, store: store)
+            Output.line("   \(name): \(counts.line)")
+        }
+        for c in try service.summaries() {
+            Output.line(
+                "   case \(c.id) \(c.status.rawValue) \(c.countermeasure.rawValue) \(c.subscriberPseudonym) \(c.family.isEmpty ? "-" : c.family) "
+                    + "\(c.sightings) sightings")
+        }
+
+        Output.line("\n6. Notices (dry run: written to \(noticesOut), nothing recorded as sent)")
+        let plan = try service.planNotices(dryRun: true)
+        let folder = FolderNoticeTransport(directory: URL(fileURLWithPath: noticesOut), from: try EmailAddress("security-desk@" + flow.mailDomain))
+        var links: [String] = []
+        for notice in plan.previews {
+            Output.line("   " + (try await folder.deliver(notice)) + " (\(notice.language.rawValue))")
+            if let range = notice.body.range(of: flow.baseURL + "/r/[A-Za-z0-9_-]{22}", options: .regularExpression) {
+                links.append(String(notice.body[range]))
+            }
+        }
+        let verified = AuditChain.verify(try audit.records(from: 1), checkpoints: try audit.checkpoints())
+        Output.line("   audit log: \(verified.isIntact ? "intact" : "BROKEN")")
+        guard !noServe else {
+            if let link = links.first { Output.line("\nA sample remediation page: \(link)") }
+            return
+        }
+        Output.line("\n7. The remediation portal (Ctrl-C to stop)")
+        if let link = links.first {
+            Output.line("   Open a sample remediation page: \(link)")
+            Output.line("   English: \(link)?lang=en")
+        }
+        let logger = Logger(label: "mamori.demo")
+        try await ServiceGroup(
+            configuration: .init(
+                services: [try Serving.portal(store: store, flow: flow, portal: portal, logger: logger)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        ).run()
     }
+
+    static let sightingSamples = ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"]
 }

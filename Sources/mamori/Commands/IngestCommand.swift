@@ -8,7 +8,7 @@ struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Load records into the store.",
-        subcommands: [IngestAAACommand.self]
+        subcommands: [IngestAAACommand.self, IngestSightingsCommand.self]
     )
 }
 

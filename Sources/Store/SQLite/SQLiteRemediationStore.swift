@@ -1,0 +1,303 @@
+import Foundation
+import GRDB
+import Remediation
+import Secrecy
+
+/// The remediation flow's storage in the store file.
+///
+/// Audit entries passed with a change are sealed into the chain inside the same transaction.
+public final class SQLiteRemediationStore: RemediationStore {
+    let store: MamoriStore
+
+    init(store: MamoriStore) {
+        self.store = store
+    }
+
+    @discardableResult
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try store.pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            guard let result else { throw StoreError.corrupt(path: store.path, table: "-", row: 0, reason: "transaction did not commit") }
+            return result
+        }
+    }
+
+    // MARK: directory
+
+    public func upsert(contacts: [SubscriberContact], audit: AuditEntry) throws -> Int {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            for c in contacts {
+                try db.execute(
+                    sql: """
+                        INSERT INTO subscriber_contact(subscriber, email, language, updated_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(subscriber) DO UPDATE SET email = excluded.email, language = excluded.language, updated_at = excluded.updated_at
+                        """,
+                    arguments: [c.subscriber, c.email, c.language.rawValue, now])
+            }
+            try SQLiteAuditLog.append(audit, in: db)
+            return contacts.count
+        }
+    }
+
+    public func contact(of subscriber: String) throws -> SubscriberContact? {
+        try store.pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM subscriber_contact WHERE subscriber = ?", arguments: [subscriber]) else {
+                return nil
+            }
+            let language: String = row["language"]
+            return SubscriberContact(subscriber: row["subscriber"], email: row["email"], language: Language(rawValue: language) ?? .ja)
+        }
+    }
+
+    // MARK: sightings and cases
+
+    public func hasIngestedSightingFile(sha256: String) throws -> Bool {
+        try store.pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM sighting_file WHERE sha256 = ?", arguments: [sha256]) ?? false
+        }
+    }
+
+    public func activeCases() throws -> [CaseRecord] {
+        try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM infection_case WHERE status != 'expired'").map(Self.caseRecord)
+        }
+    }
+
+    public func commitSightings(cases: [CaseRecord], counts: FeedCounts, file: (sha256: String, name: String)?, audit: [AuditEntry]) throws {
+        try write { db in
+            for c in cases { _ = try Self.save(c, in: db) }
+            try db.execute(
+                sql: """
+                    INSERT INTO feed_counter(feed, parsed, rejected, not_infected, attributed, not_found, ambiguous) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(feed) DO UPDATE SET parsed = parsed + excluded.parsed, rejected = rejected + excluded.rejected,
+                        not_infected = not_infected + excluded.not_infected, attributed = attributed + excluded.attributed,
+                        not_found = not_found + excluded.not_found, ambiguous = ambiguous + excluded.ambiguous
+                    """,
+                arguments: [counts.feed, counts.parsed, counts.rejected, counts.notInfected, counts.attributed, counts.notFound, counts.ambiguous])
+            if let file {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO sighting_file(sha256, name, feed, ingested_at) VALUES (?, ?, ?, ?)",
+                    arguments: [file.sha256, file.name, counts.feed, Date().timeIntervalSince1970])
+            }
+            try SQLiteAuditLog.append(contentsOf: audit, in: db)
+        }
+    }
+
+    public func cases(status: CaseStatus?) throws -> [CaseRecord] {
+        try store.pool.read { db in
+            if let status {
+                return try Row.fetchAll(db, sql: "SELECT * FROM infection_case WHERE status = ? ORDER BY id", arguments: [status.rawValue])
+                    .map(Self.caseRecord)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM infection_case ORDER BY id").map(Self.caseRecord)
+        }
+    }
+
+    public func caseRecord(id: Int64) throws -> CaseRecord? {
+        try store.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM infection_case WHERE id = ?", arguments: [id]).map(Self.caseRecord)
+        }
+    }
+
+    public func feedCounts() throws -> [FeedCounts] {
+        try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM feed_counter ORDER BY feed").map { row in
+                var c = FeedCounts(feed: row["feed"])
+                c.parsed = row["parsed"]
+                c.rejected = row["rejected"]
+                c.notInfected = row["not_infected"]
+                c.attributed = row["attributed"]
+                c.notFound = row["not_found"]
+                c.ambiguous = row["ambiguous"]
+                return c
+            }
+        }
+    }
+
+    static func caseRecord(_ row: Row) -> CaseRecord {
+        let kind: String = row["kind"]
+        let status: String = row["status"]
+        let countermeasure: String = row["countermeasure"]
+        return CaseRecord(
+            id: row["id"], countermeasure: CountermeasureID(rawValue: countermeasure), kind: NoticeKind(rawValue: kind) ?? .infectedHost,
+            subscriber: row["subscriber"], family: row["family"], firstSeen: date(row["first_seen"]) ?? Date(timeIntervalSince1970: 0),
+            lastSeen: date(row["last_seen"]) ?? Date(timeIntervalSince1970: 0), sightings: row["sightings"],
+            status: CaseStatus(rawValue: status) ?? .open, lastNoticeAt: date(row["last_notice_at"]), notices: row["notices"],
+            remediatedAt: date(row["remediated_at"]), reopenCount: row["reopen_count"], evidence: row["evidence"])
+    }
+
+    static func date(_ value: Double?) -> Date? { value.map { Date(timeIntervalSince1970: $0) } }
+
+    @discardableResult
+    static func save(_ c: CaseRecord, in db: Database) throws -> Int64 {
+        let now = Date().timeIntervalSince1970
+        let values: [(any DatabaseValueConvertible)?] = [
+            c.countermeasure.rawValue, c.kind.rawValue, c.subscriber, c.family, c.firstSeen.timeIntervalSince1970,
+            c.lastSeen.timeIntervalSince1970, c.sightings, c.status.rawValue, c.lastNoticeAt?.timeIntervalSince1970, c.notices,
+            c.remediatedAt?.timeIntervalSince1970, c.reopenCount, c.evidence, now,
+        ]
+        if let id = c.id {
+            try db.execute(
+                sql: """
+                    UPDATE infection_case SET countermeasure = ?, kind = ?, subscriber = ?, family = ?, first_seen = ?, last_seen = ?,
+                        sightings = ?, status = ?, last_notice_at = ?, notices = ?, remediated_at = ?, reopen_count = ?, evidence = ?,
+                        updated_at = ? WHERE id = ?
+                    """,
+                arguments: StatementArguments(values + [id]))
+            return id
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO infection_case(countermeasure, kind, subscriber, family, first_seen, last_seen, sightings, status,
+                    last_notice_at, notices, remediated_at, reopen_count, evidence, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: StatementArguments(values))
+        return db.lastInsertedRowID
+    }
+
+    // MARK: notices
+
+    public func lastNoticeTimes() throws -> [String: Date] {
+        try store.pool.read { db in
+            var out: [String: Date] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT subscriber, MAX(created_at) AS t FROM notice GROUP BY subscriber") {
+                let t: Double = row["t"]
+                out[row["subscriber"]] = Date(timeIntervalSince1970: t)
+            }
+            return out
+        }
+    }
+
+    public func enqueue(_ notice: NoticeRecord, token: TokenRecord, case c: CaseRecord, audit: AuditEntry) throws -> NoticeRecord {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO notice(case_id, subscriber, recipient, language, type, kind, message_id, subject, body, status, attempts,
+                        next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
+                    """,
+                arguments: [
+                    notice.caseID, notice.subscriber, notice.recipient, notice.language.rawValue, notice.type.rawValue, notice.kind.rawValue,
+                    notice.messageID, notice.subject, notice.body, notice.nextAttemptAt.timeIntervalSince1970,
+                    notice.createdAt.timeIntervalSince1970,
+                ])
+            var stored = notice
+            stored.id = db.lastInsertedRowID
+            try Self.insert(token, in: db)
+            try Self.save(c, in: db)
+            try SQLiteAuditLog.append(audit, in: db)
+            return stored
+        }
+    }
+
+    static func insert(_ token: TokenRecord, in db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO access_token(hash, case_id, language, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [
+                token.hash, token.caseID, token.language.rawValue, token.createdAt.timeIntervalSince1970, token.expiresAt.timeIntervalSince1970,
+            ])
+    }
+
+    public func issuePreview(token: TokenRecord, audit: AuditEntry) throws {
+        try write { db in
+            try Self.insert(token, in: db)
+            try SQLiteAuditLog.append(audit, in: db)
+        }
+    }
+
+    public func dueNotices(now: Date) throws -> [NoticeRecord] {
+        try store.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM notice WHERE status = 'sending' OR (status = 'queued' AND next_attempt_at <= ?) ORDER BY id
+                    """, arguments: [now.timeIntervalSince1970]
+            ).map(Self.noticeRecord)
+        }
+    }
+
+    public func notices() throws -> [NoticeRecord] {
+        try store.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM notice ORDER BY id").map(Self.noticeRecord) }
+    }
+
+    static func noticeRecord(_ row: Row) -> NoticeRecord {
+        let language: String = row["language"]
+        let type: String = row["type"]
+        let kind: String = row["kind"]
+        let status: String = row["status"]
+        return NoticeRecord(
+            id: row["id"], caseID: row["case_id"], subscriber: row["subscriber"], recipient: row["recipient"],
+            language: Language(rawValue: language) ?? .ja, type: NoticeType(rawValue: type) ?? .first, kind: NoticeKind(rawValue: kind) ?? .infectedHost,
+            messageID: row["message_id"], subject: row["subject"], body: row["body"], status: NoticeStatus(rawValue: status) ?? .queued,
+            attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"]) ?? Date(timeIntervalSince1970: 0), lastError: row["last_error"],
+            createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0), sentAt: date(row["sent_at"]))
+    }
+
+    public func markSending(_ id: Int64, attempts: Int) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE notice SET status = 'sending', attempts = ? WHERE id = ?", arguments: [attempts, id])
+        }
+    }
+
+    public func markSent(_ id: Int64, at: Date, reply: String, audit: AuditEntry) throws {
+        try write { db in
+            // The body held the personal link; once sent, it is not kept.
+            try db.execute(
+                sql: "UPDATE notice SET status = 'sent', sent_at = ?, reply = ?, body = '', last_error = NULL WHERE id = ?",
+                arguments: [at.timeIntervalSince1970, String(reply.prefix(500)), id])
+            try SQLiteAuditLog.append(audit, in: db)
+        }
+    }
+
+    public func markRetry(_ id: Int64, next: Date, error: String) throws {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE notice SET status = 'queued', next_attempt_at = ?, last_error = ? WHERE id = ?",
+                arguments: [next.timeIntervalSince1970, String(error.prefix(500)), id])
+        }
+    }
+
+    public func markFailed(_ id: Int64, error: String, audit: AuditEntry) throws {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE notice SET status = 'failed', last_error = ?, body = '' WHERE id = ?", arguments: [String(error.prefix(500)), id])
+            try SQLiteAuditLog.append(audit, in: db)
+        }
+    }
+
+    // MARK: tokens, the page
+
+    public func token(hash: String) throws -> TokenRecord? {
+        try store.pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM access_token WHERE hash = ?", arguments: [hash]) else { return nil }
+            let language: String = row["language"]
+            return TokenRecord(
+                hash: row["hash"], caseID: row["case_id"], language: Language(rawValue: language) ?? .ja,
+                createdAt: Self.date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+                expiresAt: Self.date(row["expires_at"]) ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    public func update(case c: CaseRecord, audit: AuditEntry) throws {
+        try write { db in
+            try Self.save(c, in: db)
+            try SQLiteAuditLog.append(audit, in: db)
+        }
+    }
+
+    public func append(audit: AuditEntry) throws {
+        try write { db in try SQLiteAuditLog.append(audit, in: db) }
+    }
+}
+
+extension MamoriStore {
+    /// The remediation flow's storage.
+    public func remediationStore() -> SQLiteRemediationStore {
+        SQLiteRemediationStore(store: self)
+    }
+}
