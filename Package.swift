@@ -100,7 +100,11 @@ let package = Package(
             name: "SightingsTests", dependencies: ["Sightings", "Addressing"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "MailerTests",
-            dependencies: ["Mailer", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "Mailer", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "PortalTests",
@@ -108,6 +112,7 @@ let package = Package(
                 "Portal", "Remediation", "Secrecy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing"], swiftSettings: strict),

@@ -37,7 +37,9 @@ struct MailMessageTests {
         #expect(bytes.allSatisfy { $0 < 0x80 }, "the rendering is 7-bit clean")
         for (index, byte) in bytes.enumerated() {
             if byte == 0x0A { #expect(index > 0 && bytes[index - 1] == 0x0D, "LF at \(index) without CR") }
-            if byte == 0x0D { #expect(index + 1 < bytes.count && bytes[index + 1] == 0x0A, "CR at \(index) without LF") }
+            if byte == 0x0D {
+                #expect(index + 1 < bytes.count && bytes[index + 1] == 0x0A, "CR at \(index) without LF")
+            }
         }
         #expect(bytes.suffix(2) == [0x0D, 0x0A])
     }
@@ -131,7 +133,7 @@ struct MailMessageTests {
         let sneaky = "--\(boundary)\nnot a boundary"
         let parsed = ParsedMail(try Self.render(Self.message(subject: "x", text: sneaky, html: "<p>html</p>")))
         #expect(parsed.parts().count == 2)
-        #expect(parsed.parts().first?.decodedBody == sneaky.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(parsed.parts().first?.decodedBody == sneaky)  // the reader gives LF line breaks
     }
 
     @Test func headersAreInPlace() throws {
@@ -145,7 +147,8 @@ struct MailMessageTests {
         #expect(MIMEDecode.header(String(from.dropLast(" <abuse@isp.example>".count))) == "ISP セキュリティ窓口")
         let to = try #require(parsed.header("To"))
         #expect(to.contains("<taro@example.jp>, hanako@example.jp"))
-        #expect(parsed.headers.map(\.name).prefix(6) == ["Date", "From", "To", "Subject", "Message-ID", "MIME-Version"])
+        #expect(
+            parsed.headers.map(\.name).prefix(6) == ["Date", "From", "To", "Subject", "Message-ID", "MIME-Version"])
     }
 
     @Test(arguments: [
@@ -225,7 +228,8 @@ struct MailMessageTests {
     @Test func asciiDisplayNameWithSpecialsIsQuoted() throws {
         var message = try Self.message()
         message.from = try EmailAddress("abuse@isp.example", displayName: "ISP, \"Security\" Desk")
-        #expect(ParsedMail(try Self.render(message)).header("From") == "\"ISP, \\\"Security\\\" Desk\" <abuse@isp.example>")
+        #expect(
+            ParsedMail(try Self.render(message)).header("From") == "\"ISP, \\\"Security\\\" Desk\" <abuse@isp.example>")
     }
 
     @Test func noRecipientsIsRefused() throws {

@@ -66,14 +66,28 @@ struct SMTPClientTests {
         }
     }
 
-    @Test func certificateNameGivenExplicitly() async throws {
-        let certificate = try TestCertificate.make()
-        try await TestSMTPServer.with(try Self.tlsBehaviour(auth: [])) { server in
+    static func behaviour(certificate: TestCertificate) throws -> TestSMTPServer.Behaviour {
+        var behaviour = TestSMTPServer.Behaviour()
+        behaviour.tls = try certificate.serverContext()
+        return behaviour
+    }
+
+    @Test func certificateWithoutTheAddressNeedsTheNameGiven() async throws {
+        let certificate = try TestCertificate.makeLocalhostOnly()
+        try await TestSMTPServer.with(try Self.behaviour(certificate: certificate)) { server in
             var configuration = Self.configuration(port: server.port, trust: .caFile(certificate.certificatePath))
+            // Connecting to 127.0.0.1, the certificate (localhost only) does not match...
+            let error = await #expect(throws: SMTPError.self) {
+                try await SMTPClient(configuration: configuration).send(try Self.message())
+            }
+            #expect(error?.stage == .starttls)
+            #expect(server.messages.isEmpty)
+            // ...until the name it must carry is given.
             configuration.tlsServerName = "localhost"
             let receipt = try await SMTPClient(configuration: configuration).send(try Self.message())
             #expect(receipt.usedTLS)
             #expect(!receipt.authenticated)
+            #expect(server.messages.count == 1)
         }
     }
 
@@ -121,14 +135,15 @@ struct SMTPClientTests {
     }
 
     @Test func certificateForAnotherNameFailsAtStartTLS() async throws {
-        let certificate = try TestCertificate.make()
-        try await TestSMTPServer.with(try Self.tlsBehaviour(auth: [])) { server in
+        let certificate = try TestCertificate.makeLocalhostOnly()
+        try await TestSMTPServer.with(try Self.behaviour(certificate: certificate)) { server in
             var configuration = Self.configuration(port: server.port, trust: .caFile(certificate.certificatePath))
             configuration.tlsServerName = "relay.isp.example"
             let error = await #expect(throws: SMTPError.self) {
                 try await SMTPClient(configuration: configuration).send(try Self.message())
             }
             #expect(error?.stage == .starttls)
+            #expect(error?.isPermanent == false)
             #expect(server.messages.isEmpty)
         }
     }
@@ -164,7 +179,8 @@ struct SMTPClientTests {
         var behaviour = TestSMTPServer.Behaviour()
         behaviour.authMechanisms = ["PLAIN"]
         try await TestSMTPServer.with(behaviour) { server in
-            var configuration = Self.configuration(port: server.port, security: .none, credentials: Self.goodCredentials)
+            var configuration = Self.configuration(
+                port: server.port, security: .none, credentials: Self.goodCredentials)
             configuration.allowsAuthenticationWithoutTLS = true
             let receipt = try await SMTPClient(configuration: configuration).send(try Self.message())
             #expect(receipt.authenticated)
@@ -194,7 +210,8 @@ struct SMTPClientTests {
         var behaviour = TestSMTPServer.Behaviour()
         behaviour.supportsEHLO = false
         try await TestSMTPServer.with(behaviour) { server in
-            let client = try SMTPClient(configuration: Self.configuration(port: server.port, security: .startTLSIfOffered))
+            let client = try SMTPClient(
+                configuration: Self.configuration(port: server.port, security: .startTLSIfOffered))
             let receipt = try await client.send(try Self.message())
             #expect(receipt.finalReply.code == 250)
             #expect(server.commands.map(\.line).prefix(2) == ["EHLO mamori.isp.example", "HELO mamori.isp.example"])

@@ -9,7 +9,7 @@ import Testing
     func demoStore() throws -> (URL, Int) {
         let dir = try CLI.temporaryDirectory()
         let store = dir.appendingPathComponent("audit.sqlite")
-        let demo = try CLI.run(["demo", "--store", store.path])
+        let demo = try CLI.run(["demo", "--no-serve", "--store", store.path, "--notices-out", dir.appendingPathComponent("notices").path])
         try #require(demo.status == 0, "\(demo.stderr)")
         let count = Int(try CLI.sqlite(store, "SELECT COUNT(*) FROM audit;").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         try #require(count >= 10)
@@ -53,6 +53,7 @@ import Testing
 
     @Test func deletedTailIsCaughtByCheckpoint() throws {
         let (store, count) = try demoStore()
+        #expect(try CLI.run(["audit", "checkpoint", "--store", store.path]).status == 0)
         try CLI.sqlite(store, Self.unlock + "DELETE FROM audit WHERE seq = \(count);")
         let (status, object) = try verify(store)
         #expect(status == 3, "a truncated log must not verify against its checkpoint: \(object)")

@@ -7,7 +7,7 @@ import Testing
     @Test func demoIngestsAttributesAndVerifies() throws {
         let dir = try CLI.temporaryDirectory()
         let store = dir.appendingPathComponent("demo.sqlite").path
-        let first = try CLI.run(["demo", "--store", store])
+        let first = try CLI.run(["demo", "--no-serve", "--store", store, "--notices-out", dir.appendingPathComponent("notices").path])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains(#""subscriber":"sub-0001@isp.example""#))
         #expect(first.stdout.contains(#""status":"ambiguous""#))
@@ -15,7 +15,7 @@ import Testing
         #expect(first.stdout.contains("does not declare attribution"))
         #expect(first.stdout.contains("intact"))
         // Running the demo again adds no events (idempotent ingest) and the chain still verifies.
-        let second = try CLI.run(["demo", "--store", store])
+        let second = try CLI.run(["demo", "--no-serve", "--store", store, "--notices-out", dir.appendingPathComponent("notices").path])
         #expect(second.status == 0)
         #expect(second.stdout.contains("already ingested"))
         let verify = try CLI.run(["audit", "verify", "--store", store, "--json"])

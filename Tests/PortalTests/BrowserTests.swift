@@ -43,7 +43,7 @@ struct BrowserTests {
             #expect(japanese.contains("<h1>お使いの機器がウイルスに感染しているおそれがあります</h1>"))
             #expect(japanese.contains("2025年1月2日（木）15:04（日本時間）"))
             #expect(japanese.contains("ウイルス対策ソフトを最新の状態にして"))
-            #expect(japanese.contains("<form method=\"post\" action=\"/r/\(Fixtures.japaneseToken)/remediated\">"))
+            #expect(japanese.contains("<form method=\"post\" action=\"/r/\(Fixtures.japaneseToken)/remediated\" aria-labelledby=\"done\">"))
             #expect(japanese.contains(">対処が完了しました</button>"))
 
             let english = try await Chromium.dumpDOM("\(base)/r/\(Fixtures.japaneseToken)?lang=en")
@@ -74,6 +74,7 @@ struct BrowserTests {
         Shot(name: "refused-mobile", path: "/r/\(Fixtures.expiredToken)", width: 390, height: 844),
         Shot(name: "refused-desktop", path: "/r/\(Fixtures.expiredToken)", width: 1280, height: 900),
         Shot(name: "thanks-ja-mobile", path: "/r/\(Fixtures.remediatedToken)", width: 390, height: 844),
+        Shot(name: "landing-mobile", path: "/", width: 390, height: 844),
         Shot(name: "remediation-ja-mobile-full", path: "/r/\(Fixtures.japaneseToken)", width: 390, height: 2400),
     ]
 

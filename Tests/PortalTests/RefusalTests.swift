@@ -42,6 +42,39 @@ struct RefusalTests {
         #expect(desk.calls == 3)
     }
 
+    @Test("over a live server too: unknown, expired and malformed are the same bytes (but for Date)")
+    func identicalOverTheNetwork() async throws {
+        try await Fixtures.app(desk: Fixtures.desk()).test(.live) { client in
+            let unknown = try await Self.answer(client, "/r/\(Fixtures.unknownToken)")
+            #expect(unknown.status == .notFound)
+            #expect(try await Self.answer(client, "/r/\(Fixtures.expiredToken)") == unknown)
+            #expect(try await Self.answer(client, "/r/short") == unknown)
+            #expect(try await Self.answer(client, "/r/short/remediated", method: .post) == unknown)
+        }
+    }
+
+    @Test("pressing the button after the link expired, or was revoked, gets the same refusal page")
+    func postAfterExpiryOrRevocation() async throws {
+        let desk = Fixtures.desk()
+        try await Fixtures.app(desk: desk).test(.router) { client in
+            let reference = try await Self.answer(client, "/r/\(Fixtures.unknownToken)")
+            var answers: [Answer] = []
+            for token in [Fixtures.japaneseToken, Fixtures.englishToken] {
+                // The subscriber opened the page while the link was valid...
+                let check = try await client.execute(uri: "/r/\(token)", method: .get) { $0.hiddenField("check") }
+                // ...and pressed the button after it expired (or was revoked).
+                if token == Fixtures.japaneseToken { desk.expire(token, at: Fixtures.now) } else { desk.forget(token) }
+                answers.append(
+                    try await client.execute(
+                        uri: "/r/\(token)/remediated", method: .post, headers: Form.headers(origin: "null"),
+                        body: Form.body([("check", try #require(check)), ("lang", "ja")])
+                    ) { Answer(status: $0.status, headers: $0.headersWithoutDate, body: $0.text) })
+            }
+            #expect(answers == [reference, reference])
+            #expect(desk.status(of: Fixtures.japaneseToken) == .notified)
+        }
+    }
+
     @Test(
         "malformed tokens get the same page without reaching the desk",
         arguments: [

@@ -64,6 +64,7 @@ struct RemediatedFormTests {
             ("VALID", nil, "cross-site"),
             ("VALID", nil, "same-site"),
             ("VALID", "http://portal.example.jp", nil),
+            ("VALID", "http://localhost:8081", nil),
         ] as [(String?, String?, String?)])
     func refusedPosts(check: String?, origin: String?, fetchSite: String?) async throws {
         let desk = Fixtures.desk()
@@ -83,6 +84,35 @@ struct RemediatedFormTests {
             }
             #expect(desk.calls == callsBefore)
             #expect(desk.status(of: Fixtures.japaneseToken) == .notified)
+        }
+    }
+
+    @Test("the origin of the request's own host is accepted too (a proxy that keeps Host)")
+    func hostOrigin() async throws {
+        let desk = Fixtures.desk()
+        try await Fixtures.app(desk: desk).test(.router) { client in
+            let check = try await Self.formCheck(client, token: Fixtures.japaneseToken)
+            // The router test framework's requests have the authority `localhost`.
+            try await client.execute(
+                uri: "/r/\(Fixtures.japaneseToken)/remediated", method: .post, headers: Form.headers(origin: "http://localhost"),
+                body: Form.body([("check", check), ("lang", "ja")])
+            ) { response in
+                #expect(response.status == .seeOther)
+            }
+        }
+    }
+
+    @Test("the retry page follows the form's language")
+    func retryInEnglish() async throws {
+        try await Fixtures.app(desk: Fixtures.desk()).test(.router) { client in
+            try await client.execute(
+                uri: "/r/\(Fixtures.englishToken)/remediated", method: .post, headers: Form.headers(), body: Form.body([("lang", "en")])
+            ) { response in
+                #expect(response.status == .forbidden)
+                #expect(response.text.contains("<html lang=\"en\">"))
+                #expect(response.text.contains("<h1>Please try again</h1>"))
+                #expect(response.text.contains("href=\"/r/\(Fixtures.englishToken)?lang=en\""))
+            }
         }
     }
 

@@ -11,7 +11,7 @@ struct RemediationPageTests {
     func fixtureTokensAreWellFormed() {
         for token in [
             Fixtures.japaneseToken, Fixtures.englishToken, Fixtures.expiredToken, Fixtures.unknownToken,
-            Fixtures.hostileToken, Fixtures.remediatedToken, Fixtures.cncToken,
+            Fixtures.hostileToken, Fixtures.remediatedToken, Fixtures.cncToken, Fixtures.reopenedToken,
         ] {
             #expect(PersonalToken.isWellFormed(token), "\(token)")
         }
@@ -36,7 +36,7 @@ struct RemediationPageTests {
                 for step in FakeDesk.defaultSteps[.ja] ?? [] { #expect(html.contains("<li>\(step)</li>")) }
                 #expect(html.contains("href=\"https://www.ipa.go.jp/security/anshin/\" rel=\"noopener noreferrer\""))
                 #expect(html.contains("<a href=\"?lang=en\" lang=\"en\" hreflang=\"en\">English</a>"))
-                #expect(html.contains("<form method=\"post\" action=\"/r/\(Fixtures.japaneseToken)/remediated\">"))
+                #expect(html.contains("<form method=\"post\" action=\"/r/\(Fixtures.japaneseToken)/remediated\" aria-labelledby=\"done\">"))
                 #expect(html.contains("<button type=\"submit\" aria-describedby=\"done-help\">対処が完了しました</button>"))
                 #expect(response.hiddenField("check")?.count == 32)
                 #expect(response.hiddenField("lang") == "ja")
@@ -56,7 +56,9 @@ struct RemediationPageTests {
                 #expect(html.hasPrefix("<!DOCTYPE html>\n<html lang=\"en\">"))
                 #expect(html.contains("<h1>A device on your connection may be infected with a virus</h1>"))
                 #expect(html.contains("<time datetime=\"2025-01-02T15:04:05+09:00\">Thu 2 January 2025, 15:04 Japan time (UTC+9)</time>"))
-                for step in FakeDesk.defaultSteps[.en] ?? [] { #expect(html.contains("<li>\(step)</li>")) }
+                for step in FakeDesk.defaultSteps[.en] ?? [] {
+                    #expect(html.contains("<li>\(step.replacingOccurrences(of: "'", with: "&#39;"))</li>"))
+                }
                 #expect(html.contains("<a href=\"?lang=ja\" lang=\"ja\" hreflang=\"ja\">日本語</a>"))
                 #expect(html.contains(">I have cleaned my device</button>"))
                 #expect(response.hiddenField("lang") == "en")
@@ -101,6 +103,17 @@ struct RemediationPageTests {
                 #expect(response.status == .ok)
                 #expect(response.text.contains("<h1>ご対応ありがとうございます</h1>"))
                 #expect(!response.text.contains("<form"))
+            }
+        }
+    }
+
+    @Test("a reopened case asks again and offers the form again")
+    func reopenedCase() async throws {
+        try await Fixtures.app(desk: Fixtures.desk()).test(.router) { client in
+            try await client.execute(uri: "/r/\(Fixtures.reopenedToken)", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.text.contains("<h2>もう一度ご確認ください</h2>"))
+                #expect(response.text.contains("<form method=\"post\""))
             }
         }
     }

@@ -59,10 +59,10 @@ import Testing
     }
 
     @Test func theSameLogReadAsRFC3339OrEpoch() throws {
-        let rfc = Array("ip,time\n192.0.2.1,2026-11-27T00:00:00Z\n192.0.2.2,1795737600\n".utf8)
+        let rfc = Array("ip,port,time,family\n192.0.2.1,,2026-11-27T00:00:00Z,\n192.0.2.2,,1795737600,\n".utf8)
         let asRFC = try SightingReader().parse(bytes: rfc, fileName: "cnc.csv", feed: .cncTakedown(.default))
         #expect(asRFC.sightings.count == 1 && asRFC.summary.rejected == 1)
-        let epochLayout = try CnCLogLayout(ipColumn: "ip", timeColumn: "time", timeFormat: .epochSeconds)
+        let epochLayout = try CnCLogLayout(ipColumn: "ip", portColumn: "port", timeColumn: "time", timeFormat: .epochSeconds)
         let asEpoch = try SightingReader().parse(bytes: rfc, fileName: "cnc.csv", feed: .cncTakedown(epochLayout))
         #expect(asEpoch.sightings.count == 1 && asEpoch.summary.rejected == 1)
         #expect(asRFC.sightings[0].time == asEpoch.sightings[0].time)  // 1795737600 = 2026-11-27T00:00:00Z
@@ -70,7 +70,7 @@ import Testing
 
     @Test func zonelessTimesAreRefused() throws {
         for text in ["2026-11-27T00:00:00", "2026-11-27 00:00:00", "2026-11-27T00:00:00+0900", "2026-11-27T00:00:00 UTC"] {
-            let csv = Array("ip,time\n192.0.2.1,\(text)\n".utf8)
+            let csv = Array("ip,port,time,family\n192.0.2.1,1,\(text),x\n".utf8)
             let result = try SightingReader().parse(bytes: csv, fileName: "cnc.csv", feed: .cncTakedown(.default))
             #expect(result.sightings.isEmpty && result.summary.rejected == 1, "accepted \(text)")
         }
@@ -83,7 +83,7 @@ import Testing
         #expect(throws: SightingError.invalidLayout(field: "timeColumn", reason: "column named twice in the layout")) {
             try CnCLogLayout(ipColumn: "x", timeColumn: "x")
         }
-        let csv = Array("addr,time\n192.0.2.1,2026-11-27T00:00:00Z\n".utf8)
+        let csv = Array("addr,port,time,family\n192.0.2.1,,2026-11-27T00:00:00Z,\n".utf8)
         #expect(throws: SightingError.missingColumn(file: "cnc.csv", role: "IP address", candidates: ["ip"])) {
             try SightingReader().parse(bytes: csv, fileName: "cnc.csv", feed: .cncTakedown(.default))
         }
@@ -155,6 +155,11 @@ import Testing
         let iot = Array(try Data(contentsOf: Paths.fixture("iot-report-2026-11-27.csv")))
         #expect(SightingFeed.detect(fileName: "x.csv", firstBytes: iot) == .iotReport)
         #expect(SightingFeed.detect(fileName: "x.csv", firstBytes: Array("ip,port,time,family\n".utf8)) == .cncTakedown(.default))
+        #expect(SightingFeed.detect(fileName: "x.csv", firstBytes: Array("ip,time\n".utf8)) == nil)
+        // A layout's port or family column missing from the header is a misconfiguration, not a guess.
+        #expect(throws: SightingError.missingColumn(file: "cnc.csv", role: "port", candidates: ["port"])) {
+            try SightingReader().parse(bytes: Array("ip,time\n".utf8), fileName: "cnc.csv", feed: .cncTakedown(.default))
+        }
         #expect(
             SightingFeed.detect(fileName: "x.jsonl", firstBytes: Array(#"{"ip":"192.0.2.1","time":"2026-11-27T00:00:00Z"}"#.utf8))
                 == .cncTakedown(.defaultJSONLines))
@@ -199,5 +204,16 @@ import Testing
 
     @Test func issuesPrintAsFileLineReason() {
         #expect(SightingParseIssue(file: "a.csv", line: 7, reason: "src_ip: empty").description == "a.csv:7: src_ip: empty")
+    }
+}
+
+@Suite struct FeedNameTests {
+    @Test func namesRoundTrip() {
+        for feed: SightingFeed in [.cowrie, .dionaea, .shadowserver(report: nil), .shadowserver(report: "event4_sinkhole"), .iotReport, .cncTakedown(.default)] {
+            #expect(SightingFeed(name: feed.name) == feed)
+        }
+        #expect(SightingFeed(name: "cnc-takedown:json-lines") == .cncTakedown(.defaultJSONLines))
+        #expect(SightingFeed(name: "shadowserver:") == nil)
+        #expect(SightingFeed(name: "honeyd") == nil)
     }
 }

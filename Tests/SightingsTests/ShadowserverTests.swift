@@ -152,7 +152,7 @@ import Testing
 
     @Test func overlongRowIsSkippedAndReadingGoesOn() throws {
         let url = Paths.temporary("event4_sinkhole.csv")
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { Paths.remove(url) }
         var text = "\"timestamp\",\"src_ip\",\"src_port\",\"family\"\n"
         text += "\"2026-11-27 00:00:00\",\"192.0.2.1\",1,\"" + String(repeating: "x", count: 2 * SightingReader.maximumRecordLength) + "\"\n"
         text += "\"2026-11-27 00:00:01\",\"192.0.2.2\",2,\"virut\"\n"
@@ -287,7 +287,7 @@ import Testing
 
     @Test func mappingsFromAFile() throws {
         let url = Paths.temporary("mappings.json")
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { Paths.remove(url) }
         let json = #"""
             {"version":1,"defaults":{"time":["timestamp"],"ip":["src_ip"]},
              "reports":[{"type":"event4_new_thing","title":"New","meaning":"infected","kind":"thirdPartyReport","why":"test","family":["tag"]}]}
@@ -304,7 +304,7 @@ import Testing
 
     @Test func synthesisedReportParsesBack() throws {
         let url = Paths.temporary("2026-11-27-event4_sinkhole_http-bench-asn.csv")
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { Paths.remove(url) }
         let prefix = try #require(IPPrefix("203.0.113.0/24"))
         try ShadowserverSynth.write(rows: 5000, to: url, sources: [prefix])
         let result = try SightingReader(chunkSize: 8192).parse(contentsOf: url)

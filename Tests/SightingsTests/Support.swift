@@ -25,9 +25,16 @@ enum Paths {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").appendingPathComponent(name)
     }
 
-    /// A fresh temporary file path.
+    /// A path named `name` in a fresh temporary directory (the name matters for detection).
     static func temporary(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("sightings-\(UUID().uuidString)-\(name)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sightings-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name)
+    }
+
+    /// Removes a file made by ``temporary(_:)`` and its directory.
+    static func remove(_ url: URL) {
+        try? FileManager.default.removeItem(at: url.deletingLastPathComponent())
     }
 }
 

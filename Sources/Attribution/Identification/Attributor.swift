@@ -62,9 +62,13 @@ public struct Attributor: Sendable {
     }
 
     /// Identifies who held `address` at `time` (and `port`, for CGN) under purpose `P`.
+    ///
+    /// Port 0 is not a real source port (reports write it when the port is unknown): it is
+    /// treated as no port, so a shared CGN address stays ambiguous rather than not found.
     public func identify<P: Purpose>(
-        _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port: UInt16? = nil
+        _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil
     ) throws -> Identification<P> {
+        let port = givenPort == 0 ? nil : givenPort
         guard let declaration = declarations[P.countermeasure] else {
             throw IdentificationError.undeclared(P.countermeasure)
         }

@@ -37,12 +37,19 @@ final class Group: @unchecked Sendable {
     let rows: UnsafeMutableBufferPointer<Row>
     /// The network mask for this length (in the family's value space).
     let mask: UInt128
-    /// Leading bits (of the left-aligned 128-bit key) common to every row.
-    let common: Int
-    let commonValue: UInt128
-    /// Radix bits taken after the common prefix; `buckets[b]..<buckets[b + 1]` holds bucket `b`.
-    let bucketBits: Int
-    let buckets: UnsafeMutableBufferPointer<UInt32>
+    /// One network run in the hash table: its key (the IPv4 network, the IPv6 bits 127…64,
+    /// or a hash of all 128 bits beyond /64), first row and row count (0 = empty slot).
+    struct Slot {
+        var key: UInt64
+        var start: UInt32
+        var count: UInt32
+    }
+
+    /// Open-addressing (linear probing) hash table of the distinct networks, load ≤ 2/3:
+    /// a lookup reads one slot (16 bytes) and then only the rows of its network.
+    let slots: UnsafeMutableBufferPointer<Slot>
+    /// `64 − log2(slots.count)`: the slot of a key is the top bits of its multiplicative hash.
+    let slotShift: UInt64
 
     /// Builds the table from rows already sorted by (network, from, …) and free of duplicates.
     init(family: IPAddress.Family, length: Int, rows input: ArraySlice<IndexRow>) {
@@ -61,6 +68,7 @@ final class Group: @unchecked Sendable {
         var runMax: UInt32 = 0
         var prevHi: UInt64 = 0
         var prevLo: UInt64 = 0
+        var runs = 0
         for r in input {
             if v6 {
                 keysHi[i] = r.hi
@@ -68,7 +76,10 @@ final class Group: @unchecked Sendable {
             } else {
                 keys32[i] = UInt32(truncatingIfNeeded: r.lo)
             }
-            if i == 0 || r.hi != prevHi || r.lo != prevLo { runMax = 0 }
+            if i == 0 || r.hi != prevHi || r.lo != prevLo {
+                runMax = 0
+                runs += 1
+            }
             runMax = max(runMax, r.to)
             prevHi = r.hi
             prevLo = r.lo
@@ -78,29 +89,28 @@ final class Group: @unchecked Sendable {
             i += 1
         }
 
-        // Radix table on the bits after the common prefix.
-        let first = n > 0 ? Group.aligned(family, input.first!.key) : 0
-        let last = n > 0 ? Group.aligned(family, input.last!.key) : 0
-        let c = n > 1 ? min((first ^ last).leadingZeroBitCount, length) : length
-        common = c
-        commonValue = first
-        var bits = 0
-        if n >= 64 {
-            bits = min(20, max(0, Int.bitWidth - n.leadingZeroBitCount - 1 - 5))
-        }
-        bits = min(bits, length - c)
-        bucketBits = bits
-        let bucketCount = 1 << bits
-        buckets = .allocate(capacity: bucketCount + 1)
-        buckets.initialize(repeating: 0)
-        if bits > 0 {
-            for r in input {
-                let b = Group.bucket(Group.aligned(family, r.key), common: c, bits: bits)
-                buckets[b + 1] += 1
+        // Hash table of the runs.
+        var slotBits = 1
+        while (1 << slotBits) * 2 < runs * 3 { slotBits += 1 }
+        slotShift = UInt64(64 - slotBits)
+        slots = .allocate(capacity: 1 << slotBits)
+        slots.initialize(repeating: Slot(key: 0, start: 0, count: 0))
+        let slotMask = (1 << slotBits) - 1
+        var s = 0
+        while s < n {
+            var e = s + 1
+            if v6 {
+                while e < n, keysHi[e] == keysHi[s], length <= 64 || keysLo[e] == keysLo[s] { e += 1 }
+            } else {
+                while e < n, keys32[e] == keys32[s] { e += 1 }
             }
-            for b in 0..<bucketCount { buckets[b + 1] += buckets[b] }
-        } else {
-            buckets[1] = UInt32(n)
+            let key = Group.slotKey(
+                v6: v6, wide: length > 64, hi: v6 ? keysHi[s] : 0,
+                lo: v6 ? (length > 64 ? keysLo[s] : 0) : UInt64(keys32[s]))
+            var h = Int(truncatingIfNeeded: (key &* Group.golden) >> slotShift)
+            while slots[h].count != 0 { h = (h + 1) & slotMask }
+            slots[h] = Slot(key: key, start: UInt32(s), count: UInt32(e - s))
+            s = e
         }
     }
 
@@ -109,21 +119,23 @@ final class Group: @unchecked Sendable {
         keysHi.deallocate()
         keysLo.deallocate()
         rows.deallocate()
-        buckets.deallocate()
+        slots.deallocate()
     }
 
     var memoryBytes: Int {
-        keys32.count * 4 + keysHi.count * 8 + keysLo.count * 8 + rows.count * MemoryLayout<Row>.stride + buckets.count * 4
-            + MemoryLayout<Group>.size + 64
+        keys32.count * 4 + keysHi.count * 8 + keysLo.count * 8 + rows.count * MemoryLayout<Row>.stride
+            + slots.count * MemoryLayout<Slot>.stride + MemoryLayout<Group>.size + 64
     }
 
-    /// The key left-aligned in 128 bits (IPv4 in the top 32).
-    @inline(__always) static func aligned(_ family: IPAddress.Family, _ value: UInt128) -> UInt128 {
-        family == .v4 ? value &<< 96 : value
-    }
+    static let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
 
-    @inline(__always) static func bucket(_ alignedKey: UInt128, common: Int, bits: Int) -> Int {
-        Int(truncatingIfNeeded: (alignedKey &<< UInt128(common)) &>> UInt128(128 - bits))
+    /// The hash-table key of a network: exact for IPv4 and IPv6 up to /64, a 64-bit mix of
+    /// both halves beyond (verified against the keys on lookup).
+    @inline(__always) static func slotKey(v6: Bool, wide: Bool, hi: UInt64, lo: UInt64) -> UInt64 {
+        guard wide else { return v6 ? hi : lo }
+        var z = hi ^ (lo &* 0xBF58_476D_1CE4_E5B9)
+        z = (z ^ (z >> 31)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 29)
     }
 
     /// The network of row `i`.
@@ -137,54 +149,24 @@ final class Group: @unchecked Sendable {
     @inline(__always) func run(of value: UInt128) -> Range<Int>? {
         guard count > 0 else { return nil }
         let net = value & mask
-        let q = Group.aligned(family, net)
-        if common > 0 {
-            if common >= 128 {
-                guard q == commonValue else { return nil }
-            } else if (q ^ commonValue) &>> UInt128(128 - common) != 0 {
-                return nil
-            }
-        }
-        let b = bucketBits == 0 ? 0 : Group.bucket(q, common: common, bits: bucketBits)
-        var lo = Int(buckets[b])
-        var hi = Int(buckets[b + 1])
-        guard lo < hi else { return nil }
-        if family == .v4 {
-            let k = UInt32(truncatingIfNeeded: net)
-            while lo < hi {  // lower bound
-                let m = (lo &+ hi) >> 1
-                if keys32[m] < k { lo = m + 1 } else { hi = m }
-            }
-            guard lo < count, keys32[lo] == k else { return nil }
-            var end = lo + 1
-            var top = Int(buckets[b + 1])
-            while end < top {  // upper bound
-                let m = (end &+ top) >> 1
-                if keys32[m] <= k { end = m + 1 } else { top = m }
-            }
-            return lo..<end
-        }
-        let kh = UInt64(truncatingIfNeeded: net >> 64)
-        let kl = UInt64(truncatingIfNeeded: net)
+        let v6 = family == .v6
         let wide = length > 64
-        @inline(__always) func less(_ m: Int) -> Bool {
-            keysHi[m] != kh ? keysHi[m] < kh : wide && keysLo[m] < kl
+        let kh = v6 ? UInt64(truncatingIfNeeded: net >> 64) : 0
+        let kl = UInt64(truncatingIfNeeded: net)
+        let key = Group.slotKey(v6: v6, wide: wide, hi: kh, lo: v6 && !wide ? 0 : kl)
+        let slotMask = slots.count - 1
+        var h = Int(truncatingIfNeeded: (key &* Group.golden) >> slotShift)
+        while true {
+            let slot = slots[h]
+            if slot.count == 0 { return nil }
+            if slot.key == key {
+                let start = Int(slot.start)
+                if !wide || (keysHi[start] == kh && keysLo[start] == kl) {
+                    return start..<(start + Int(slot.count))
+                }
+            }
+            h = (h + 1) & slotMask
         }
-        @inline(__always) func lessOrEqual(_ m: Int) -> Bool {
-            keysHi[m] != kh ? keysHi[m] < kh : !wide || keysLo[m] <= kl
-        }
-        while lo < hi {
-            let m = (lo &+ hi) >> 1
-            if less(m) { lo = m + 1 } else { hi = m }
-        }
-        guard lo < count, keysHi[lo] == kh, !wide || keysLo[lo] == kl else { return nil }
-        var end = lo + 1
-        var top = Int(buckets[b + 1])
-        while end < top {
-            let m = (end &+ top) >> 1
-            if lessOrEqual(m) { end = m + 1 } else { top = m }
-        }
-        return lo..<end
     }
 
     /// Calls `body` for each row of `run` with `from ≤ hi` and `to ≥ lo` (seconds).

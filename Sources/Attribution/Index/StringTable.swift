@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Strings stored back to back in one byte array, each as a length (LEB128 varint) and its
 /// UTF-8 bytes; a string's id is the byte offset of its length. About `length + 1` bytes per
 /// string (for strings under 128 bytes), and one memory access to read one.
@@ -46,8 +52,8 @@ struct StringTable: Sendable {
         bytes.withUnsafeBufferPointer { b in
             let (s, e) = StringTable.span(b, Int(id))
             guard e - s == utf8.count else { return false }
-            for k in 0..<utf8.count where b[s + k] != utf8[k] { return false }
-            return true
+            guard let base = b.baseAddress, let other = utf8.baseAddress, utf8.count > 0 else { return true }
+            return memcmp(base + s, other, utf8.count) == 0
         }
     }
 
@@ -58,14 +64,32 @@ struct StringTable: Sendable {
         }
     }
 
-    /// FNV-1a, 64 bit.
+    /// A 64-bit hash of the bytes, eight at a time.
     static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for c in b {
-            h ^= UInt64(c)
-            h = h &* 0x100_0000_01b3
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(b.count)
+        guard let base = b.baseAddress else { return h }
+        let raw = UnsafeRawPointer(base)
+        let n = b.count
+        var i = 0
+        while i + 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            h = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+            i += 8
         }
-        return h ^ (h >> 29)
+        if i < n {
+            var w: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                w |= UInt64(base[i]) << shift
+                shift += 8
+                i += 1
+            }
+            h = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+        }
+        h = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
+        return h ^ (h >> 32)
     }
 
     mutating func reserve(bytes total: Int) {
@@ -73,7 +97,15 @@ struct StringTable: Sendable {
     }
 
     mutating func shrinkToFit() {
-        if bytes.capacity > bytes.count + bytes.count / 8 + 64 { bytes = Array(bytes) }
+        guard bytes.capacity > bytes.count + bytes.count / 8 + 64 else { return }
+        // `Array(bytes)` would share the oversized buffer: copy into one of the exact size.
+        let exact = [UInt8](unsafeUninitializedCapacity: bytes.count) { out, initialized in
+            bytes.withUnsafeBufferPointer { src in
+                if let d = out.baseAddress, let s = src.baseAddress { d.update(from: s, count: src.count) }
+            }
+            initialized = bytes.count
+        }
+        bytes = exact
     }
 
     var memoryBytes: Int { bytes.capacity * MemoryLayout<UInt8>.stride }

@@ -170,8 +170,77 @@ enum ByteParse {
     /// An IPv4 or IPv6 address.
     static func ip(_ b: Bytes) -> IPAddress? {
         if let v4 = ipv4(b) { return IPAddress(v4: v4) }
-        guard b.count <= 45, b.index(of: ASCII.colon) != nil else { return nil }
-        return IPAddress(b.string)
+        guard b.count <= 45, b.index(of: ASCII.colon) != nil, let v6 = ipv6(b) else { return nil }
+        return IPAddress(v6: v6)
+    }
+
+    /// An IPv6 address in text form (the rules of `IPAddress(_:)`: 1–4 hex digits a group, at
+    /// most one `::`, an embedded dotted quad only at the end, no zone id), without allocating.
+    static func ipv6(_ b: Bytes) -> UInt128? {
+        let end = b.count
+        guard end > 0, end <= 45 else { return nil }
+        var head: UInt128 = 0
+        var headCount = 0
+        var tail: UInt128 = 0
+        var tailCount = 0
+        var sawDoubleColon = false
+        var i = 0
+        if b[0] == ASCII.colon {
+            guard end >= 2, b[1] == ASCII.colon else { return nil }
+            sawDoubleColon = true
+            i = 2
+            if i == end { return 0 }
+        }
+        while i < end {
+            var j = i
+            var group: UInt32 = 0
+            var digits = 0
+            while j < end, let h = ASCII.hex(b[j]) {
+                group = group &<< 4 | UInt32(h)
+                digits += 1
+                j += 1
+            }
+            if j < end && b[j] == ASCII.dot {
+                guard let v4 = ipv4(b.sub(i..<end)) else { return nil }
+                if sawDoubleColon {
+                    tail = tail &<< 32 | UInt128(v4)
+                    tailCount += 2
+                } else {
+                    head = head &<< 32 | UInt128(v4)
+                    headCount += 2
+                }
+                i = end
+                break
+            }
+            guard digits >= 1, digits <= 4 else { return nil }
+            if sawDoubleColon {
+                tail = tail &<< 16 | UInt128(group)
+                tailCount += 1
+            } else {
+                head = head &<< 16 | UInt128(group)
+                headCount += 1
+            }
+            guard headCount + tailCount <= 8 else { return nil }
+            i = j
+            if i == end { break }
+            guard b[i] == ASCII.colon else { return nil }
+            i += 1
+            if i < end && b[i] == ASCII.colon {
+                guard !sawDoubleColon else { return nil }
+                sawDoubleColon = true
+                i += 1
+                if i == end { break }
+            } else if i == end {
+                return nil  // trailing single colon
+            }
+        }
+        let total = headCount + tailCount
+        if sawDoubleColon {
+            guard total <= 7 else { return nil }
+        } else {
+            guard total == 8 else { return nil }
+        }
+        return (headCount == 0 ? 0 : head &<< UInt128(16 * (8 - headCount))) | tail
     }
 
     /// `address/length`, or a bare address as a host prefix. Host bits must be zero: a
@@ -310,10 +379,11 @@ enum CivilTime {
     /// `Sun`…`Sat` (any case).
     static func isWeekday(_ b: Bytes) -> Bool {
         guard b.count == 3 else { return false }
-        for d in ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as [StaticString] where b.equalsIgnoringCase(d) {
-            return true
+        let k = (UInt32(ASCII.lower(b[0])) << 16) | (UInt32(ASCII.lower(b[1])) << 8) | UInt32(ASCII.lower(b[2]))
+        switch k {
+        case 0x73756E, 0x6D6F6E, 0x747565, 0x776564, 0x746875, 0x667269, 0x736174: return true  // sun…sat
+        default: return false
         }
-        return false
     }
 
     /// `HH:MM:SS` → seconds into the day (0…86400, leap second allowed).

@@ -250,9 +250,8 @@ public struct RadiusDetailParser: AssignmentParser {
     }
 
     private mutating func attribute(_ line: Bytes, _ number: Int, _ result: inout ParseResult) {
-        var i = 0
+        var i = Self.nameEnd(line)
         let n = line.count
-        while i < n, line[i] != ASCII.equals, !ASCII.isSpace(line[i]) { i += 1 }
         let nameBytes = line.sub(0..<i)
         while i < n, ASCII.isSpace(line[i]) { i += 1 }
         guard i < n, line[i] == ASCII.equals else {
@@ -279,6 +278,32 @@ public struct RadiusDetailParser: AssignmentParser {
         } else {
             value(raw, attr, number, &result)
         }
+    }
+
+    /// The index of the first `=`, space or tab (or the count): eight bytes at a time.
+    @inline(__always) static func nameEnd(_ line: Bytes) -> Int {
+        let n = line.count
+        var i = 0
+        if let base = line.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+            while i + 8 <= n {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                // The lowest flagged byte is exact (borrows only flag bytes above a true match).
+                let m = zeroBytes(w ^ (ones &* 0x3D)) | zeroBytes(w ^ (ones &* 0x20)) | zeroBytes(w ^ (ones &* 0x09))
+                if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+                i += 8
+            }
+        }
+        while i < n, line[i] != ASCII.equals, !ASCII.isSpace(line[i]) { i += 1 }
+        return i
+    }
+
+    @inline(__always) private mutating func addPrefix(_ p: IPPrefix) {
+        if prefixes.capacity == 0 { prefixes.reserveCapacity(4) }
+        prefixes.append(p)
     }
 
     private mutating func value(_ v: Bytes, _ attr: Attribute, _ number: Int, _ result: inout ParseResult) {
@@ -313,17 +338,17 @@ public struct RadiusDetailParser: AssignmentParser {
         case .framedIP:
             guard let a = ByteParse.ipv4(v) else { return fail(&result, number, "Framed-IP-Address: not an IPv4 address") }
             if a == 0 || a >= 0xFFFF_FFFE { return }  // RFC 2865 §5.8 special values: no address
-            prefixes.append(IPPrefix(host: IPAddress(v4: a)))
+            addPrefix(IPPrefix(host: IPAddress(v4: a)))
         case .framedIPv6Address:
             guard let a = ByteParse.ip(v), a.family == .v6 else {
                 return fail(&result, number, "Framed-IPv6-Address: not an IPv6 address")
             }
-            prefixes.append(IPPrefix(host: a))
+            addPrefix(IPPrefix(host: a))
         case .framedIPv6Prefix, .delegatedIPv6Prefix:
             guard v.index(of: ASCII.slash) != nil, let p = ByteParse.prefix(v), p.family == .v6 else {
                 return fail(&result, number, "\(Self.name(attr)): not an IPv6 prefix (address/length, host bits zero)")
             }
-            prefixes.append(p)
+            addPrefix(p)
         }
     }
 
@@ -447,27 +472,50 @@ public struct RadiusDetailParser: AssignmentParser {
             guard u >= 0x41, u <= 0x5A else { return nil }
             key = key << 8 | UInt64(u)
         }
-        return zones[key]
+        return zone(key)
     }
 
-    /// Unambiguous zone abbreviations. CST, IST, BST, AST and the like name several zones and are refused.
-    private static let zones: [UInt64: Int] = {
-        let table: [(String, Int)] = [
-            ("UTC", 0), ("UT", 0), ("GMT", 0), ("Z", 0), ("WET", 0), ("WEST", 3600), ("CET", 3600), ("CEST", 7200),
-            ("MET", 3600), ("MEST", 7200), ("EET", 7200), ("EEST", 10800), ("MSK", 10800), ("JST", 32400),
-            ("KST", 32400), ("HKT", 28800), ("SGT", 28800), ("AWST", 28800), ("ACST", 34200), ("ACDT", 37800),
-            ("AEST", 36000), ("AEDT", 39600), ("NZST", 43200), ("NZDT", 46800), ("HST", -36000), ("AKST", -32400),
-            ("AKDT", -28800), ("PST", -28800), ("PDT", -25200), ("MST", -25200), ("MDT", -21600), ("CDT", -18000),
-            ("EST", -18000), ("EDT", -14400),
-        ]
-        var out: [UInt64: Int] = [:]
-        for (name, offset) in table {
-            var key: UInt64 = 0
-            for c in name.utf8 { key = key << 8 | UInt64(c) }
-            out[key] = offset
+    /// Unambiguous zone abbreviations (upper-case ASCII packed big-endian in a `UInt64`). CST,
+    /// IST, BST, AST and the like name several zones and are refused.
+    @inline(__always) private static func zone(_ key: UInt64) -> Int? {
+        switch key {
+        case 0x555443: return 0  // UTC
+        case 0x5554: return 0  // UT
+        case 0x474D54: return 0  // GMT
+        case 0x5A: return 0  // Z
+        case 0x574554: return 0  // WET
+        case 0x57455354: return 3600  // WEST
+        case 0x434554: return 3600  // CET
+        case 0x43455354: return 7200  // CEST
+        case 0x4D4554: return 3600  // MET
+        case 0x4D455354: return 7200  // MEST
+        case 0x454554: return 7200  // EET
+        case 0x45455354: return 10800  // EEST
+        case 0x4D534B: return 10800  // MSK
+        case 0x4A5354: return 32400  // JST
+        case 0x4B5354: return 32400  // KST
+        case 0x484B54: return 28800  // HKT
+        case 0x534754: return 28800  // SGT
+        case 0x41575354: return 28800  // AWST
+        case 0x41435354: return 34200  // ACST
+        case 0x41434454: return 37800  // ACDT
+        case 0x41455354: return 36000  // AEST
+        case 0x41454454: return 39600  // AEDT
+        case 0x4E5A5354: return 43200  // NZST
+        case 0x4E5A4454: return 46800  // NZDT
+        case 0x485354: return -36000  // HST
+        case 0x414B5354: return -32400  // AKST
+        case 0x414B4454: return -28800  // AKDT
+        case 0x505354: return -28800  // PST
+        case 0x504454: return -25200  // PDT
+        case 0x4D5354: return -25200  // MST
+        case 0x4D4454: return -21600  // MDT
+        case 0x434454: return -18000  // CDT
+        case 0x455354: return -18000  // EST
+        case 0x454454: return -14400  // EDT
+        default: return nil
         }
-        return out
-    }()
+    }
 
     /// The local seconds (as if UTC) of a ctime header line `Www Mmm dd hh:mm:ss yyyy`, or nil.
     static func headerSeconds(_ line: Bytes) -> Int64? {

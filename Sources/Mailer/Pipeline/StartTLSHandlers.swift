@@ -47,13 +47,17 @@ final class StartTLSUpgradeHandler: ChannelInboundHandler, RemovableChannelHandl
         done = true
         if buffer.readableBytes > 0 {
             context.fireErrorCaught(
-                SMTPProtocolViolation(reason: "the server sent data after its STARTTLS reply, before the TLS handshake"))
+                SMTPProtocolViolation(reason: "the server sent data after its STARTTLS reply, before the TLS handshake")
+            )
             context.close(promise: nil)
             return
         }
         let accepted = lineStart.starts(with: Array("220".utf8))
-        // The reply goes on as plaintext first; only then does TLS take over the stream.
+        // The reply goes on as plaintext first, completed by its own read-complete: the TLS
+        // handler swallows the read-complete of this read (nothing decrypted), and both
+        // `NIOAsyncChannel` and `IdleStateHandler` wait for one. Only then does TLS take over.
         context.fireChannelRead(Self.wrapInboundOut(reply))
+        context.fireChannelReadComplete()
         if accepted {
             do {
                 try context.pipeline.syncOperations.addHandler(makeTLSHandler(), position: .after(self))

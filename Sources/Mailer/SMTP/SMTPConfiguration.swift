@@ -50,7 +50,8 @@ public struct SMTPConfiguration: Sendable {
     public var tlsTrust: TLSTrust
     /// The name the certificate must match (and the SNI name), when it is not ``host``, e.g.
     /// connecting to `127.0.0.1` while the certificate names `localhost`. When `nil` and
-    /// ``host`` is an IP address, the certificate must carry that address.
+    /// ``host`` is an IP address, the certificate must carry that address. (swift-nio-ssl also
+    /// accepts a certificate whose IP address entry is the connected address, whatever the name.)
     public var tlsServerName: String?
     /// Credentials for SMTP AUTH, or `nil` for none. The mechanism is chosen from the `EHLO`
     /// reply: `PLAIN`, else `LOGIN`.

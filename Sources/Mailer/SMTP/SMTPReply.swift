@@ -30,7 +30,9 @@ public struct SMTPReply: Sendable, Hashable, CustomStringConvertible {
         else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let klass = parts[0].first, "245".contains(klass), parts[0].count == 1,
-            parts.dropFirst().allSatisfy({ (1...3).contains($0.count) && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
+            parts.dropFirst().allSatisfy({
+                (1...3).contains($0.count) && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber)
+            })
         else { return nil }
         return String(token)
     }

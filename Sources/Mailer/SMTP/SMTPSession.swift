@@ -73,7 +73,8 @@ struct SMTPSession {
         guard let tlsContext else {
             throw SMTPError.invalidConfiguration(reason: "no TLS context although STARTTLS is enabled")
         }
-        let serverName = configuration.tlsServerName ?? (Self.isIPAddress(configuration.host) ? nil : configuration.host)
+        let serverName =
+            configuration.tlsServerName ?? (Self.isIPAddress(configuration.host) ? nil : configuration.host)
         let channel = self.channel
         do {
             // The upgrade handler must be in place before STARTTLS is written, so that it sees the

@@ -40,11 +40,13 @@ public struct BilingualText: Sendable, Hashable {
 /// ## The "I have cleaned my device" form
 ///
 /// The form carries a field derived from the personal-link token with HMAC-SHA256 under
-/// ``formKey``; a POST without the right field is refused (403) and nothing is marked. Browsers
-/// that state a cross-site request (`Sec-Fetch-Site: cross-site`, or an `Origin` other than
-/// ``publicBaseURL``'s or the request's own host) are refused too. The `Origin` check alone
-/// cannot be the protection: the pages send `Referrer-Policy: no-referrer`, under which
-/// browsers send `Origin: null` with the portal's own form.
+/// ``formKey``; a POST without the right field is refused (403, a "please try again" page) and
+/// nothing is marked. The field is checked before the desk is asked, so a 403 says nothing about
+/// the token. Posts a browser states to come from elsewhere (`Sec-Fetch-Site: cross-site` or
+/// `same-site`, or an `Origin` other than ``publicBaseURL``'s or the request's own host) are
+/// refused too. An `Origin` check alone cannot be the protection: the pages send
+/// `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` with the portal's
+/// own form (Fetch, "serializing a request origin").
 public struct PortalConfiguration: Sendable {
     /// The address to listen on. Default `127.0.0.1` (a reverse proxy terminates TLS in front).
     public var host: String
@@ -90,6 +92,8 @@ public struct PortalConfiguration: Sendable {
 
     /// The personal link for `token`, as a notice mail writes it.
     public func personalLink(token: String) -> String {
-        publicBaseURL + "/r/" + token
+        var base = Substring(publicBaseURL)
+        while base.hasSuffix("/") { base = base.dropLast() }
+        return base + "/r/" + token
     }
 }

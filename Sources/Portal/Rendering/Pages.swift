@@ -71,7 +71,7 @@ struct Pages: Sendable {
             : """
             <section class="card action" aria-labelledby="done"><h2 id="done">\(w.doneHeading)</h2>
             <p id="done-help">\(w.doneExplanation)</p>
-            <form method="post" action="/r/\(token)/remediated">
+            <form method="post" action="/r/\(token)/remediated" aria-labelledby="done">
             <input type="hidden" name="\(FormCheck.fieldName)" value="\(formCheck.value(for: token))">
             <input type="hidden" name="lang" value="\(lang.rawValue)">
             <button type="submit" aria-describedby="done-help">\(w.doneButton)</button>
@@ -199,7 +199,6 @@ struct Pages: Sendable {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="referrer" content="no-referrer">
             <meta name="robots" content="noindex, nofollow">
-            <meta name="format-detection" content="telephone=no">
             <title>\(title)</title>
             <style>\(style)</style>
             </head>
@@ -221,7 +220,9 @@ struct Pages: Sendable {
         :root{color-scheme:light;--ink:#1b1b1b;--muted:#464a50;--accent:#0a4d8c;--accent-dark:#073763;--line:#d5d9df;--bg:#f3f5f8;--warn:#b45309;--warn-bg:#fff7ea;--ok:#17683a;--ok-bg:#eaf6ee}
         *{box-sizing:border-box}
         html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
-        body{margin:0;background:var(--bg);color:var(--ink);font-family:system-ui,-apple-system,"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans CJK JP","Noto Sans JP","Yu Gothic UI",Meiryo,sans-serif;font-size:1.0625rem;line-height:1.8;overflow-wrap:anywhere}
+        body{margin:0;background:var(--bg);color:var(--ink);font-size:1.0625rem;line-height:1.8;overflow-wrap:anywhere}
+        body,:lang(ja){font-family:"Hiragino Sans","Hiragino Kaku Gothic ProN","BIZ UDPGothic","Noto Sans JP","Noto Sans CJK JP","Yu Gothic UI",Meiryo,system-ui,sans-serif}
+        :lang(en){font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Helvetica Neue",Arial,"Hiragino Sans","Noto Sans CJK JP",Meiryo,sans-serif}
         .skip{position:absolute;left:-100vw;top:.5rem;background:#fff;color:var(--accent);padding:.5rem 1rem;border-radius:.25rem;z-index:1}
         .skip:focus{left:.5rem}
         header.site{background:#fff;border-bottom:4px solid var(--accent)}
@@ -232,6 +233,8 @@ struct Pages: Sendable {
         main:focus{outline:none}
         h1{font-size:1.45rem;line-height:1.45;margin:1rem 0}
         h2{font-size:1.15rem;line-height:1.45;margin:0 0 .5rem}
+        h1,h2{text-wrap:balance}
+        h1:lang(ja),h2:lang(ja){word-break:auto-phrase}
         h3{font-size:1rem;margin:1rem 0 .25rem}
         p{margin:0 0 .75rem}
         p:last-child{margin-bottom:0}

@@ -19,7 +19,7 @@ struct PortalMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError where error.status == .notFound {
-            logger.info("personal link refused", metadata: ["reason": "no-route"])
+            logger.debug("no such route: refusal page")
             response = PortalRoutes.html(.notFound, pages.refusal)
         } catch let error as any HTTPResponseError {
             logger.notice("request refused", metadata: ["status": "\(error.status.code)"])

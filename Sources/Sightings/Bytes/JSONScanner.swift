@@ -163,7 +163,7 @@ enum JSONScanner {
             guard let close = containerEnd(b, start, end) else { return nil }
             return (JSONValue(kind: c == 0x7B ? .object : .array, range: start..<close, escaped: false), close)
         case 0x74:  // true
-            guard b.count >= start + 4, start + 4 <= end, b.sub(start..<(start + 4)).equals("true") else { return nil }
+            guard start + 4 <= end, b.sub(start..<(start + 4)).equals("true") else { return nil }
             return (JSONValue(kind: .bool, range: start..<(start + 4), escaped: false), start + 4)
         case 0x66:  // false
             guard start + 5 <= end, b.sub(start..<(start + 5)).equals("false") else { return nil }

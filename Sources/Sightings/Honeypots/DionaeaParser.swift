@@ -138,7 +138,9 @@ struct DionaeaParser: LineRecordParser {
                     _ = JSONScanner.members(b, in: date.range) { key, value in
                         if key.equals("$numberLong") { long = value }
                     }
-                    if let long, long.kind == .string, let ms = ByteParse.uint(b.sub(long.range)), ms <= 253_402_300_799_000 {
+                    if let long, long.kind == .string, let ms = ByteParse.uint(b.sub(long.range)),
+                        ms <= 253_402_300_799_000
+                    {
                         when = Double(ms) / 1000
                     }
                     reason = "timestamp.$date: not a time"

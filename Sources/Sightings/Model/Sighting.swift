@@ -63,6 +63,7 @@ public struct Sighting: Sendable, Hashable, Codable {
         case source, sourcePort, time, kind, family, feed, evidence
     }
 
+    /// Decodes a sighting; `source` must be an IP address in text.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let text = try c.decode(String.self, forKey: .source)
@@ -79,6 +80,7 @@ public struct Sighting: Sendable, Hashable, Codable {
             evidence: try c.decode(String.self, forKey: .evidence))
     }
 
+    /// Encodes a sighting, `source` as text.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(source.description, forKey: .source)

@@ -32,6 +32,24 @@ public enum SightingFeed: Sendable, Hashable {
         }
     }
 
+    /// The feed named `name` as on a command line: `cowrie`, `dionaea`, `shadowserver`
+    /// (type detected), `shadowserver:<type>`, `iot-report`, `cnc-takedown` (the default CSV
+    /// layout) or `cnc-takedown:json-lines` (the default JSON-lines layout); nil otherwise.
+    /// Another C&C layout is given as a ``CnCLogLayout`` value, not by name.
+    public init?(name: String) {
+        switch name {
+        case "cowrie": self = .cowrie
+        case "dionaea": self = .dionaea
+        case "shadowserver": self = .shadowserver(report: nil)
+        case "iot-report": self = .iotReport
+        case CnCLogLayout.feedName: self = .cncTakedown(.default)
+        case CnCLogLayout.feedName + ":json-lines": self = .cncTakedown(.defaultJSONLines)
+        default:
+            guard name.hasPrefix("shadowserver:"), name.count > "shadowserver:".count else { return nil }
+            self = .shadowserver(report: String(name.dropFirst("shadowserver:".count)))
+        }
+    }
+
     /// Guesses the feed from a file's name and first bytes (a few KiB are enough); nil when
     /// neither tells, and the caller should then name the feed rather than guess.
     ///
@@ -40,9 +58,9 @@ public enum SightingFeed: Sendable, Hashable {
     /// - Else the first line: JSON with `"eventid"` and `"cowrie.` is Cowrie; JSON with
     ///   `"connection"` and `"src_ip"`, or `"$date"` and `"source_ip"` is Dionaea; a CSV header
     ///   with `ip`, `observed_at` and `status` is an IoT report; one with `timestamp` and `src_ip`
-    ///   or `ip` is Shadowserver; a CSV header or JSON line with the columns of
-    ///   ``CnCLogLayout/default`` is a C&C log in that layout. A C&C log in another layout is
-    ///   never guessed.
+    ///   or `ip` is Shadowserver; a CSV header with the columns `ip,port,time,family` of
+    ///   ``CnCLogLayout/default``, or a JSON line with its `ip` and `time` keys, is a C&C log in
+    ///   that layout. A C&C log in another layout is never guessed.
     public static func detect(fileName: String, firstBytes: some Collection<UInt8>) -> SightingFeed? {
         let name = fileName.split(separator: "/").last.map(String.init) ?? fileName
         if name.hasPrefix("cowrie.json") || name.hasPrefix("cowrie-") && name.contains(".json") { return .cowrie }
@@ -51,8 +69,8 @@ public enum SightingFeed: Sendable, Hashable {
         }
         var bytes = Array(firstBytes.prefix(8192))
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        guard let firstNonSpace = bytes.firstIndex(where: { $0 != ASCII.space && $0 != ASCII.tab && $0 != ASCII.cr && $0 != ASCII.newline })
-        else { return nil }
+        let blank: Set<UInt8> = [ASCII.space, ASCII.tab, ASCII.cr, ASCII.newline]
+        guard let firstNonSpace = bytes.firstIndex(where: { !blank.contains($0) }) else { return nil }
         let rest = bytes[firstNonSpace...]
         let lineEnd = rest.firstIndex(of: ASCII.newline) ?? rest.endIndex
         let firstLine = String(decoding: rest[..<lineEnd], as: UTF8.self)
@@ -75,7 +93,8 @@ public enum SightingFeed: Sendable, Hashable {
             return .shadowserver(report: nil)
         }
         let layout = CnCLogLayout.default
-        if columns.contains(layout.ipColumn) && columns.contains(layout.timeColumn) { return .cncTakedown(layout) }
+        let named = [layout.ipColumn, layout.portColumn, layout.timeColumn, layout.familyColumn].compactMap { $0 }
+        if columns.isSuperset(of: named) { return .cncTakedown(layout) }
         return nil
     }
 }

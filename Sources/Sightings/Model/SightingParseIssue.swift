@@ -103,7 +103,10 @@ public enum SightingError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidMappings(entry: String, field: String, reason: String)
     /// A C&C log layout is invalid.
     case invalidLayout(field: String, reason: String)
+    /// A report e-mail or its attachment cannot be taken apart.
+    case malformedMail(file: String, reason: String)
 
+    /// The error as a sentence naming the place (never a record's content).
     public var description: String {
         switch self {
         case .unreadable(let file, let reason): "\(file): cannot read (\(reason))"
@@ -111,12 +114,14 @@ public enum SightingError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownReportType(let file, let type):
             "\(file): Shadowserver report type \(type) is not in the mappings (add an entry to shadowserver-mappings.json)"
         case .undetectableReportType(let file, let reason):
-            "\(file): cannot tell the Shadowserver report type (\(reason)); name the file YYYY-MM-DD-<type>-….csv or give the type"
+            "\(file): cannot tell the Shadowserver report type (\(reason)); "
+                + "name the file YYYY-MM-DD-<type>-….csv or give the type"
         case .missingColumn(let file, let role, let candidates):
             "\(file): header has no \(role) column (looked for \(candidates.joined(separator: ", ")))"
         case .badHeader(let file, let reason): "\(file): header: \(reason)"
         case .invalidMappings(let entry, let field, let reason): "shadowserver mappings: \(entry): \(field): \(reason)"
         case .invalidLayout(let field, let reason): "C&C log layout: \(field): \(reason)"
+        case .malformedMail(let file, let reason): "\(file): report mail: \(reason)"
         }
     }
 }

@@ -30,7 +30,9 @@ struct IoTReportParser: CSVRecordParser {
     mutating func header(_ row: CSVRow, line: Int) throws(SightingError) {
         header = (0..<row.fields.count).map { row.string($0).trimmingSpaces.lowercased() }
         func index(_ name: String) throws(SightingError) -> Int {
-            guard let i = header.firstIndex(of: name) else { throw .missingColumn(file: file, role: name, candidates: [name]) }
+            guard let i = header.firstIndex(of: name) else {
+                throw .missingColumn(file: file, role: name, candidates: [name])
+            }
             return i
         }
         ipIndex = try index("ip")

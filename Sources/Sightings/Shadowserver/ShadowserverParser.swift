@@ -66,7 +66,8 @@ struct ShadowserverParser: CSVRecordParser {
             case .unknown(let t): throw .unknownReportType(file: file, type: t)
             case .none:
                 guard let n = mappings.reportType(fromHeader: header) else {
-                    throw .undetectableReportType(file: file, reason: "file name has no report type and the header matches no single mapping")
+                    throw .undetectableReportType(
+                        file: file, reason: "file name has no report type and the header matches no single mapping")
                 }
                 name = n
             }

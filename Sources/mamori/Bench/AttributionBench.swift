@@ -51,12 +51,17 @@ enum AttributionBench {
 
     struct LookupTiming {
         var lookups: Int
+        /// Wall clock.
         var seconds: Double
+        /// CPU time of the thread.
+        var cpuSeconds: Double
         var outcomes: Outcomes
         var perSecond: Double { seconds > 0 ? Double(lookups) / seconds : 0 }
+        var perCPUSecond: Double { cpuSeconds > 0 ? Double(lookups) / cpuSeconds : 0 }
     }
 
     static func run(_ o: Options) throws {
+        let load = LoadAverage.oneMinute()
         let generator = SessionGenerator(seed: o.seed)
         let (generated, generateSeconds) = Stopwatch.seconds { generator.generate(count: o.sessions) }
         let sessions = generated.sessions
@@ -66,7 +71,7 @@ enum AttributionBench {
 
         // Build (bulk builder), memory.
         let rssBefore = ProcessMemory.residentBytes()
-        let (index, buildSeconds) = Stopwatch.seconds { buildIndex(sessions[...]) }
+        let (index, buildSeconds, buildCPU) = ThreadCPU.measure { buildIndex(sessions[...]) }
         let rssAfter = ProcessMemory.residentBytes()
         let held = max(1, index.sessionCount)
         let bytesPerSession = Double(index.approximateMemoryBytes) / Double(held)
@@ -78,6 +83,7 @@ enum AttributionBench {
         let byCategory = categoryBreakdown(index, queries)
 
         var table = BenchTable("mamori bench attribution (seed \(o.seed))")
+        if let load { table.row("load average (1 min) at start", BenchFormat.fixed(load, 2)) }
         table.row("sessions (holdings)", "\(BenchFormat.count(index.sessionCount)) (generated in \(BenchFormat.seconds(generateSeconds)))")
         table.row(
             "  mix",
@@ -85,7 +91,9 @@ enum AttributionBench {
                 + "IPv6 /64 \(BenchFormat.count(kinds[2])), CGN port blocks \(BenchFormat.count(kinds[3])); "
                 + "open \(BenchFormat.count(openCount)) (\(BenchFormat.fixed(100 * Double(openCount) / Double(max(1, sessions.count))))%)")
         table.row("subscribers", BenchFormat.count(index.subscriberCount))
-        table.row("index build (bulk builder)", "\(BenchFormat.seconds(buildSeconds)) (\(BenchFormat.rate(Double(held) / buildSeconds)) sessions)")
+        table.row(
+            "index build (bulk builder)",
+            "\(BenchFormat.seconds(buildSeconds)) (\(BenchFormat.rate(Double(held) / buildSeconds)) sessions; \(BenchFormat.seconds(buildCPU)) thread CPU)")
         table.row(
             "index memory",
             "\(BenchFormat.megabytes(index.approximateMemoryBytes)), \(BenchFormat.fixed(bytesPerSession)) bytes/session "
@@ -97,6 +105,7 @@ enum AttributionBench {
             "lookups (1 thread)",
             "\(BenchFormat.count(ours.lookups)) in \(BenchFormat.seconds(ours.seconds)): \(BenchFormat.rate(ours.perSecond)) "
                 + "(goal ≥ 1,000,000/s: \(BenchFormat.goal(ours.perSecond >= 1_000_000)))")
+        table.row("  per thread-CPU second", "\(BenchFormat.rate(ours.perCPUSecond)) (\(BenchFormat.seconds(ours.cpuSeconds)) CPU)")
         table.row("  answers", ours.outcomes.summary)
         for (category, outcomes) in byCategory where outcomes.found + outcomes.notFound + outcomes.ambiguous > 0 {
             table.row("    " + category.name, outcomes.summary)
@@ -106,10 +115,11 @@ enum AttributionBench {
             "bench": "attribution", "seed": o.seed, "sessions": index.sessionCount, "subscribers": index.subscriberCount,
             "open_sessions": openCount,
             "mix": ["ipv4_32": kinds[0], "ipv6_56": kinds[1], "ipv6_64": kinds[2], "cgn_port_blocks": kinds[3]],
-            "build_seconds": BenchFormat.json(buildSeconds), "memory_bytes": index.approximateMemoryBytes,
+            "build_seconds": BenchFormat.json(buildSeconds), "build_cpu_seconds": BenchFormat.json(buildCPU), "memory_bytes": index.approximateMemoryBytes,
             "bytes_per_session": BenchFormat.json(bytesPerSession, 2),
             "lookups": ours.lookups, "lookup_seconds": BenchFormat.json(ours.seconds, 4),
             "lookups_per_second": Int(ours.perSecond.rounded()), "answers": ours.outcomes.dictionary,
+            "lookups_per_cpu_second": Int(ours.perCPUSecond.rounded()), "load_average": load ?? -1,
             "goal_lookups_per_second_met": ours.perSecond >= 1_000_000, "goal_bytes_per_session_met": bytesPerSession <= 64,
         ]
         if let rssPerSession { json["rss_bytes_per_session"] = BenchFormat.json(rssPerSession, 2) }
@@ -149,6 +159,7 @@ enum AttributionBench {
             table.row(
                 "  ours, same sessions and lookups",
                 "\(BenchFormat.rate(ourSame.perSecond)) (\(BenchFormat.count(ourSame.lookups)) lookups, the \(BenchFormat.count(k)) repeated)")
+            if let end = LoadAverage.oneMinute() { table.row("  load average (1 min) at end", BenchFormat.fixed(end, 2)) }
             table.row("  ratio ours / PostgreSQL", "\(BenchFormat.fixed(ratio))× (goal ≥ 50×: \(BenchFormat.goal(ratio >= 50)))")
             table.row(
                 "  agreement (skew 0)",
@@ -164,6 +175,7 @@ enum AttributionBench {
                 "agreement_compared": pg.agreement.compared, "agreement_mismatches": pg.agreement.mismatches,
             ]
             json["ours_same_set_lookups_per_second"] = Int(ourSame.perSecond.rounded())
+            json["load_average_end"] = LoadAverage.oneMinute() ?? -1
             json["ratio_vs_postgres"] = BenchFormat.json(ratio, 1)
             json["goal_ratio_met"] = ratio >= 50
             for line in pg.agreement.examples { Output.error("attribution bench: mismatch: \(line)") }
@@ -195,12 +207,12 @@ enum AttributionBench {
         var warm = Outcomes()
         for q in queries.prefix(100_000) { warm.add(index.holder(of: q.address, at: q.time, port: q.port)) }
         var outcomes = Outcomes()
-        let (_, seconds) = Stopwatch.seconds {
+        let (_, wall, cpu) = ThreadCPU.measure {
             for _ in 0..<passes {
                 for q in queries { outcomes.add(index.holder(of: q.address, at: q.time, port: q.port)) }
             }
         }
-        return LookupTiming(lookups: queries.count * passes, seconds: seconds, outcomes: outcomes)
+        return LookupTiming(lookups: queries.count * passes, seconds: wall, cpuSeconds: cpu, outcomes: outcomes)
     }
 
     static func categoryBreakdown(_ index: AttributionIndex, _ queries: [BenchQuery]) -> [(BenchQuery.Category, Outcomes)] {

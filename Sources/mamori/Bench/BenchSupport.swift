@@ -41,6 +41,31 @@ enum Stopwatch {
     }
 }
 
+/// CPU time of the calling thread (immune to other processes competing for the cores; not to
+/// what they do to the caches).
+enum ThreadCPU {
+    static func seconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    /// Wall-clock and thread-CPU seconds taken by `body`.
+    static func measure<T>(_ body: () throws -> T) rethrows -> (T, wall: Double, cpu: Double) {
+        let cpu0 = seconds()
+        let (value, wall) = try Stopwatch.seconds(body)
+        return (value, wall, seconds() - cpu0)
+    }
+}
+
+/// The 1-minute load average (other work on the machine during a run), from `/proc/loadavg`.
+enum LoadAverage {
+    static func oneMinute() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
+    }
+}
+
 extension Duration {
     var seconds: Double {
         let parts = components

@@ -17,13 +17,15 @@ enum CryptoPAnBench {
         guard ours.seconds > 0 else { throw MamoriExit(code: 1, message: "bench cryptopan: the measurement failed (count or key)") }
 
         var table = BenchTable("mamori bench cryptopan")
+        let load = LoadAverage.oneMinute()
+        if let load { table.row("load average (1 min) at start", BenchFormat.fixed(load, 2)) }
         table.row(
             "mamori (AES-NI, batch IPv4, 1 thread)",
             "\(BenchFormat.count(o.count)) addresses in \(BenchFormat.seconds(ours.seconds)): \(BenchFormat.rate(ours.addressesPerSecond)) "
                 + "(goal ≥ 5,000,000/s: \(BenchFormat.goal(ours.addressesPerSecond >= 5_000_000)))")
         var json: [String: Any] = [
             "bench": "cryptopan", "addresses": o.count, "seconds": BenchFormat.json(ours.seconds, 4),
-            "per_second": Int(ours.addressesPerSecond.rounded()), "goal_per_second_met": ours.addressesPerSecond >= 5_000_000,
+            "per_second": Int(ours.addressesPerSecond.rounded()), "goal_per_second_met": ours.addressesPerSecond >= 5_000_000, "load_average": load ?? -1,
         ]
 
         switch peer(count: o.peerCount) {

@@ -21,23 +21,26 @@ enum IngestBench {
         let (bytes, writeSeconds) = try Stopwatch.seconds { try DetailWriter.write(records: o.records, seed: o.seed, to: file) }
 
         // Parse: best of two passes (the file is in the page cache after writing it).
-        var passes: [(summary: ParseSummary, events: Int, prefixes: Int, seconds: Double)] = []
+        let load = LoadAverage.oneMinute()
+        var passes: [(summary: ParseSummary, events: Int, prefixes: Int, seconds: Double, cpu: Double)] = []
         for _ in 0..<2 {
             var events = 0
             var prefixes = 0
-            let (summary, seconds) = try Stopwatch.seconds {
+            let (summary, seconds, cpu) = try ThreadCPU.measure {
                 try AssignmentReader.stream(contentsOf: file, format: nil, headerTimeZone: zone, batchSize: 1 << 16) { batch in
                     events += batch.events.count
                     for e in batch.events { prefixes += e.prefixes.count }
                 }
             }
-            passes.append((summary, events, prefixes, seconds))
+            passes.append((summary, events, prefixes, seconds, cpu))
         }
         let best = passes.min { $0.seconds < $1.seconds }!
         let rate = Double(best.summary.recordsSeen) / best.seconds
         let megabytesPerSecond = Double(bytes) / 1_048_576 / best.seconds
+        let cpuRate = Double(best.summary.recordsSeen) / best.cpu
 
         var table = BenchTable("mamori bench ingest (seed \(o.seed))")
+        if let load { table.row("load average (1 min) at start", BenchFormat.fixed(load, 2)) }
         table.row(
             "detail file", "\(BenchFormat.count(o.records)) records, \(BenchFormat.megabytes(bytes)) (written in \(BenchFormat.seconds(writeSeconds)))")
         table.row(
@@ -52,12 +55,14 @@ enum IngestBench {
         table.row(
             "  rate",
             "\(BenchFormat.rate(rate)) records, \(BenchFormat.fixed(megabytesPerSecond)) MiB/s (goal ≥ 500,000/s: \(BenchFormat.goal(rate >= 500_000)))")
+        table.row("  per thread-CPU second", "\(BenchFormat.rate(cpuRate)) records (\(BenchFormat.seconds(best.cpu)) CPU)")
 
         var json: [String: Any] = [
             "bench": "ingest", "seed": o.seed, "records": best.summary.recordsSeen, "events": best.events,
             "skipped": best.summary.recordsSkipped, "rejected": best.summary.issues, "file_bytes": bytes,
             "parse_seconds": BenchFormat.json(best.seconds, 4), "records_per_second": Int(rate.rounded()),
             "megabytes_per_second": BenchFormat.json(megabytesPerSecond, 1), "goal_records_per_second_met": rate >= 500_000,
+            "records_per_cpu_second": Int(cpuRate.rounded()), "load_average": load ?? -1,
         ]
 
         if o.storeRecords > 0 {

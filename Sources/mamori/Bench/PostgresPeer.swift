@@ -73,7 +73,12 @@ final class PostgresPeer {
         _ = try? Subprocess.run(
             asUser + ["\(binDirectory)/pg_ctl", "-D", directory.appendingPathComponent("data").path, "-m", "immediate", "-w", "stop"],
             check: false)
-        try? FileManager.default.removeItem(at: directory)
+        // The server's last processes may still be writing as they exit: retry briefly.
+        for attempt in 0..<20 {
+            try? FileManager.default.removeItem(at: directory)
+            guard FileManager.default.fileExists(atPath: directory.path) else { break }
+            usleep(UInt32(50_000 * (attempt + 1)))
+        }
     }
 
     /// Clusters started and not yet stopped (stopped by ``stopAllOnSignals()`` on SIGINT/SIGTERM).

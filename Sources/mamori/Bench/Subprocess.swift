@@ -49,9 +49,8 @@ struct Subprocess {
         posix_spawn_file_actions_addopen(&actions, 0, stdin == nil ? "/dev/null" : inPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        #if canImport(Glibc)
-            posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-        #endif
+        // Close every other descriptor in the child (glibc ignores a close of one that is gone).
+        for fd in openDescriptors() where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
 
         var env = ProcessInfo.processInfo.environment
         if let environment { env.merge(environment) { $1 } }
@@ -82,5 +81,13 @@ struct Subprocess {
             throw Failure(command: arguments.joined(separator: " "), status: result.status, stderr: result.stderr)
         }
         return result
+    }
+
+    /// The descriptors open in this process (Linux `/proc/self/fd`; else 3…255).
+    private static func openDescriptors() -> [Int32] {
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            return names.compactMap { Int32($0) }
+        }
+        return Array(3...255)
     }
 }

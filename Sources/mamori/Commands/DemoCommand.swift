@@ -125,6 +125,7 @@ struct DemoCommand: AsyncParsableCommand {
         Output.line("   audit log: \(verified.isIntact ? "intact" : "BROKEN")")
         guard !noServe else {
             if let link = links.first { Output.line("\nA sample remediation page: \(link)") }
+            for other in links.dropFirst() { Output.line("Another case's page: \(other)") }
             return
         }
         Output.line("\n7. The remediation portal (Ctrl-C to stop)")

@@ -56,38 +56,47 @@ enum Loopback {
     }
 }
 
-/// A self-signed certificate for `localhost` and `127.0.0.1`, made once per test run by
-/// `openssl req -x509` (Debian package `openssl`).
+/// A self-signed certificate made by `openssl req -x509` (Debian package `openssl`), once per
+/// test run and kind: ``make()`` names `localhost` and `127.0.0.1`; ``makeLocalhostOnly()`` only
+/// `localhost`, so a client connecting to 127.0.0.1 must be told the name.
 struct TestCertificate: Sendable {
     let certificatePath: String
     let keyPath: String
 
-    private static let made: Result<TestCertificate, TestToolError> = {
-        guard let openssl = ["/usr/bin/openssl", "/bin/openssl"].first(where: FileManager.default.isExecutableFile) else {
+    private static let loopback = generate(subjectAltName: "DNS:localhost,IP:127.0.0.1")
+    private static let localhostOnly = generate(subjectAltName: "DNS:localhost")
+
+    static func make() throws -> TestCertificate { try loopback.get() }
+    static func makeLocalhostOnly() throws -> TestCertificate { try localhostOnly.get() }
+
+    private static func generate(subjectAltName: String) -> Result<TestCertificate, TestToolError> {
+        guard let openssl = ["/usr/bin/openssl", "/bin/openssl"].first(where: FileManager.default.isExecutableFile)
+        else {
             return .failure(TestToolError("openssl not found: install the Debian package openssl"))
         }
         do {
             let directory = try Loopback.temporaryDirectory("mamori-mailer-cert")
             let certificate = directory.appendingPathComponent("cert.pem").path
             let key = directory.appendingPathComponent("key.pem").path
-            let (status, output) = try Loopback.run(openssl, [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
-                "-subj", "/CN=localhost", "-days", "1", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            ])
+            let (status, output) = try Loopback.run(
+                openssl,
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                    "-subj", "/CN=localhost", "-days", "1", "-addext", "subjectAltName=\(subjectAltName)",
+                ])
             guard status == 0 else { return .failure(TestToolError("openssl req failed (\(status)): \(output)")) }
             return .success(TestCertificate(certificatePath: certificate, keyPath: key))
         } catch {
             return .failure(TestToolError("cannot run openssl: \(error)"))
         }
-    }()
-
-    static func make() throws -> TestCertificate { try made.get() }
+    }
 
     /// A server-side TLS context for ``TestSMTPServer``.
     func serverContext() throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
-        return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        return try NIOSSLContext(
+            configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
     }
 }
 
@@ -129,10 +138,12 @@ final class SMTPSink {
         }
     }
 
-    /// Sends SIGTERM to this smtp-sink's PID and waits for it; removes the dump directory.
+    /// Sends SIGKILL to this smtp-sink's PID and waits for it; removes the dump directory.
+    /// (Not SIGTERM: a child spawned from a Swift concurrency thread inherits that thread's
+    /// blocked-signal mask, SIGTERM included, so smtp-sink would never see it.)
     func stop() {
         if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)

@@ -147,7 +147,8 @@ final class TestSMTPServer: Sendable {
                     // Reply and switch to TLS in one event-loop turn, before the ClientHello is read.
                     try await channel.eventLoop.submit {
                         channel.writeAndFlush(ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n"), promise: nil)
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLServerHandler(context: tls), position: .first)
                     }.get()
                     overTLS = true
                 case "AUTH":
@@ -167,16 +168,19 @@ final class TestSMTPServer: Sendable {
                             try await say("334 ")
                             token = try await lines.next() ?? ""
                         }
-                        let fields = (Data(base64Encoded: token) ?? Data()).split(separator: 0, omittingEmptySubsequences: false)
+                        let fields = (Data(base64Encoded: token) ?? Data()).split(
+                            separator: 0, omittingEmptySubsequences: false)
                         if fields.count == 3 {
                             user = String(decoding: fields[1], as: UTF8.self)
                             pass = String(decoding: fields[2], as: UTF8.self)
                         }
                     } else {
                         try await say("334 VXNlcm5hbWU6")
-                        user = String(decoding: Data(base64Encoded: try await lines.next() ?? "") ?? Data(), as: UTF8.self)
+                        user = String(
+                            decoding: Data(base64Encoded: try await lines.next() ?? "") ?? Data(), as: UTF8.self)
                         try await say("334 UGFzc3dvcmQ6")
-                        pass = String(decoding: Data(base64Encoded: try await lines.next() ?? "") ?? Data(), as: UTF8.self)
+                        pass = String(
+                            decoding: Data(base64Encoded: try await lines.next() ?? "") ?? Data(), as: UTF8.self)
                     }
                     if user == behaviour.username, pass == behaviour.password {
                         authenticatedAs = user

@@ -50,6 +50,10 @@ final class FakeDesk: RemediationDesk {
     var calls: Int { state.withLock { $0.calls } }
     func status(of token: String) -> CaseStatus? { state.withLock { $0.cases[token]?.status } }
     func setFailing(_ failing: Bool) { state.withLock { $0.failing = failing } }
+    /// The case's link expires now (the page was open when it did).
+    func expire(_ token: String, at date: Date) { state.withLock { $0.cases[token]?.expiresAt = date } }
+    /// The token is no longer known (revoked, purged).
+    func forget(_ token: String) { state.withLock { $0.cases[token] = nil } }
 
     struct Unavailable: Error {}
 

@@ -21,6 +21,7 @@ enum Fixtures {
     static let hostileToken = "HostileHostileHostile0"
     static let remediatedToken = "RemediatedRemediated00"
     static let cncToken = "CnCcontactCnCcontact00"
+    static let reopenedToken = "ReopenedReopened000000"
 
     static let hostileFamily = "<script>alert(\"x\")</script>&'"
 
@@ -42,12 +43,14 @@ enum Fixtures {
         ]
         var remediated = base
         remediated.status = .remediated
+        var reopened = base
+        reopened.status = .reopened
         var cnc = base
         cnc.kind = .cncContact
         cnc.family = nil
         return FakeDesk([
             japaneseToken: base, englishToken: english, expiredToken: expired, hostileToken: hostile,
-            remediatedToken: remediated, cncToken: cnc,
+            remediatedToken: remediated, cncToken: cnc, reopenedToken: reopened,
         ])
     }
 

@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+
+/// Postfix's smtp-sink on a free loopback port, dumping each transaction to a file.
+final class SinkServer {
+    let port: Int
+    let directory: URL
+    let process: Process
+
+    init(delayDataSeconds: Int? = nil) throws {
+        let path = "/usr/sbin/smtp-sink"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw CLI.Missing("\(path) not found: install the Debian package postfix (it ships smtp-sink)")
+        }
+        port = try CLI.freePort()
+        directory = try CLI.temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
+        var arguments: [String] = []
+        if let delayDataSeconds { arguments += ["-w", "\(delayDataSeconds)"] }
+        if getuid() == 0 { arguments += ["-u", "nobody"] }
+        arguments += ["-d", directory.appendingPathComponent("msg.").path, "127.0.0.1:\(port)", "16"]
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try CLI.waitUntilListening(port: port)
+    }
+
+    /// The complete messages received (dumps that hold a Message-ID header), as text.
+    func messages() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().compactMap {
+            let text = String(decoding: try Data(contentsOf: directory.appendingPathComponent($0)), as: UTF8.self)
+            return text.contains("Message-ID:") ? text : nil
+        }
+    }
+
+    func messageIDs() throws -> [String] {
+        try messages().compactMap { text in
+            text.split(separator: "\n").first { $0.hasPrefix("Message-ID:") }.map { $0.dropFirst(11).trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+    }
+
+    func stop() {
+        if process.isRunning {
+            // SIGKILL: a child started from a Swift concurrency thread inherits a mask that blocks SIGTERM.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+extension CLI {
+    struct Missing: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { throw Missing("no free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func waitUntilListening(port: Int, timeout: TimeInterval = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+            close(fd)
+            if connected { return }
+            usleep(50_000)
+        }
+        throw Missing("nothing listens on 127.0.0.1:\(port)")
+    }
+}
+
+@Suite struct NotificationFlowTests {
+    let samples = CLI.root.appendingPathComponent("Sources/mamori/Samples")
+
+    /// A store with the sample AAA records and subscriber directory.
+    func preparedStore() throws -> URL {
+        let dir = try CLI.temporaryDirectory()
+        let store = dir.appendingPathComponent("flow.sqlite")
+        let ingest = try CLI.run(
+            ["ingest", "aaa", "--store", store.path, "--header-time-zone", "Asia/Tokyo"]
+                + ["radius-detail.txt", "kea-leases4.csv", "dhcpd.leases", "cgn-blocks.csv"].map { samples.appendingPathComponent($0).path })
+        try #require(ingest.status == 0, "\(ingest.stderr)")
+        let directory = try CLI.run(["subscribers", "import", "--store", store.path, samples.appendingPathComponent("subscribers.csv").path])
+        try #require(directory.status == 0, "\(directory.stderr)")
+        return store
+    }
+
+    @Test func sightingsBecomeCasesAndUnattributedOnesNotifyNobody() throws {
+        let store = try preparedStore()
+        let run = try CLI.run(
+            ["ingest", "sightings", "--store", store.path, "--json"]
+                + ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"].map { samples.appendingPathComponent($0).path })
+        #expect(run.status == 0, "\(run.stderr)")
+        let counts = CLI.object(run.lines.last ?? "")
+        #expect(counts["parsed"] as? Int == 8)  // 5 report rows + 3 Cowrie events (one session)
+        #expect(counts["attributed"] as? Int == 4)
+        #expect(counts["not_found"] as? Int == 1)
+        #expect(counts["ambiguous"] as? Int == 1)
+        #expect(counts["cases_opened"] as? Int == 3)
+        // Every identification is audited; the not-found and ambiguous ones carry no subject.
+        let show = try CLI.run(["audit", "show", "--store", store.path])
+        let identifications = show.lines.filter { $0.contains("\tidentification\t") }
+        #expect(identifications.count == 6)
+        #expect(identifications.filter { $0.contains("status=found") }.count == 4)
+        #expect(!show.stdout.contains("192.0.2.10"))
+        // The same file again: nothing new.
+        let again = try CLI.run(["ingest", "sightings", "--store", store.path, "--json", samples.appendingPathComponent("cowrie-sample.json").path])
+        #expect(CLI.object(again.lines.last ?? "")["attributed"] as? Int == 0)
+        // Cases list pseudonymised subscribers.
+        let cases = try CLI.run(["cases", "--store", store.path, "--json"])
+        #expect(cases.lines.count == 3)
+        #expect(!cases.stdout.contains("sub-0001"))
+        #expect(cases.stdout.contains("\"status\":\"open\""))
+    }
+
+    @Test func corpusFeedsParseAndNobodyUnknownIsNotified() throws {
+        let store = try preparedStore()
+        let files = [
+            "shadowserver/event4_sinkhole_http.csv", "shadowserver/event4_sinkhole.csv", "shadowserver/botnet_drone.csv",
+            "cowrie/cowrie.json.2018-05-06", "abuse/cowrie-2019-telnet-ssh-head.json", "dionaea/dionaea.json",
+        ].map { CLI.corpus.appendingPathComponent($0).path }
+        let run = try CLI.run(["ingest", "sightings", "--store", store.path, "--json"] + files)
+        let counts = CLI.object(run.lines.last ?? "")
+        #expect((counts["parsed"] as? Int ?? 0) > 20)
+        // None of these Internet addresses is in our assignment records.
+        #expect(counts["attributed"] as? Int == 0)
+        #expect(counts["cases_opened"] as? Int == 0)
+        let out = try CLI.temporaryDirectory()
+        let notify = try CLI.run(["notify", "--store", store.path, "--dry-run", "--out", out.path, "--json"])
+        #expect(CLI.object(notify.lines.last ?? "")["would_send"] as? Int == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
+    }
+
+    @Test func dryRunWritesEmlAndRecordsNothingAsSent() throws {
+        let store = try preparedStore()
+        _ = try CLI.run(["ingest", "sightings", "--store", store.path, samples.appendingPathComponent("event4_sinkhole_http-sample.csv").path])
+        let out = try CLI.temporaryDirectory()
+        let run = try CLI.run(["notify", "--store", store.path, "--dry-run", "--out", out.path, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".eml") }
+        #expect(files.count == 2)
+        let texts = try files.map { try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8) }
+        #expect(texts.allSatisfy { $0.contains("\r\nMessage-ID: <notice-") && $0.contains("Auto-Submitted: auto-generated") })
+        #expect(texts.contains { $0.contains("To: sub-0001@customer.example") && $0.contains("Content-Language: ja") })
+        #expect(texts.contains { $0.contains("To: sub-0102@customer.example") && $0.contains("Content-Language: en") })
+        let sent = try CLI.sqlite(store, "SELECT COUNT(*) FROM notice;").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(sent == "0")
+        let open = try CLI.run(["cases", "--store", store.path, "--status", "open", "--json"])
+        #expect(open.lines.count == 2)
+    }
+
+    @Test func notifySendsOverSMTPOnceAndRespectsThePolicy() throws {
+        let store = try preparedStore()
+        _ = try CLI.run(
+            ["ingest", "sightings", "--store", store.path]
+                + ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"].map { samples.appendingPathComponent($0).path })
+        let sink = try SinkServer()
+        defer { sink.stop() }
+        let smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"]
+        let first = try CLI.run(["notify", "--store", store.path, "--json"] + smtp)
+        #expect(first.status == 0, "\(first.stderr)")
+        let counts = CLI.object(first.lines.last ?? "")
+        #expect(counts["sent"] as? Int == 3)
+        #expect(try sink.messages().count == 3)
+        // Again at once: nothing is due (one notice per subscriber per gap; no reminder yet).
+        let second = try CLI.run(["notify", "--store", store.path, "--json"] + smtp)
+        #expect(CLI.object(second.lines.last ?? "")["sent"] as? Int == 0)
+        #expect(try sink.messages().count == 3)
+        let show = try CLI.run(["audit", "show", "--store", store.path])
+        #expect(show.lines.filter { $0.contains("\tnotice-sent\t") }.count == 3)
+        #expect(try CLI.run(["audit", "verify", "--store", store.path]).status == 0)
+        // The outbox keeps no body (no personal link) once sent.
+        let bodies = try CLI.sqlite(store, "SELECT COUNT(*) FROM notice WHERE body != '';").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(bodies == "0")
+    }
+
+    /// kill -9 during notification, restart: every notice arrives exactly once.
+    @Test func killedNotifySendsEachNoticeExactlyOnce() async throws {
+        let dir = try CLI.temporaryDirectory()
+        let store = dir.appendingPathComponent("kill.sqlite")
+        // 12 subscribers, each with a RADIUS session and an infected sighting.
+        var detail = ""
+        var directory = "subscriber,email,language\n"
+        var sightings = "ip,port,time,family\n"
+        for i in 1...12 {
+            detail += "Fri Nov 27 09:00:00 2026\n\tAcct-Status-Type = Start\n\tUser-Name = \"k\(i)\"\n\tAcct-Session-Id = \"K\(i)\"\n"
+            detail += "\tFramed-IP-Address = 10.9.0.\(i)\n\tTimestamp = 1795737600\n\n"
+            directory += "k\(i),k\(i)@customer.example,ja\n"
+            sightings += "10.9.0.\(i),40000,2026-11-27T00:10:00Z,mirai\n"
+        }
+        try detail.write(to: dir.appendingPathComponent("k.detail"), atomically: true, encoding: .utf8)
+        try directory.write(to: dir.appendingPathComponent("k.csv"), atomically: true, encoding: .utf8)
+        try sightings.write(to: dir.appendingPathComponent("cnc.csv"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["ingest", "aaa", "--store", store.path, dir.appendingPathComponent("k.detail").path]).status == 0)
+        #expect(try CLI.run(["subscribers", "import", "--store", store.path, dir.appendingPathComponent("k.csv").path]).status == 0)
+        let ingest = try CLI.run(["ingest", "sightings", "--store", store.path, "--feed", "cnc-takedown", "--json", dir.appendingPathComponent("cnc.csv").path])
+        try #require(CLI.object(ingest.lines.last ?? "")["cases_opened"] as? Int == 12, "\(ingest.stdout) \(ingest.stderr)")
+
+        // The sink waits 1 s before answering DATA, so notify is slow enough to be killed midway.
+        let sink = try SinkServer(delayDataSeconds: 1)
+        defer { sink.stop() }
+        let smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"]
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["notify", "--store", store.path] + smtp
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await Task.sleep(for: .seconds(4.5))
+        #expect(process.isRunning, "notify ended before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let before = try sink.messageIDs()
+        #expect(before.count > 0 && before.count < 12, "killed after \(before.count) of 12")
+
+        let rerun = try CLI.run(["notify", "--store", store.path, "--json"] + smtp)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let ids = try sink.messageIDs()
+        #expect(ids.count == 12, "received \(ids.count) messages for 12 notices")
+        #expect(Set(ids).count == 12)
+        let statuses = try CLI.sqlite(store, "SELECT status, COUNT(*) FROM notice GROUP BY status;").stdout
+        #expect(statuses.trimmingCharacters(in: .whitespacesAndNewlines) == "sent|12")
+        #expect(try CLI.run(["audit", "verify", "--store", store.path]).status == 0)
+    }
+}
