@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, measured side by side with a peer in one run (docs/benchmarks.md).",
-        subcommands: [BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self]
+        subcommands: [BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self, BenchSightingsCommand.self]
     )
 }
 
@@ -120,5 +120,28 @@ struct BenchCryptoPAnCommand: AsyncParsableCommand {
 
     func run() async throws {
         try CryptoPAnBench.run(CryptoPAnBench.Options(count: count, peerCount: peerCount, json: json))
+    }
+}
+
+/// `mamori bench sightings`: Shadowserver file → cases end to end, against IntelMQ's parser.
+struct BenchSightingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sightings",
+        abstract: "Sightings from a Shadowserver report to cases, end to end, against IntelMQ's Shadowserver parser on the same rows.")
+
+    @Option(help: "Rows of the synthetic event4_sinkhole_http report.")
+    var rows: Int = 1_000_000
+
+    @Option(help: "Sessions in the attribution index.")
+    var sessions: Int = 1_048_576
+
+    @Option(help: "Rows given to IntelMQ (0 skips it; it is slow, so a smaller file of the same rows).")
+    var peerRows: Int = 50_000
+
+    @Flag(help: "Print one JSON line instead of the table.")
+    var json = false
+
+    func run() async throws {
+        try await SightingsBench.run(SightingsBench.Options(rows: rows, sessions: sessions, peerRows: peerRows, json: json))
     }
 }
