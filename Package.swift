@@ -94,7 +94,10 @@ let package = Package(
         .testTarget(
             name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy"], exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Secrecy", "Attribution", "Addressing"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "Secrecy", "Attribution", "Addressing", "Remediation", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .testTarget(name: "RemediationTests", dependencies: ["Remediation", "Attribution", "Secrecy", "Addressing"], swiftSettings: strict),
         .testTarget(
             name: "SightingsTests", dependencies: ["Sightings", "Addressing"], exclude: ["Fixtures"], swiftSettings: strict),

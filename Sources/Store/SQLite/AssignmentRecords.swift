@@ -11,7 +11,12 @@ public struct IngestOutcome: Sendable, Equatable {
     public var duplicates: Int
 }
 
-extension MamoriStore {
+extension MamoriStore: AssignmentRecordStore {
+    public func insert(events: [AssignmentEvent], now: Date) throws -> (added: Int, duplicates: Int) {
+        let outcome: IngestOutcome = try insert(events: events, now: now)
+        return (outcome.added, outcome.duplicates)
+    }
+
     /// Stores `events`, skipping those already stored, in one transaction.
     ///
     /// The unique key is a keyed hash (HMAC-SHA-256 with the store's `index-key` secret) of the
