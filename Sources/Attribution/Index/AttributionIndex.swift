@@ -36,7 +36,7 @@ import Foundation
 /// session ids (`UInt32` byte offsets into two string tables; the session id's top bit
 /// marks an estimated end). That is 28 bytes per IPv4 holding, 32 per IPv6 prefix up to
 /// /64, 40 per IPv6 /128, plus the strings (length byte + UTF-8; subscribers stored once).
-/// A hash table per table (16-byte slots, load ≤ 2/3) maps each distinct network to its run
+/// A hash table per table (8-byte slots, load ≤ 3/4) maps each distinct network to its run
 /// of rows. A lookup costs, per prefix length present, one hash probe (usually one cache
 /// line) and a short binary search on `from` within the network's rows, then a backward scan
 /// over its earlier rows that stops as soon as the running maximum of `to` falls before the query.

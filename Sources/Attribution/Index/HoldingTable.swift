@@ -37,18 +37,12 @@ final class Group: @unchecked Sendable {
     let rows: UnsafeMutableBufferPointer<Row>
     /// The network mask for this length (in the family's value space).
     let mask: UInt128
-    /// One network run in the hash table: its key (the IPv4 network, the IPv6 bits 127…64,
-    /// or a hash of all 128 bits beyond /64), first row and row count (0 = empty slot).
-    struct Slot {
-        var key: UInt64
-        var start: UInt32
-        var count: UInt32
-    }
-
-    /// Open-addressing (linear probing) hash table of the distinct networks, load ≤ 2/3:
-    /// a lookup reads one slot (16 bytes) and then only the rows of its network.
-    let slots: UnsafeMutableBufferPointer<Slot>
-    /// `64 − log2(slots.count)`: the slot of a key is the top bits of its multiplicative hash.
+    /// Open-addressing (linear probing) hash table of the distinct networks, load ≤ 3/4, one
+    /// `UInt64` a network: `fingerprint << 32 | (first row + 1)`, 0 = empty. The fingerprint is
+    /// the IPv4 network itself (exact), or 32 bits of the IPv6 network's hash (checked against
+    /// the keys). A lookup reads one slot (eight to a cache line), then the network's keys and rows.
+    let slots: UnsafeMutableBufferPointer<UInt64>
+    /// `64 − log2(slots.count)`: a network's first slot is the top bits of its hash.
     let slotShift: UInt64
 
     /// Builds the table from rows already sorted by (network, from, …) and free of duplicates.
@@ -91,10 +85,10 @@ final class Group: @unchecked Sendable {
 
         // Hash table of the runs.
         var slotBits = 1
-        while (1 << slotBits) * 2 < runs * 3 { slotBits += 1 }
+        while (1 << slotBits) * 3 < runs * 4 { slotBits += 1 }
         slotShift = UInt64(64 - slotBits)
         slots = .allocate(capacity: 1 << slotBits)
-        slots.initialize(repeating: Slot(key: 0, start: 0, count: 0))
+        slots.initialize(repeating: 0)
         let slotMask = (1 << slotBits) - 1
         var s = 0
         while s < n {
@@ -104,12 +98,12 @@ final class Group: @unchecked Sendable {
             } else {
                 while e < n, keys32[e] == keys32[s] { e += 1 }
             }
-            let key = Group.slotKey(
-                v6: v6, wide: length > 64, hi: v6 ? keysHi[s] : 0,
-                lo: v6 ? (length > 64 ? keysLo[s] : 0) : UInt64(keys32[s]))
-            var h = Int(truncatingIfNeeded: (key &* Group.golden) >> slotShift)
-            while slots[h].count != 0 { h = (h + 1) & slotMask }
-            slots[h] = Slot(key: key, start: UInt32(s), count: UInt32(e - s))
+            let hash =
+                v6 ? Group.hash(keysHi[s], length > 64 ? keysLo[s] : 0) : Group.hash(0, UInt64(keys32[s]))
+            let fingerprint = v6 ? hash & 0xFFFF_FFFF : UInt64(keys32[s])
+            var h = Int(truncatingIfNeeded: hash >> slotShift)
+            while slots[h] != 0 { h = (h + 1) & slotMask }
+            slots[h] = fingerprint << 32 | UInt64(s + 1)
             s = e
         }
     }
@@ -124,16 +118,12 @@ final class Group: @unchecked Sendable {
 
     var memoryBytes: Int {
         keys32.count * 4 + keysHi.count * 8 + keysLo.count * 8 + rows.count * MemoryLayout<Row>.stride
-            + slots.count * MemoryLayout<Slot>.stride + MemoryLayout<Group>.size + 64
+            + slots.count * 8 + MemoryLayout<Group>.size + 64
     }
 
-    static let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
-
-    /// The hash-table key of a network: exact for IPv4 and IPv6 up to /64, a 64-bit mix of
-    /// both halves beyond (verified against the keys on lookup).
-    @inline(__always) static func slotKey(v6: Bool, wide: Bool, hi: UInt64, lo: UInt64) -> UInt64 {
-        guard wide else { return v6 ? hi : lo }
-        var z = hi ^ (lo &* 0xBF58_476D_1CE4_E5B9)
+    /// A 64-bit hash of a network (IPv4 in `lo`; IPv6 bits 127…64 in `hi`, 63…0 in `lo`).
+    @inline(__always) static func hash(_ hi: UInt64, _ lo: UInt64) -> UInt64 {
+        var z = (hi ^ (lo &* 0xBF58_476D_1CE4_E5B9)) &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 31)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 29)
     }
@@ -149,24 +139,59 @@ final class Group: @unchecked Sendable {
     @inline(__always) func run(of value: UInt128) -> Range<Int>? {
         guard count > 0 else { return nil }
         let net = value & mask
-        let v6 = family == .v6
-        let wide = length > 64
-        let kh = v6 ? UInt64(truncatingIfNeeded: net >> 64) : 0
-        let kl = UInt64(truncatingIfNeeded: net)
-        let key = Group.slotKey(v6: v6, wide: wide, hi: kh, lo: v6 && !wide ? 0 : kl)
         let slotMask = slots.count - 1
-        var h = Int(truncatingIfNeeded: (key &* Group.golden) >> slotShift)
+        if family == .v4 {
+            let k = UInt32(truncatingIfNeeded: net)
+            let want = UInt64(k)
+            var h = Int(truncatingIfNeeded: Group.hash(0, want) >> slotShift)
+            while true {
+                let slot = slots[h]
+                if slot == 0 { return nil }
+                if slot >> 32 == want {
+                    let start = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+                    return start..<runEnd(start) { keys32[$0] == k }
+                }
+                h = (h + 1) & slotMask
+            }
+        }
+        let kh = UInt64(truncatingIfNeeded: net >> 64)
+        let wide = length > 64
+        let kl = wide ? UInt64(truncatingIfNeeded: net) : 0
+        let hash = Group.hash(kh, kl)
+        let want = hash & 0xFFFF_FFFF
+        var h = Int(truncatingIfNeeded: hash >> slotShift)
         while true {
             let slot = slots[h]
-            if slot.count == 0 { return nil }
-            if slot.key == key {
-                let start = Int(slot.start)
-                if !wide || (keysHi[start] == kh && keysLo[start] == kl) {
-                    return start..<(start + Int(slot.count))
+            if slot == 0 { return nil }
+            if slot >> 32 == want {
+                let start = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+                if keysHi[start] == kh && (!wide || keysLo[start] == kl) {
+                    if wide { return start..<runEnd(start) { keysHi[$0] == kh && keysLo[$0] == kl } }
+                    return start..<runEnd(start) { keysHi[$0] == kh }
                 }
             }
             h = (h + 1) & slotMask
         }
+    }
+
+    /// The end of the run starting at `start` (`same(start)` holds; `same` holds on a
+    /// contiguous range): a short gallop, then a binary search.
+    @inline(__always) func runEnd(_ start: Int, _ same: (Int) -> Bool) -> Int {
+        var known = start
+        var step = 1
+        var probe = start + 1
+        while probe < count && same(probe) {
+            known = probe
+            step &<<= 1
+            probe = known + step
+        }
+        var lo = known + 1
+        var hi = min(probe, count)
+        while lo < hi {
+            let m = (lo &+ hi) >> 1
+            if same(m) { lo = m + 1 } else { hi = m }
+        }
+        return lo
     }
 
     /// Calls `body` for each row of `run` with `from ≤ hi` and `to ≥ lo` (seconds).

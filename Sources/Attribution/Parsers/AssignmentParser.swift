@@ -224,7 +224,7 @@ struct LineSplitter {
                 carry.append(contentsOf: buffer.sub(start..<nl))
                 carry.withUnsafeBufferPointer { parser.feed(line: $0.withoutCR, number: lineNumber, into: &result) }
             }
-            carry.removeAll(keepingCapacity: true)
+            if !carry.isEmpty { carry.removeAll(keepingCapacity: true) }
             overlong = false
             start = nl + 1
         }
