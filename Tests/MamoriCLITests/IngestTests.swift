@@ -91,9 +91,10 @@ import Testing
     @Test func killedIngestRecovers() async throws {
         let dir = try CLI.temporaryDirectory()
         let big = dir.appendingPathComponent("big-detail.txt")
+        let total = 200_000
         var text = ""
-        text.reserveCapacity(60_000 * 260)
-        for i in 0..<60_000 {
+        text.reserveCapacity(total * 140)
+        for i in 0..<total {
             let ip = "10.\((i >> 16) & 255).\((i >> 8) & 255).\(i & 255)"
             text += "Fri Nov 27 09:00:00 2026\n\tAcct-Status-Type = Start\n\tUser-Name = \"user-\(i)\"\n\tAcct-Session-Id = \"S\(i)\"\n"
             text += "\tFramed-IP-Address = \(ip)\n\tTimestamp = \(1_795_737_600 + i)\n\n"
@@ -104,27 +105,30 @@ import Testing
         let cleanRun = try CLI.run(["ingest", "aaa", "--store", clean.path, big.path])
         #expect(cleanRun.status == 0, "\(cleanRun.stderr)")
 
+        // Start the ingest and kill it as soon as its first batch is committed (events are stored
+        // in transactions of 50,000), so the kill lands in the middle of the file.
         let killed = dir.appendingPathComponent("killed.sqlite")
-        var killedMidway = false
-        for delay in [0.4, 0.8, 1.2, 2.0] {
-            let process = Process()
-            process.executableURL = CLI.binary
-            process.arguments = ["ingest", "aaa", "--store", killed.path, big.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            try await Task.sleep(for: .seconds(delay))
-            let stillRunning = process.isRunning
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            if stillRunning && process.terminationReason == .uncaughtSignal {
-                killedMidway = true
-                break
-            }
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["ingest", "aaa", "--store", killed.path, big.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var partial = 0
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+            guard FileManager.default.fileExists(atPath: killed.path) else { continue }
+            let count = try CLI.exec(URL(fileURLWithPath: "/usr/bin/env"), ["sqlite3", killed.path], stdin: "SELECT COUNT(*) FROM aaa_event;")
+            partial = Int(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            if partial > 0 { break }
         }
-        #expect(killedMidway, "the ingest finished before it could be killed; make the file bigger")
-        let partial = Int(try CLI.sqlite(killed, "SELECT COUNT(*) FROM aaa_event;").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-        #expect(partial < 60_000)
+        let stillRunning = process.isRunning
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(stillRunning && process.terminationReason == .uncaughtSignal, "the ingest finished before it could be killed")
+        partial = Int(try CLI.sqlite(killed, "SELECT COUNT(*) FROM aaa_event;").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        #expect(partial > 0 && partial < total, "killed with \(partial) of \(total) events stored")
         let rerun = try CLI.run(["ingest", "aaa", "--store", killed.path, big.path])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(try eventBodies(killed) == eventBodies(clean))
