@@ -1,3 +1,4 @@
+import Foundation
 import Secrecy
 import Testing
 
@@ -24,5 +25,20 @@ import Testing
         let a = try Digest.randomBytes(count: 32)
         #expect(a.count == 32)
         #expect(try Digest.randomBytes(count: 32) != a)
+    }
+}
+
+@Suite struct StreamingDigestTests {
+    @Test func fileDigestEqualsOneShotDigestAcrossChunkBoundaries() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mamori-digest-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let bytes = (0..<((1 << 20) * 2 + 12_345)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        try Data(bytes).write(to: url)
+        #expect(try Digest.sha256(contentsOf: url) == Digest.sha256(bytes))
+        let empty = url.appendingPathExtension("empty")
+        defer { try? FileManager.default.removeItem(at: empty) }
+        try Data().write(to: empty)
+        #expect(Hex.encode(try Digest.sha256(contentsOf: empty)) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(throws: (any Error).self) { try Digest.sha256(contentsOf: url.appendingPathExtension("missing")) }
     }
 }

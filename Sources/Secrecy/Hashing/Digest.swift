@@ -1,4 +1,5 @@
 internal import CMamoriCrypto
+public import Foundation
 
 /// SHA-256, HMAC-SHA-256 and the system's random bytes, over the C target's libcrypto calls.
 ///
@@ -14,6 +15,27 @@ public enum Digest {
         input.withUnsafeBytes { raw in
             out.withUnsafeMutableBufferPointer { mamori_sha256(raw.baseAddress, raw.count, $0.baseAddress) }
         }
+        return out
+    }
+
+    /// SHA-256 of a file's content, read in 1 MiB chunks (a large file is never held in memory).
+    ///
+    /// - Throws: the file system's error when the file cannot be opened or read, or
+    ///   ``DigestError/digestUnavailable``.
+    public static func sha256(contentsOf url: URL) throws -> [UInt8] {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        guard let context = mamori_sha256_begin() else { throw DigestError.digestUnavailable }
+        var out = [UInt8](repeating: 0, count: byteCount)
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                chunk.withUnsafeBytes { mamori_sha256_update(context, $0.baseAddress, $0.count) }
+            }
+        } catch {
+            mamori_sha256_finish(context, &out)  // frees the context
+            throw error
+        }
+        mamori_sha256_finish(context, &out)
         return out
     }
 
@@ -47,10 +69,13 @@ public enum Digest {
 public enum DigestError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The system's random generator did not deliver bytes.
     case randomUnavailable
+    /// The system's SHA-256 could not be set up.
+    case digestUnavailable
 
     public var description: String {
         switch self {
         case .randomUnavailable: "the system's secure random generator failed to deliver bytes"
+        case .digestUnavailable: "the system's SHA-256 implementation could not be set up"
         }
     }
 }

@@ -40,22 +40,7 @@ enum TimeText {
             let hour = digits(b, 11, 2), let minute = digits(b, 14, 2), let second = digits(b, 17, 2)
         else { return .failure(.malformed) }
         var i = 19
-        var fraction = 0.0
-        if i < b.count, b[i] == ASCII.dot {
-            i += 1
-            let start = i
-            var value = 0
-            var scale = 1
-            while i < b.count, ASCII.isDigit(b[i]) {
-                if i - start < 9 {
-                    value = value * 10 + Int(b[i] - ASCII.zero)
-                    scale *= 10
-                }
-                i += 1
-            }
-            guard i > start, i - start <= 9 else { return .failure(.malformed) }
-            fraction = Double(value) / Double(scale)
-        }
+        guard let fraction = fractionOfSecond(b, &i) else { return .failure(.malformed) }
         var offset = 0
         if i == b.count {
             guard zoneless == .utc else { return .failure(.missingZone) }
@@ -104,22 +89,7 @@ enum TimeText {
             i += 1
         }
         guard i > 0 else { return .failure(.malformed) }
-        var fraction = 0.0
-        if i < b.count, b[i] == ASCII.dot {
-            i += 1
-            let start = i
-            var value = 0
-            var scale = 1
-            while i < b.count, ASCII.isDigit(b[i]) {
-                if i - start < 9 {
-                    value = value * 10 + Int(b[i] - ASCII.zero)
-                    scale *= 10
-                }
-                i += 1
-            }
-            guard i > start, i - start <= 9 else { return .failure(.malformed) }
-            fraction = Double(value) / Double(scale)
-        }
+        guard let fraction = fractionOfSecond(b, &i) else { return .failure(.malformed) }
         guard i == b.count else { return .failure(.malformed) }
         guard whole <= 253_402_300_799 else { return .failure(.outOfRange) }  // 9999-12-31T23:59:59Z
         return .success(Double(whole) + fraction)
@@ -161,5 +131,25 @@ enum TimeText {
             hour <= 23, minute <= 59, second <= 60
         else { return nil }
         return Int64(days(year: year, month: month, day: day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+}
+
+extension TimeText {
+    /// An optional `.digits` fraction (1 to 9 digits) at `i`, which it moves past; nil when malformed.
+    @inline(__always) static func fractionOfSecond(_ b: Bytes, _ i: inout Int) -> Double? {
+        guard i < b.count, b[i] == ASCII.dot else { return 0 }
+        i += 1
+        let start = i
+        var value = 0
+        var scale = 1
+        while i < b.count, ASCII.isDigit(b[i]) {
+            if i - start < 9 {
+                value = value * 10 + Int(b[i] - ASCII.zero)
+                scale *= 10
+            }
+            i += 1
+        }
+        guard i > start, i - start <= 9 else { return nil }
+        return Double(value) / Double(scale)
     }
 }

@@ -181,10 +181,9 @@ enum AAAIngest {
     }
 }
 
-/// SHA-256 of a file's content, read in chunks.
+/// SHA-256 of a file's content, read in chunks (the parser then reads the file once more, streaming).
 enum FileDigest {
     static func sha256Hex(of url: URL) throws -> String {
-        let data = try Data(contentsOf: url, options: .mappedIfSafe)
-        return Hex.encode(Digest.sha256(data))
+        Hex.encode(try Digest.sha256(contentsOf: url))
     }
 }
