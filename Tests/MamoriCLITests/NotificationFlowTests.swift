@@ -227,7 +227,10 @@ extension CLI {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        try await Task.sleep(for: .seconds(4.5))
+        // Kill as soon as the sink holds 3 messages: the rest (≥ 9 s of DATA delays) is still to go.
+        // A plain polling loop, not Task.sleep: other tests may hold the cooperative threads.
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline, try sink.messageIDs().count < 3 { usleep(20_000) }
         #expect(process.isRunning, "notify ended before it could be killed")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
