@@ -16,24 +16,105 @@ public struct FeedCounts: Sendable, Hashable {
     }
 }
 
+/// A sightings file in the ingest ledger, named by its content hash.
+public struct SightingFileRef: Sendable, Hashable {
+    /// SHA-256 of the file's bytes, hex.
+    public var sha256: String
+    /// The file's name (last path component), for operators.
+    public var name: String
+
+    public init(sha256: String, name: String) {
+        self.sha256 = sha256
+        self.name = name
+    }
+}
+
+/// How far a sightings file got: its first `committed` sightings are in the store.
+public struct SightingFileProgress: Sendable, Hashable {
+    public var committed: Int
+    /// The whole file is in (its counts and audit record written).
+    public var complete: Bool
+
+    public init(committed: Int, complete: Bool) {
+        self.committed = committed
+        self.complete = complete
+    }
+}
+
+/// What a batch transaction offers the case intake, read inside that transaction.
+public protocol SightingBatchContext {
+    /// How many sightings at the start of the batch were already committed, by an earlier run
+    /// or a concurrent one; the intake skips them.
+    var alreadyCommitted: Int { get }
+    /// The not-expired cases of these subscribers (the cases a new sighting can join).
+    func activeCases(of subscribers: Set<String>) throws -> [CaseRecord]
+}
+
+/// What one batch writes: the changed and new cases, the per-feed counts to add, the audit entries.
+public struct SightingBatchWrite: Sendable {
+    public var cases: [CaseRecord]
+    public var counts: FeedCounts
+    public var audit: [AuditEntry]
+
+    public init(cases: [CaseRecord], counts: FeedCounts, audit: [AuditEntry]) {
+        self.cases = cases
+        self.counts = counts
+        self.audit = audit
+    }
+}
+
+/// The outcome of a batch transaction.
+public enum SightingBatchOutcome: Sendable, Hashable {
+    /// Written.
+    case committed
+    /// Every sighting of the batch was already committed (an earlier or concurrent run); nothing written.
+    case alreadyCommitted
+    /// The file is already complete; nothing written.
+    case fileComplete
+}
+
+/// The outcome of queuing one notice.
+public enum EnqueueOutcome: Sendable, Hashable {
+    case queued(NoticeRecord)
+    /// The case changed since it was read (another run queued this round, or the case was
+    /// remediated or expired): nothing written.
+    case alreadyPlanned
+    /// The subscriber got a notice within the minimum gap (maybe from a concurrent run).
+    case rateLimited
+}
+
 /// What the remediation flow needs from storage. `Store` implements it over SQLite.
 ///
 /// Every method that changes state takes the audit entries describing the change and writes
 /// them in the same transaction: a crash leaves both or neither.
+///
+/// ## Exactly once, also with several processes
+/// The store, not a read before the write, keeps the flow exact when two runs overlap (a cron
+/// job and `serve`'s outbox, two `ingest sightings` of one file):
+/// - a sightings file is a ledger row holding how many of its sightings are committed; each
+///   batch transaction reads it, skips what is already in and advances it;
+/// - one not-expired case per countermeasure, subscriber and family (a unique index);
+/// - one notice per case and round (a unique index); queuing checks, in its transaction, that
+///   the case is as it was read and that the subscriber's minimum gap holds;
+/// - the outbox hands a notice to one worker at a time: a lease (owner, expiry) taken in one
+///   write transaction; an expired lease is taken over and the notice resent with the same
+///   Message-ID.
 public protocol RemediationStore: Sendable {
     // Subscriber directory
     func upsert(contacts: [SubscriberContact], audit: AuditEntry) throws -> Int
     func contact(of subscriber: String) throws -> SubscriberContact?
 
     // Sightings → cases
-    func hasIngestedSightingFile(sha256: String) throws -> Bool
-    /// Cases not expired (the ones a new sighting can join).
-    func activeCases() throws -> [CaseRecord]
-    /// Writes the changed and new cases, the feed counts and (if given) the file record, and the
-    /// audit entries, in one transaction.
-    func commitSightings(
-        cases: [CaseRecord], counts: FeedCounts, file: (sha256: String, name: String)?, audit: [AuditEntry]
-    ) throws
+    /// The ledger row of a sightings file, if any run started it.
+    func sightingFile(sha256: String) throws -> SightingFileProgress?
+    /// Runs `apply` inside one write transaction for the sightings `range` of `file` (nil: no
+    /// ledger) and writes what it returns, then advances the file's ledger row to `range.upperBound`.
+    func commitSightingBatch(
+        file: SightingFileRef?, range: Range<Int>, apply: (any SightingBatchContext) throws -> SightingBatchWrite
+    ) throws -> SightingBatchOutcome
+    /// Marks the file complete and adds the file's counts (parsed, rejected, not infected), with
+    /// the audit entry, in one transaction. Returns false when it was already complete.
+    func completeSightingFile(_ file: SightingFileRef?, counts: FeedCounts, audit: AuditEntry) throws -> Bool
     func cases(status: CaseStatus?) throws -> [CaseRecord]
     func caseRecord(id: Int64) throws -> CaseRecord?
     func feedCounts() throws -> [FeedCounts]
@@ -41,14 +122,23 @@ public protocol RemediationStore: Sendable {
     // Notices
     /// The time of each subscriber's last notice (any case).
     func lastNoticeTimes() throws -> [String: Date]
-    /// Queues a notice with its token and the case's new state.
-    func enqueue(_ notice: NoticeRecord, token: TokenRecord, case: CaseRecord, audit: AuditEntry) throws -> NoticeRecord
-    /// Notices due for an attempt (queued with `nextAttemptAt <= now`, and any left `sending`).
-    func dueNotices(now: Date) throws -> [NoticeRecord]
-    func markSending(_ id: Int64, attempts: Int) throws
-    func markSent(_ id: Int64, at: Date, reply: String, audit: AuditEntry) throws
-    func markRetry(_ id: Int64, next: Date, error: String) throws
-    func markFailed(_ id: Int64, error: String, audit: AuditEntry) throws
+    /// Queues a notice (round `notice.round`) with its token, and marks the case notified, if the
+    /// case still has `expectedNotices` notices and status `expectedStatus`, and the subscriber
+    /// had no notice within `minimumGap` before `notice.createdAt`.
+    func enqueue(
+        _ notice: NoticeRecord, token: TokenRecord, expectedNotices: Int, expectedStatus: CaseStatus, minimumGap: TimeInterval,
+        audit: AuditEntry
+    ) throws -> EnqueueOutcome
+    /// Expires a case if it is still not expired or remediated and its last sighting is still
+    /// `lastSeen`. Returns whether it did.
+    func expire(caseID: Int64, lastSeen: Date, audit: AuditEntry) throws -> Bool
+    /// Takes the lease of the next notice due (queued with `nextAttemptAt <= dueBy`, or
+    /// `sending` with an expired lease), counting an attempt. Nil when none is due.
+    func claimNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) throws -> NoticeRecord?
+    /// Records the relay's acceptance. Returns false when the notice was already recorded sent.
+    func markSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) throws -> Bool
+    func markRetry(_ id: Int64, owner: String, next: Date, error: String) throws
+    func markFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) throws
     func notices() throws -> [NoticeRecord]
     /// Stores a token for a dry-run preview (no notice queued, the case unchanged).
     func issuePreview(token: TokenRecord, audit: AuditEntry) throws

@@ -12,7 +12,7 @@ struct Mamori: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 error (message on stderr); 3 the audit chain is broken; \
             64 usage error; 65 input records rejected (the rest was processed, each rejection named \
-            on stderr); 66 an input file cannot be read.
+            on stderr); 66 an input file cannot be read; 75 notices deferred for a retry (notify).
             """,
         subcommands: [
             DemoCommand.self, IngestCommand.self, AttributeCommand.self, AuditCommand.self, PurgeCommand.self,
@@ -50,6 +50,7 @@ struct MamoriExit: Error {
     static let brokenChain: Int32 = 3
     static let dataError: Int32 = 65
     static let noInput: Int32 = 66
+    static let temporaryFailure: Int32 = 75
 }
 
 /// Writing to stdout/stderr. The CLI's results go to stdout (they are its output, read by

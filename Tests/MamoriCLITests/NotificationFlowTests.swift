@@ -195,6 +195,46 @@ extension CLI {
         #expect(bodies == "0")
     }
 
+    /// `purge` enforces every class the store holds: cases, notices and personal links,
+    /// the sightings ledger, assignment records; each class audited.
+    @Test func purgeEnforcesEveryRetentionClass() throws {
+        let store = try preparedStore()
+        _ = try CLI.run(
+            ["ingest", "sightings", "--store", store.path]
+                + ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"].map { samples.appendingPathComponent($0).path })
+        let sink = try SinkServer()
+        defer { sink.stop() }
+        let notify = try CLI.run(["notify", "--store", store.path, "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"])
+        #expect(notify.status == 0, "\(notify.stderr)")
+        func count(_ table: String) throws -> Int {
+            Int(try CLI.sqlite(store, "SELECT COUNT(*) FROM \(table);").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+        let cases = try count("infection_case")
+        #expect(cases == 3)
+        #expect(try count("access_token") == 3)
+        #expect(try count("notice") == 3)
+        // Now: everything is within its retention.
+        let early = try CLI.run(["purge", "--store", store.path, "--json"])
+        #expect(early.status == 0, "\(early.stderr)")
+        #expect(try count("infection_case") == 3)
+        // A year and a month later: cases and notices (365 days) go, with their links.
+        let late = try CLI.run(["purge", "--store", store.path, "--json", "--now", "2028-01-05T00:00:00Z"])
+        #expect(late.status == 0, "\(late.stderr)")
+        let lines = late.lines.map(CLI.object)
+        let byClass = Dictionary(uniqueKeysWithValues: lines.compactMap { o in (o["class"] as? String).map { ($0, o) } })
+        #expect(byClass["cases"]?["retention_days"] as? Int == 365)
+        #expect(byClass["cases"]?["deleted"] as? Int == 3)
+        #expect(byClass["notices"] != nil && byClass["sightings"] != nil && byClass["assignment-records"] != nil)
+        for table in ["infection_case", "notice", "access_token", "sighting_file"] {
+            #expect(try count(table) == 0, "\(table) kept rows past their retention")
+        }
+        let show = try CLI.run(["audit", "show", "--store", store.path])
+        for dataClass in ["cases", "notices", "sightings", "assignment-records"] {
+            #expect(show.lines.contains { $0.contains("\tpurge\t") && $0.contains("retention:\(dataClass)") }, "no purge record for \(dataClass)")
+        }
+        #expect(try CLI.run(["audit", "verify", "--store", store.path]).status == 0)
+    }
+
     /// kill -9 during notification, restart: every notice arrives exactly once.
     @Test func killedNotifySendsEachNoticeExactlyOnce() async throws {
         let dir = try CLI.temporaryDirectory()
@@ -223,7 +263,7 @@ extension CLI {
         let smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"]
         let process = Process()
         process.executableURL = CLI.binary
-        process.arguments = ["notify", "--store", store.path] + smtp
+        process.arguments = ["notify", "--store", store.path, "--outbox-lease-seconds", "2"] + smtp
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -237,6 +277,8 @@ extension CLI {
         let before = try sink.messageIDs()
         #expect(before.count > 0 && before.count < 12, "killed after \(before.count) of 12")
 
+        // The notice in flight stays the dead worker's until its lease (2 s) expires.
+        usleep(2_100_000)
         let rerun = try CLI.run(["notify", "--store", store.path, "--json"] + smtp)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let ids = try sink.messageIDs()

@@ -19,7 +19,7 @@ import Testing
         let mode = try store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grdb_migrations") }
-        #expect(migrations == 2)
+        #expect(migrations == Schema.migrator.migrations.count)
         // Reopening the same file migrates nothing and keeps the secrets.
         let key = try store.secret(named: "k")
         let again = try MamoriStore(path: store.path)
@@ -80,27 +80,60 @@ import Testing
         let c = CaseRecord(
             countermeasure: .infectedHostNotification, kind: .infectedHost, subscriber: "a", family: "mirai", firstSeen: t, lastSeen: t,
             sightings: 1, status: .open)
-        try r.commitSightings(cases: [c], counts: counts, file: ("abc", "f.json"), audit: [audit, audit])
-        try r.commitSightings(cases: [], counts: counts, file: nil, audit: [])
-        #expect(try r.hasIngestedSightingFile(sha256: "abc"))
+        let file = SightingFileRef(sha256: "abc", name: "f.json")
+        #expect(try r.commitSightingBatch(file: file, range: 0..<2) { _ in SightingBatchWrite(cases: [c], counts: counts, audit: [audit, audit]) } == .committed)
+        // The same range again (a second run of the file): skipped, and `apply` sees nothing to do.
+        #expect(try r.commitSightingBatch(file: file, range: 0..<2) { _ in Issue.record("applied twice"); return SightingBatchWrite(cases: [], counts: counts, audit: []) } == .alreadyCommitted)
+        // A batch overlapping what is committed is told how much of it to skip.
+        var skipped = -1
+        _ = try r.commitSightingBatch(file: file, range: 1..<3) { context in
+            skipped = context.alreadyCommitted
+            return SightingBatchWrite(cases: [], counts: FeedCounts(feed: "cowrie"), audit: [])
+        }
+        #expect(skipped == 1)
+        #expect(try r.sightingFile(sha256: "abc") == SightingFileProgress(committed: 3, complete: false))
+        #expect(try r.completeSightingFile(file, counts: counts, audit: audit))
+        #expect(try r.completeSightingFile(file, counts: counts, audit: audit) == false)
+        #expect(try r.commitSightingBatch(file: file, range: 3..<4) { _ in SightingBatchWrite(cases: [], counts: counts, audit: []) } == .fileComplete)
+        #expect(try r.sightingFile(sha256: "abc")?.complete == true)
         #expect(try r.feedCounts().first?.parsed == 6)
-        let stored = try #require(try r.activeCases().first)
+        let stored = try #require(try r.cases(status: .open).first)
         #expect(stored.family == "mirai")
         #expect(stored.id != nil)
+        // The store refuses a second not-expired case for one subscriber and family.
+        #expect(throws: (any Error).self) {
+            _ = try r.commitSightingBatch(file: nil, range: 0..<1) { _ in SightingBatchWrite(cases: [c], counts: counts, audit: []) }
+        }
         let token = TokenRecord(hash: "h", caseID: try #require(stored.id), language: .ja, createdAt: t, expiresAt: t.addingTimeInterval(60))
-        var notified = stored
-        notified.status = .notified
-        let notice = try r.enqueue(
-            NoticeRecord(
-                caseID: try #require(stored.id), subscriber: "a", recipient: "a@example.jp", language: .ja, type: .first, kind: .infectedHost,
-                messageID: "<n-1@x>", subject: "s", body: "b", nextAttemptAt: t, createdAt: t),
-            token: token, case: notified, audit: audit)
+        let record = NoticeRecord(
+            caseID: try #require(stored.id), subscriber: "a", recipient: "a@example.jp", language: .ja, type: .first, kind: .infectedHost,
+            round: 1, messageID: "<n-1@x>", subject: "s", body: "b", nextAttemptAt: t, createdAt: t)
+        guard case .queued(let notice) = try r.enqueue(record, token: token, expectedNotices: 0, expectedStatus: .open, minimumGap: 0, audit: audit)
+        else {
+            Issue.record("not queued")
+            return
+        }
+        // A second run that read the case before the first queued: refused, nothing written.
+        var again = record
+        again.messageID = "<n-1-again@x>"
+        let token2 = TokenRecord(hash: "h2", caseID: token.caseID, language: .ja, createdAt: t, expiresAt: t)
+        #expect(try r.enqueue(again, token: token2, expectedNotices: 0, expectedStatus: .open, minimumGap: 0, audit: audit) == .alreadyPlanned)
+        #expect(try r.enqueue(again, token: token2, expectedNotices: 1, expectedStatus: .notified, minimumGap: 3600, audit: audit) == .rateLimited)
+        #expect(try r.notices().count == 1)
         #expect(try r.token(hash: "h")?.caseID == stored.id)
-        #expect(try r.dueNotices(now: t).count == 1)
-        try r.markSending(try #require(notice.id), attempts: 1)
-        #expect(try r.dueNotices(now: t).first?.status == .sending)  // a crash leaves it due again
-        try r.markSent(try #require(notice.id), at: t, reply: "250 ok", audit: audit)
-        #expect(try r.dueNotices(now: t).isEmpty)
+        #expect(try r.token(hash: "h2") == nil)
+        // One worker holds the lease; another finds nothing until it expires.
+        let claimed = try #require(try r.claimNotice(owner: "w1", dueBy: t, now: t, lease: 60))
+        #expect(claimed.id == notice.id && claimed.attempts == 1 && claimed.status == .sending)
+        #expect(try r.claimNotice(owner: "w2", dueBy: t, now: t.addingTimeInterval(59), lease: 60) == nil)
+        // w1 "crashed": after the lease w2 takes it over, same Message-ID.
+        let takenOver = try #require(try r.claimNotice(owner: "w2", dueBy: t, now: t.addingTimeInterval(61), lease: 60))
+        #expect(takenOver.messageID == "<n-1@x>" && takenOver.attempts == 2)
+        try r.markRetry(try #require(notice.id), owner: "w1", next: t, error: "late")  // not w1's any more: no effect
+        #expect(try r.notices().first?.status == .sending)
+        #expect(try r.markSent(try #require(notice.id), owner: "w2", at: t, reply: "250 ok", audit: audit))
+        #expect(try r.markSent(try #require(notice.id), owner: "w1", at: t, reply: "250 ok", audit: audit) == false)
+        #expect(try r.claimNotice(owner: "w3", dueBy: t.addingTimeInterval(999), now: t.addingTimeInterval(999), lease: 60) == nil)
         #expect(try r.notices().first?.body == "")
         #expect(try r.caseRecord(id: try #require(stored.id))?.status == .notified)
         #expect(AuditChain.verify(try store.auditLog().records(from: 1)).isIntact)

@@ -71,6 +71,15 @@ public struct Attributor: Sendable {
     public func identify<P: Purpose>(
         _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil
     ) throws -> Identification<P> {
+        try identify(purpose, capability: capability, address: address, at: time, port: givenPort, auditingTo: audit)
+    }
+
+    /// Identifies as ``identify(_:capability:address:at:port:)`` does, writing the audit record
+    /// to `sink` (e.g. a batch that the store writes in one transaction with what it changes).
+    public func identify<P: Purpose>(
+        _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil,
+        auditingTo sink: any AuditLog
+    ) throws -> Identification<P> {
         let port = givenPort == 0 ? nil : givenPort
         guard attributing.contains(P.countermeasure) else {
             if declarations[P.countermeasure] == nil { throw IdentificationError.undeclared(P.countermeasure) }
@@ -100,7 +109,7 @@ public struct Attributor: Sendable {
             subject = "-"
             result = .ambiguous(candidates: candidates, reason: reason)
         }
-        _ = try audit.append(
+        _ = try sink.append(
             AuditEntry(
                 time: Date(), countermeasure: P.countermeasure, action: "identification", actor: actor, subject: subject,
                 detail: detail))

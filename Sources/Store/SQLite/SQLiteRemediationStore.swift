@@ -56,36 +56,94 @@ public final class SQLiteRemediationStore: RemediationStore {
 
     // MARK: sightings and cases
 
-    public func hasIngestedSightingFile(sha256: String) throws -> Bool {
+    public func sightingFile(sha256: String) throws -> SightingFileProgress? {
         try store.pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM sighting_file WHERE sha256 = ?", arguments: [sha256]) ?? false
+            try Row.fetchOne(db, sql: "SELECT committed, complete FROM sighting_file WHERE sha256 = ?", arguments: [sha256]).map {
+                SightingFileProgress(committed: $0["committed"], complete: $0["complete"])
+            }
         }
     }
 
-    public func activeCases() throws -> [CaseRecord] {
-        try store.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM infection_case WHERE status != 'expired'").map(Self.caseRecord)
+    /// The batch context: reads inside the batch's write transaction.
+    private struct BatchContext: SightingBatchContext {
+        let db: Database
+        let alreadyCommitted: Int
+
+        func activeCases(of subscribers: Set<String>) throws -> [CaseRecord] {
+            var out: [CaseRecord] = []
+            let all = Array(subscribers)
+            var start = 0
+            while start < all.count {
+                let chunk = all[start..<min(all.count, start + 500)]
+                start += chunk.count
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                out += try Row.fetchAll(
+                    db, sql: "SELECT * FROM infection_case WHERE status != 'expired' AND subscriber IN (\(marks))",
+                    arguments: StatementArguments(Array(chunk))
+                ).map(SQLiteRemediationStore.caseRecord)
+            }
+            return out.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
         }
     }
 
-    public func commitSightings(cases: [CaseRecord], counts: FeedCounts, file: (sha256: String, name: String)?, audit: [AuditEntry]) throws {
+    public func commitSightingBatch(
+        file: SightingFileRef?, range: Range<Int>, apply: (any SightingBatchContext) throws -> SightingBatchWrite
+    ) throws -> SightingBatchOutcome {
         try write { db in
-            for c in cases { _ = try Self.save(c, in: db) }
-            try db.execute(
-                sql: """
-                    INSERT INTO feed_counter(feed, parsed, rejected, not_infected, attributed, not_found, ambiguous) VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(feed) DO UPDATE SET parsed = parsed + excluded.parsed, rejected = rejected + excluded.rejected,
-                        not_infected = not_infected + excluded.not_infected, attributed = attributed + excluded.attributed,
-                        not_found = not_found + excluded.not_found, ambiguous = ambiguous + excluded.ambiguous
-                    """,
-                arguments: [counts.feed, counts.parsed, counts.rejected, counts.notInfected, counts.attributed, counts.notFound, counts.ambiguous])
+            var committed = 0
+            if let file {
+                if let row = try Row.fetchOne(db, sql: "SELECT committed, complete FROM sighting_file WHERE sha256 = ?", arguments: [file.sha256]) {
+                    let complete: Bool = row["complete"]
+                    if complete { return .fileComplete }
+                    committed = row["committed"]
+                }
+                if committed >= range.upperBound { return .alreadyCommitted }
+            }
+            let batch = try apply(BatchContext(db: db, alreadyCommitted: max(0, committed - range.lowerBound)))
+            for c in batch.cases { _ = try Self.save(c, in: db) }
+            try Self.addCounts(batch.counts, in: db)
             if let file {
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO sighting_file(sha256, name, feed, ingested_at) VALUES (?, ?, ?, ?)",
+                    sql: """
+                        INSERT INTO sighting_file(sha256, name, feed, ingested_at, committed, complete) VALUES (?, ?, ?, ?, ?, 0)
+                        ON CONFLICT(sha256) DO UPDATE SET committed = excluded.committed
+                        """,
+                    arguments: [file.sha256, file.name, batch.counts.feed, Date().timeIntervalSince1970, range.upperBound])
+            }
+            try SQLiteAuditLog.append(contentsOf: batch.audit, in: db)
+            return .committed
+        }
+    }
+
+    public func completeSightingFile(_ file: SightingFileRef?, counts: FeedCounts, audit: AuditEntry) throws -> Bool {
+        try write { db in
+            if let file {
+                let complete = try Bool.fetchOne(db, sql: "SELECT complete FROM sighting_file WHERE sha256 = ?", arguments: [file.sha256])
+                if complete == true { return false }
+                try db.execute(
+                    sql: """
+                        INSERT INTO sighting_file(sha256, name, feed, ingested_at, committed, complete) VALUES (?, ?, ?, ?, 0, 1)
+                        ON CONFLICT(sha256) DO UPDATE SET complete = 1, feed = excluded.feed, ingested_at = excluded.ingested_at
+                        """,
                     arguments: [file.sha256, file.name, counts.feed, Date().timeIntervalSince1970])
             }
-            try SQLiteAuditLog.append(contentsOf: audit, in: db)
+            try Self.addCounts(counts, in: db)
+            try SQLiteAuditLog.append(audit, in: db)
+            return true
         }
+    }
+
+    static func addCounts(_ counts: FeedCounts, in db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO feed_counter(feed, parsed, rejected, not_infected, attributed, not_found, ambiguous) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(feed) DO UPDATE SET parsed = parsed + excluded.parsed, rejected = rejected + excluded.rejected,
+                    not_infected = not_infected + excluded.not_infected, attributed = attributed + excluded.attributed,
+                    not_found = not_found + excluded.not_found, ambiguous = ambiguous + excluded.ambiguous
+                """
+        ).execute(arguments: [
+            counts.feed, counts.parsed, counts.rejected, counts.notInfected, counts.attributed, counts.notFound, counts.ambiguous,
+        ])
     }
 
     public func cases(status: CaseStatus?) throws -> [CaseRecord] {
@@ -174,24 +232,58 @@ public final class SQLiteRemediationStore: RemediationStore {
         }
     }
 
-    public func enqueue(_ notice: NoticeRecord, token: TokenRecord, case c: CaseRecord, audit: AuditEntry) throws -> NoticeRecord {
+    public func enqueue(
+        _ notice: NoticeRecord, token: TokenRecord, expectedNotices: Int, expectedStatus: CaseStatus, minimumGap: TimeInterval,
+        audit: AuditEntry
+    ) throws -> EnqueueOutcome {
         try write { db in
+            let created = notice.createdAt.timeIntervalSince1970
+            if let last = try Double.fetchOne(
+                db, sql: "SELECT MAX(created_at) FROM notice WHERE subscriber = ?", arguments: [notice.subscriber]),
+                created - last < minimumGap
+            {
+                return .rateLimited
+            }
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM notice WHERE case_id = ? AND round = ?", arguments: [notice.caseID, notice.round]) == true
+            {
+                return .alreadyPlanned
+            }
             try db.execute(
                 sql: """
-                    INSERT INTO notice(case_id, subscriber, recipient, language, type, kind, message_id, subject, body, status, attempts,
-                        next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
+                    UPDATE infection_case SET status = 'notified', last_notice_at = ?, notices = notices + 1, updated_at = ?
+                        WHERE id = ? AND notices = ? AND status = ?
+                    """,
+                arguments: [created, Date().timeIntervalSince1970, notice.caseID, expectedNotices, expectedStatus.rawValue])
+            guard db.changesCount == 1 else { return .alreadyPlanned }
+            try db.execute(
+                sql: """
+                    INSERT INTO notice(case_id, subscriber, recipient, language, type, kind, round, message_id, subject, body, status,
+                        attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
                     """,
                 arguments: [
                     notice.caseID, notice.subscriber, notice.recipient, notice.language.rawValue, notice.type.rawValue, notice.kind.rawValue,
-                    notice.messageID, notice.subject, notice.body, notice.nextAttemptAt.timeIntervalSince1970,
-                    notice.createdAt.timeIntervalSince1970,
+                    notice.round, notice.messageID, notice.subject, notice.body, notice.nextAttemptAt.timeIntervalSince1970, created,
                 ])
             var stored = notice
             stored.id = db.lastInsertedRowID
             try Self.insert(token, in: db)
-            try Self.save(c, in: db)
             try SQLiteAuditLog.append(audit, in: db)
-            return stored
+            return .queued(stored)
+        }
+    }
+
+    public func expire(caseID: Int64, lastSeen: Date, audit: AuditEntry) throws -> Bool {
+        try write { db in
+            try db.execute(
+                sql: """
+                    UPDATE infection_case SET status = 'expired', updated_at = ?
+                        WHERE id = ? AND last_seen = ? AND status NOT IN ('expired', 'remediated')
+                    """,
+                arguments: [Date().timeIntervalSince1970, caseID, lastSeen.timeIntervalSince1970])
+            guard db.changesCount == 1 else { return false }
+            try SQLiteAuditLog.append(audit, in: db)
+            return true
         }
     }
 
@@ -210,14 +302,26 @@ public final class SQLiteRemediationStore: RemediationStore {
         }
     }
 
-    public func dueNotices(now: Date) throws -> [NoticeRecord] {
-        try store.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM notice WHERE status = 'sending' OR (status = 'queued' AND next_attempt_at <= ?) ORDER BY id
-                    """, arguments: [now.timeIntervalSince1970]
-            ).map(Self.noticeRecord)
+    public func claimNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) throws -> NoticeRecord? {
+        try write { db -> NoticeRecord? in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT * FROM notice
+                            WHERE (status = 'queued' AND next_attempt_at <= ?)
+                               OR (status = 'sending' AND (lease_until IS NULL OR lease_until <= ?))
+                            ORDER BY id LIMIT 1
+                        """, arguments: [dueBy.timeIntervalSince1970, now.timeIntervalSince1970])
+            else { return nil }
+            var notice = Self.noticeRecord(row)
+            guard let id = notice.id else { return nil }
+            notice.attempts += 1
+            notice.status = .sending
+            try db.execute(
+                sql: "UPDATE notice SET status = 'sending', attempts = ?, lease_owner = ?, lease_until = ? WHERE id = ?",
+                arguments: [notice.attempts, owner, now.timeIntervalSince1970 + lease, id])
+            return notice
         }
     }
 
@@ -233,39 +337,46 @@ public final class SQLiteRemediationStore: RemediationStore {
         return NoticeRecord(
             id: row["id"], caseID: row["case_id"], subscriber: row["subscriber"], recipient: row["recipient"],
             language: Language(rawValue: language) ?? .ja, type: NoticeType(rawValue: type) ?? .first, kind: NoticeKind(rawValue: kind) ?? .infectedHost,
-            messageID: row["message_id"], subject: row["subject"], body: row["body"], status: NoticeStatus(rawValue: status) ?? .queued,
+            round: row["round"], messageID: row["message_id"], subject: row["subject"], body: row["body"], status: NoticeStatus(rawValue: status) ?? .queued,
             attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"]) ?? Date(timeIntervalSince1970: 0), lastError: row["last_error"],
             createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0), sentAt: date(row["sent_at"]))
     }
 
-    public func markSending(_ id: Int64, attempts: Int) throws {
+    public func markSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) throws -> Bool {
         try write { db in
-            try db.execute(sql: "UPDATE notice SET status = 'sending', attempts = ? WHERE id = ?", arguments: [attempts, id])
-        }
-    }
-
-    public func markSent(_ id: Int64, at: Date, reply: String, audit: AuditEntry) throws {
-        try write { db in
-            // The body held the personal link; once sent, it is not kept.
+            // The body held the personal link; once sent, it is not kept. A worker whose lease was
+            // taken over still records its delivery (the relay accepted it), once.
             try db.execute(
-                sql: "UPDATE notice SET status = 'sent', sent_at = ?, reply = ?, body = '', last_error = NULL WHERE id = ?",
+                sql: """
+                    UPDATE notice SET status = 'sent', sent_at = ?, reply = ?, body = '', last_error = NULL, lease_owner = NULL,
+                        lease_until = NULL WHERE id = ? AND status != 'sent'
+                    """,
                 arguments: [at.timeIntervalSince1970, String(reply.prefix(500)), id])
+            guard db.changesCount == 1 else { return false }
             try SQLiteAuditLog.append(audit, in: db)
+            return true
         }
     }
 
-    public func markRetry(_ id: Int64, next: Date, error: String) throws {
+    public func markRetry(_ id: Int64, owner: String, next: Date, error: String) throws {
         try write { db in
             try db.execute(
-                sql: "UPDATE notice SET status = 'queued', next_attempt_at = ?, last_error = ? WHERE id = ?",
-                arguments: [next.timeIntervalSince1970, String(error.prefix(500)), id])
+                sql: """
+                    UPDATE notice SET status = 'queued', next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+                        WHERE id = ? AND status = 'sending' AND lease_owner = ?
+                    """,
+                arguments: [next.timeIntervalSince1970, String(error.prefix(500)), id, owner])
         }
     }
 
-    public func markFailed(_ id: Int64, error: String, audit: AuditEntry) throws {
+    public func markFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) throws {
         try write { db in
             try db.execute(
-                sql: "UPDATE notice SET status = 'failed', last_error = ?, body = '' WHERE id = ?", arguments: [String(error.prefix(500)), id])
+                sql: """
+                    UPDATE notice SET status = 'failed', last_error = ?, body = '', lease_owner = NULL, lease_until = NULL
+                        WHERE id = ? AND status = 'sending' AND lease_owner = ?
+                    """, arguments: [String(error.prefix(500)), id, owner])
+            guard db.changesCount == 1 else { return }
             try SQLiteAuditLog.append(audit, in: db)
         }
     }

@@ -8,6 +8,9 @@ import GRDB
 /// - `aaa_event`: normalised address-assignment events (`stable_key` unique: ingest is idempotent).
 /// - `audit`: the hash-chained audit log (append-only; triggers refuse UPDATE and DELETE).
 /// - `audit_checkpoint`: Merkle checkpoints over the audit log.
+/// - v2: the remediation flow (`subscriber_contact`, `sighting_file`, `feed_counter`,
+///   `infection_case`, `notice`, `access_token`); v3: the constraints that keep it exact when
+///   runs overlap (see `RemediationStore`).
 enum Schema {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
@@ -130,6 +133,29 @@ enum Schema {
                         created_at REAL NOT NULL,
                         expires_at REAL NOT NULL
                     );
+                    """)
+        }
+        migrator.registerMigration("v3 exactly once") { db in
+            // Cases: one not-expired case per countermeasure, subscriber and family. Stores written
+            // before this rule may hold duplicates from two ingests run at once: the older ones expire.
+            // Notices: one per case and round; the outbox lease. Sighting files: how far each got.
+            try db.execute(
+                sql: """
+                    UPDATE infection_case SET status = 'expired'
+                        WHERE status != 'expired' AND id NOT IN (
+                            SELECT MAX(id) FROM infection_case WHERE status != 'expired' GROUP BY countermeasure, subscriber, family);
+                    CREATE UNIQUE INDEX infection_case_one_active ON infection_case(countermeasure, subscriber, family)
+                        WHERE status != 'expired';
+                    CREATE INDEX infection_case_subscriber ON infection_case(subscriber);
+                    ALTER TABLE notice ADD COLUMN round INTEGER NOT NULL DEFAULT 0;
+                    UPDATE notice SET round = (SELECT COUNT(*) FROM notice AS earlier
+                        WHERE earlier.case_id = notice.case_id AND earlier.id <= notice.id);
+                    CREATE UNIQUE INDEX notice_case_round ON notice(case_id, round);
+                    CREATE INDEX notice_subscriber ON notice(subscriber, created_at);
+                    ALTER TABLE notice ADD COLUMN lease_owner TEXT;
+                    ALTER TABLE notice ADD COLUMN lease_until REAL;
+                    ALTER TABLE sighting_file ADD COLUMN committed INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE sighting_file ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
                     """)
         }
         return migrator

@@ -48,16 +48,14 @@ enum SightingsBench {
         let attributor = Attributor(
             index: index, declarations: try Declarations.bundled(), audit: try store.auditLog(), pseudonymizer: try store.pseudonymizer(),
             actor: "bench")
-        let service = NotificationService(
-            store: store.remediationStore(), attributor: attributor, templates: try NoticeTemplates.bundled(), baseURL: "http://127.0.0.1:8080",
-            mailDomain: "bench.example", actor: "bench")
+        let service = CaseIntake(store: store.remediationStore(), attributor: attributor, actor: "bench")
 
         // End to end: parse → attribute (audited) → cases → one SQLite transaction.
         let ((parsed, counts), wall, cpu) = try ThreadCPU.measure { () -> (SightingParseResult, SightingIngestCounts) in
             let result = try SightingReader().parse(contentsOf: report, feed: nil)
             let counts = try service.ingest(
                 sightings: result.sightings, feed: result.summary.feed, parsed: result.summary.recordsSeen,
-                rejected: result.summary.issueCount, notInfected: result.summary.notInfected, file: nil)
+                rejected: result.summary.issueCount, notInfected: result.summary.notInfected)
             return (result, counts)
         }
         // The parse alone, for the like-for-like ratio with IntelMQ's parser.

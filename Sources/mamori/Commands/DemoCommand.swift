@@ -100,19 +100,19 @@ struct DemoCommand: AsyncParsableCommand {
                 countermeasure: .infectedHostNotification, action: "directory-import", actor: "demo", subject: "subscriber_contact",
                 detail: ["imported": "\(contacts.count)"]))
         Output.line("   subscribers.csv: \(contacts.count) subscribers")
-        let service = try flow.service(store: store, declarations: declarations, actor: "demo")
+        let intake = try flow.intake(store: store, declarations: declarations, actor: "demo")
         for name in Self.sightingSamples {
-            let counts = try SightingsIngest.ingest(url: samplesURL.appendingPathComponent(name), feed: nil, service: service, store: store)
+            let counts = try SightingsIngest.ingest(url: samplesURL.appendingPathComponent(name), feed: nil, intake: intake)
             Output.line("   \(name): \(counts.line)")
         }
-        for c in try service.summaries() {
+        for c in try intake.summaries() {
             Output.line(
                 "   case \(c.id) \(c.status.rawValue) \(c.countermeasure.rawValue) \(c.subscriberPseudonym) \(c.family.isEmpty ? "-" : c.family) "
                     + "\(c.sightings) sightings")
         }
 
         Output.line("\n6. Notices (dry run: written to \(noticesOut), nothing recorded as sent)")
-        let plan = try service.planNotices(dryRun: true)
+        let plan = try flow.outbox(store: store, actor: "demo").planNotices(dryRun: true)
         let folder = FolderNoticeTransport(directory: URL(fileURLWithPath: noticesOut), from: try EmailAddress("security-desk@" + flow.mailDomain))
         var links: [String] = []
         for notice in plan.previews {

@@ -76,9 +76,9 @@ struct NotifyCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "mamori.notify")
         let store = try options.openStore()
-        let service = try flow.service(store: store, declarations: try options.loadDeclarations(), actor: "cli")
+        let outbox = try flow.outbox(store: store, actor: "cli")
         if dryRun {
-            let plan = try service.planNotices(dryRun: true)
+            let plan = try outbox.planNotices(dryRun: true)
             let folder = FolderNoticeTransport(directory: URL(fileURLWithPath: out), from: try EmailAddress(relay.from))
             for notice in plan.previews { _ = try await folder.deliver(notice) }
             if json {
@@ -91,19 +91,23 @@ struct NotifyCommand: AsyncParsableCommand {
         guard let transport = try relay.transport(logger: logger) else {
             throw ValidationError("give --smtp-host (the relay), or --dry-run")
         }
-        let plan = try service.planNotices()
-        let delivery = try await service.deliver(transport: transport)
+        let plan = try outbox.planNotices()
+        let delivery = try await outbox.deliver(transport: transport)
         if json {
             Output.line(
                 Output.json([
                     "queued": plan.queued, "reminders": plan.reminders, "no_contact": plan.skippedNoContact, "rate_limited": plan.skippedRateLimit,
-                    "expired": plan.expired, "sent": delivery.sent, "retry": delivery.retried, "failed": delivery.failed,
+                    "already_planned": plan.alreadyPlanned, "expired": plan.expired, "sent": delivery.sent, "retry": delivery.retried,
+                    "deferred": delivery.retried, "failed": delivery.failed,
                 ]))
         } else {
             Output.line(
                 "queued \(plan.queued) (\(plan.reminders) reminders), \(plan.skippedNoContact) without contact, \(plan.skippedRateLimit) rate-limited, "
-                    + "\(plan.expired) cases expired; sent \(delivery.sent), to retry \(delivery.retried), failed \(delivery.failed)")
+                    + "\(plan.expired) cases expired; sent \(delivery.sent), deferred \(delivery.retried), failed \(delivery.failed)")
         }
+        // cron and systemd must see a run that left notices behind: 1 when some failed for good,
+        // 75 (EX_TEMPFAIL) when some were deferred for a retry (the relay down, say).
         if delivery.failed > 0 { throw MamoriExit(code: 1) }
+        if delivery.retried > 0 { throw MamoriExit(code: MamoriExit.temporaryFailure) }
     }
 }

@@ -16,6 +16,9 @@ struct PurgeCommand: AsyncParsableCommand {
     @Option(help: "Purge as of this RFC 3339 time instead of now (for tests and replays).")
     var now: String?
 
+    @Flag(help: "One JSON line per data class instead of text.")
+    var json = false
+
     func run() async throws {
         let declarations = try options.loadDeclarations()
         var asOf = Date()
@@ -27,14 +30,31 @@ struct PurgeCommand: AsyncParsableCommand {
         }
         let store = try options.openStore()
         let policy = RetentionPolicy(declarations: declarations)
-        var removed: [String: String] = [:]
-        if let cutoff = policy.cutoff(for: .assignmentRecords, now: asOf) {
-            let count = try store.purgeEvents(endedBefore: cutoff)
-            removed["assignment-records"] = "\(count)"
-            Output.line("assignment-records: \(count) events ended before \(RFC3339.format(cutoff)) deleted")
+        for dataClass in MamoriStore.storedDataClasses {
+            // A class no declaration keeps has no lifetime: nothing of it may stay.
+            let lifetime = policy.lifetime(for: dataClass)
+            let cutoff = policy.cutoff(for: dataClass, now: asOf) ?? Date.distantFuture
+            let result = try store.purge(dataClass, before: cutoff) { result in
+                var detail = ["class": dataClass.rawValue, "as_of": RFC3339.format(asOf), "deleted": "\(result.total)"]
+                detail["retention_days"] = lifetime.map { "\($0.days)" } ?? "undeclared"
+                detail["cutoff"] = lifetime == nil ? "all" : RFC3339.format(cutoff)
+                for (table, count) in result.deleted { detail["deleted_\(table)"] = "\(count)" }
+                return AuditEntry(time: Date(), countermeasure: nil, action: "purge", actor: "cli", subject: "retention:\(dataClass.rawValue)", detail: detail)
+            }
+            let tables = result.deleted.sorted { $0.key < $1.key }
+            if json {
+                Output.line(
+                    Output.json([
+                        "class": dataClass.rawValue, "retention_days": lifetime.map { $0.days as Any } ?? NSNull(),
+                        "cutoff": lifetime == nil ? "all" : RFC3339.format(cutoff), "deleted": result.total,
+                        "tables": Dictionary(uniqueKeysWithValues: tables.map { ($0.key, $0.value) }),
+                    ]))
+            } else {
+                let what = tables.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                let limit = lifetime.map { "older than \($0.days) days (before \(RFC3339.format(cutoff)))" } ?? "all (no declaration keeps it)"
+                Output.line("\(dataClass.rawValue): \(what) deleted, \(limit)")
+            }
         }
-        _ = try store.auditLog().append(
-            AuditEntry(time: Date(), countermeasure: nil, action: "purge", actor: "cli", subject: "retention", detail: removed.merging(["as_of": RFC3339.format(asOf)]) { a, _ in a }))
     }
 }
 

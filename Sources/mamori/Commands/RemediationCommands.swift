@@ -46,14 +46,23 @@ struct FlowOptions: ParsableArguments {
         NoticePolicy(reminderAfter: reminderDays * 86_400, minimumGap: minimumGapDays * 86_400, tokenLifetime: tokenDays * 86_400)
     }
 
-    /// The notification service over the store, with an attribution index built from the stored AAA records.
-    func service(store: MamoriStore, declarations: Declarations, actor: String) throws -> NotificationService {
+    @Option(help: "Seconds a delivering worker holds a notice before another may take it over (longer than one SMTP transaction).")
+    var outboxLeaseSeconds: Double = 300
+
+    /// Case intake over the store, with an attribution index built from the stored AAA records.
+    func intake(store: MamoriStore, declarations: Declarations, actor: String) throws -> CaseIntake {
         let index = AttributionIndex(events: try store.allEvents(), config: AttributionConfig(skew: skew))
         let attributor = Attributor(
             index: index, declarations: declarations, audit: try store.auditLog(), pseudonymizer: try store.pseudonymizer(), actor: actor)
-        return NotificationService(
-            store: store.remediationStore(), attributor: attributor, templates: try loadTemplates(), casePolicy: casePolicy,
-            noticePolicy: noticePolicy, baseURL: baseURL, mailDomain: mailDomain, actor: actor)
+        return CaseIntake(store: store.remediationStore(), attributor: attributor, casePolicy: casePolicy, actor: actor)
+    }
+
+    /// The notice outbox over the store (it never attributes: no index is built).
+    func outbox(store: MamoriStore, actor: String) throws -> NoticeOutbox {
+        NoticeOutbox(
+            store: store.remediationStore(), templates: try loadTemplates(), pseudonymizer: try store.pseudonymizer(),
+            casePolicy: casePolicy, noticePolicy: noticePolicy, baseURL: baseURL, mailDomain: mailDomain, actor: actor,
+            lease: outboxLeaseSeconds)
     }
 }
 
@@ -130,22 +139,26 @@ struct IngestSightingsCommand: AsyncParsableCommand {
     @Flag(help: "End with one JSON object of counts on stdout.")
     var json = false
 
+    @Option(help: "Sightings per store transaction (each batch is attributed and written at once).")
+    var batchSize: Int = 65_536
+
     @Argument(help: "The files to ingest.")
     var files: [String]
 
     func run() async throws {
         let store = try options.openStore()
         let feed = try resolvedFeed()
-        let service = try flow.service(store: store, declarations: try options.loadDeclarations(), actor: "cli")
+        var intake = try flow.intake(store: store, declarations: try options.loadDeclarations(), actor: "cli")
+        intake.batchSize = max(1, batchSize)
         var totals = SightingIngestCounts()
         var unreadable = false
         for file in files {
             let url = URL(fileURLWithPath: file)
             do {
-                let counts = try SightingsIngest.ingest(url: url, feed: feed, service: service, store: store)
+                let counts = try SightingsIngest.ingest(url: url, feed: feed, intake: intake)
                 totals.add(counts)
                 if !json { Output.line("\(url.lastPathComponent): \(counts.line)") }
-            } catch let error as SightingsIngest.Unreadable {
+            } catch let error as CaseIntake.Unreadable {
                 Output.error(error.description)
                 unreadable = true
             }
@@ -162,56 +175,28 @@ struct IngestSightingsCommand: AsyncParsableCommand {
 
 /// The ingest of one sightings file, shared by `ingest sightings` and `demo`.
 enum SightingsIngest {
-    struct Unreadable: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    static func ingest(url: URL, feed: SightingFeed?, service: NotificationService, store: MamoriStore) throws -> SightingIngestCounts {
-        let name = url.lastPathComponent
-        let sha: String
-        do { sha = try FileDigest.sha256Hex(of: url) } catch { throw Unreadable(description: "\(name): cannot read") }
-        if try store.remediationStore().hasIngestedSightingFile(sha256: sha) {
-            var counts = SightingIngestCounts()
-            counts.alreadyIngested = true
-            return counts
+    static func ingest(url: URL, feed: SightingFeed?, intake: CaseIntake) throws -> SightingIngestCounts {
+        var shown = 0
+        return try intake.ingest(contentsOf: url, feed: feed) { issue in
+            shown += 1
+            if shown <= 1000 { Output.error(issue.description) }
         }
-        let result: SightingParseResult
-        do {
-            result = try SightingReader().parse(contentsOf: url, feed: feed)
-        } catch {
-            throw Unreadable(description: "\(error)")
-        }
-        let summary = result.summary
-        for issue in summary.issues.prefix(1000) { Output.error(issue.description) }
-        return try service.ingest(
-            sightings: result.sightings, feed: summary.feed, parsed: summary.recordsSeen, rejected: summary.issueCount,
-            notInfected: summary.notInfected, file: (sha, name))
     }
 }
 
 extension SightingIngestCounts {
-    mutating func add(_ other: SightingIngestCounts) {
-        parsed += other.parsed
-        rejected += other.rejected
-        notInfected += other.notInfected
-        attributed += other.attributed
-        notFound += other.notFound
-        ambiguous += other.ambiguous
-        casesOpened += other.casesOpened
-        casesUpdated += other.casesUpdated
-    }
-
     var dictionary: [String: Any] {
         [
             "parsed": parsed, "rejected": rejected, "not_infected": notInfected, "attributed": attributed, "not_found": notFound,
-            "ambiguous": ambiguous, "cases_opened": casesOpened, "cases_updated": casesUpdated,
+            "ambiguous": ambiguous, "cases_opened": casesOpened, "cases_updated": casesUpdated, "already_committed": alreadyCommitted,
         ]
     }
 
     var line: String {
         if alreadyIngested { return "already ingested (same content), nothing done" }
+        let shared = alreadyCommitted > 0 ? ", \(alreadyCommitted) already committed by another run" : ""
         return "\(parsed) parsed, \(rejected) rejected, \(notInfected) not infected, \(attributed) attributed, \(notFound) not found, "
-            + "\(ambiguous) ambiguous, \(casesOpened) cases opened, \(casesUpdated) cases updated"
+            + "\(ambiguous) ambiguous, \(casesOpened) cases opened, \(casesUpdated) cases updated" + shared
     }
 }
 

@@ -22,7 +22,7 @@ struct PortalOptions: ParsableArguments {
 
 /// The outbox worker: every interval, queue the notices due and deliver them. Stops on graceful shutdown.
 struct OutboxWorker: Service {
-    let service: NotificationService
+    let outbox: NoticeOutbox
     let transport: any NoticeTransport
     let interval: Duration
     let logger: Logger
@@ -32,8 +32,8 @@ struct OutboxWorker: Service {
         let failed = Counter(label: "mamori_notices_failed_total")
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                let plan = try service.planNotices()
-                let delivery = try await service.deliver(transport: transport)
+                let plan = try outbox.planNotices()
+                let delivery = try await outbox.deliver(transport: transport)
                 sent.increment(by: delivery.sent)
                 failed.increment(by: delivery.failed)
                 logger.info(
@@ -61,12 +61,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "mamori.serve")
         let store = try options.openStore()
-        let service = try flow.service(store: store, declarations: try options.loadDeclarations(), actor: "service:outbox")
+        let outbox = try flow.outbox(store: store, actor: "service:outbox")
         var services: [any Service] = [
             try Serving.portal(store: store, flow: flow, portal: portal, logger: logger)
         ]
         if let transport = try relay.transport(logger: logger) {
-            services.append(OutboxWorker(service: service, transport: transport, interval: .seconds(portal.outboxInterval), logger: logger))
+            services.append(OutboxWorker(outbox: outbox, transport: transport, interval: .seconds(portal.outboxInterval), logger: logger))
         } else {
             logger.notice("no --smtp-host: the outbox worker is off (use `mamori notify --dry-run` to preview notices)")
         }

@@ -26,6 +26,9 @@ public struct NoticeRecord: Sendable, Hashable {
     public var language: Language
     public var type: NoticeType
     public var kind: NoticeKind
+    /// The case's notice number (1 for the first notice, then 2, 3… for reminders and notices
+    /// after a reopening): the store holds one notice per case and round.
+    public var round: Int
     /// Stable, unique: `<notice-CASE-N.RANDOM@DOMAIN>`; the same on every attempt.
     public var messageID: String
     public var subject: String
@@ -39,7 +42,7 @@ public struct NoticeRecord: Sendable, Hashable {
 
     public init(
         id: Int64? = nil, caseID: Int64, subscriber: String, recipient: String, language: Language, type: NoticeType,
-        kind: NoticeKind, messageID: String, subject: String, body: String, status: NoticeStatus = .queued, attempts: Int = 0,
+        kind: NoticeKind, round: Int, messageID: String, subject: String, body: String, status: NoticeStatus = .queued, attempts: Int = 0,
         nextAttemptAt: Date, lastError: String? = nil, createdAt: Date, sentAt: Date? = nil
     ) {
         self.id = id
@@ -49,6 +52,7 @@ public struct NoticeRecord: Sendable, Hashable {
         self.language = language
         self.type = type
         self.kind = kind
+        self.round = round
         self.messageID = messageID
         self.subject = subject
         self.body = body

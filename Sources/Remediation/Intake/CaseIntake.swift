@@ -1,0 +1,251 @@
+import Addressing
+import Attribution
+import Foundation
+import Secrecy
+import Sightings
+import Synchronization
+
+/// Counts of one sightings ingest.
+public struct SightingIngestCounts: Sendable, Hashable {
+    public var parsed = 0
+    public var rejected = 0
+    public var notInfected = 0
+    public var attributed = 0
+    public var notFound = 0
+    public var ambiguous = 0
+    public var casesOpened = 0
+    public var casesUpdated = 0
+    /// The whole file was already in the store (same content): nothing done.
+    public var alreadyIngested = false
+    /// Sightings skipped because another run (earlier, or at the same time) committed them.
+    public var alreadyCommitted = 0
+
+    public init() {}
+
+    /// Adds another ingest's counts.
+    public mutating func add(_ other: SightingIngestCounts) {
+        parsed += other.parsed
+        rejected += other.rejected
+        notInfected += other.notInfected
+        attributed += other.attributed
+        notFound += other.notFound
+        ambiguous += other.ambiguous
+        casesOpened += other.casesOpened
+        casesUpdated += other.casesUpdated
+        alreadyCommitted += other.alreadyCommitted
+    }
+}
+
+/// Case intake: sightings → identification → cases.
+///
+/// Identification happens here, under the purpose of the sighting's countermeasure
+/// (``InfectedHostNotification`` for sensors and reports, ``CnCTakedownNotification`` for
+/// takedown logs), and only this module can open the result. The subscriber identity is used
+/// for one thing: to group sightings into that subscriber's case.
+///
+/// A file is read in batches; each batch is attributed and written in one store transaction,
+/// with the audit record of every identification in it. The store's ledger makes the intake
+/// exact: a file already in is skipped, a file half in (a crash, or another run of the same
+/// file at the same time) goes on where the committed part ends.
+///
+/// ```swift
+/// let intake = CaseIntake(store: store.remediationStore(), attributor: attributor, actor: "cli")
+/// let counts = try intake.ingest(contentsOf: url, feed: nil) { issue in log(issue.description) }
+/// ```
+public struct CaseIntake: Sendable {
+    public let store: any RemediationStore
+    public let attributor: Attributor
+    public let casePolicy: CasePolicy
+    public let actor: String
+    /// Sightings per batch transaction.
+    public var batchSize: Int
+
+    public init(
+        store: any RemediationStore, attributor: Attributor, casePolicy: CasePolicy = CasePolicy(), actor: String,
+        batchSize: Int = 65_536
+    ) {
+        self.store = store
+        self.attributor = attributor
+        self.casePolicy = casePolicy
+        self.actor = actor
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// A file that cannot be read or whose feed is not known.
+    public struct Unreadable: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Ingests one sightings file, streaming, one transaction per batch.
+    ///
+    /// Issues (bad records) go to `onIssue` (at most the reader's issue limit; the rest are
+    /// counted). Throws ``Unreadable`` when the file cannot be read or its feed is unknown.
+    public func ingest(
+        contentsOf url: URL, feed: SightingFeed?, reader: SightingReader = SightingReader(), now: Date = Date(),
+        onIssue: (SightingParseIssue) -> Void = { _ in }
+    ) throws -> SightingIngestCounts {
+        let name = url.lastPathComponent
+        let file: SightingFileRef
+        do {
+            file = SightingFileRef(sha256: Hex.encode(try Digest.sha256(contentsOf: url)), name: name)
+        } catch {
+            throw Unreadable(description: "\(name): cannot read")
+        }
+        var counts = SightingIngestCounts()
+        if let progress = try store.sightingFile(sha256: file.sha256), progress.complete {
+            counts.alreadyIngested = true
+            return counts
+        }
+        var position = 0
+        let summary: SightingSummary
+        do {
+            summary = try reader.stream(contentsOf: url, feed: feed, batchSize: batchSize) { batch in
+                let range = position..<(position + batch.count)
+                position = range.upperBound
+                try commit(batch, range: range, feedName: nil, file: file, now: now, counts: &counts)
+            }
+        } catch let error as SightingError {
+            throw Unreadable(description: "\(error)")
+        }
+        for issue in summary.issues { onIssue(issue) }
+        counts.parsed = summary.recordsSeen
+        counts.rejected = summary.issueCount
+        counts.notInfected = summary.notInfected
+        let completed = try complete(file: file, feed: summary.feed, counts: counts, now: now)
+        if !completed && counts.attributed + counts.notFound + counts.ambiguous == 0 {
+            counts = SightingIngestCounts()
+            counts.alreadyIngested = true
+        }
+        return counts
+    }
+
+    /// Ingests sightings already in memory as one batch, outside the file ledger (tests,
+    /// benchmarks, and feeds that are not files).
+    public func ingest(
+        sightings: [Sighting], feed: String, parsed: Int, rejected: Int, notInfected: Int, now: Date = Date()
+    ) throws -> SightingIngestCounts {
+        var counts = SightingIngestCounts()
+        try commit(sightings, range: 0..<sightings.count, feedName: feed, file: nil, now: now, counts: &counts)
+        counts.parsed = parsed
+        counts.rejected = rejected
+        counts.notInfected = notInfected
+        _ = try complete(file: nil, feed: feed, counts: counts, now: now)
+        return counts
+    }
+
+    /// Attributes one batch and updates its subscribers' cases, inside one store transaction.
+    private func commit(
+        _ batch: [Sighting], range: Range<Int>, feedName: String?, file: SightingFileRef?, now: Date,
+        counts: inout SightingIngestCounts
+    ) throws {
+        var batchCounts = SightingIngestCounts()
+        let outcome = try store.commitSightingBatch(file: file, range: range) { context in
+            batchCounts = SightingIngestCounts()
+            let skip = min(batch.count, max(0, context.alreadyCommitted))
+            batchCounts.alreadyCommitted = skip
+            let collector = AuditCollector()
+            var attributed: [(sighting: Sighting, subscriber: String, countermeasure: CountermeasureID, kind: NoticeKind)] = []
+            attributed.reserveCapacity(batch.count - skip)
+            for sighting in batch[skip...] {
+                if sighting.kind == .cncLogEntry {
+                    let identification = try attributor.identify(
+                        CnCTakedownNotification.self, capability: .init(), address: sighting.source, at: sighting.time,
+                        port: sighting.sourcePort, auditingTo: collector)
+                    if let subscriber = Self.outcome(identification, capability: .init(), counts: &batchCounts) {
+                        attributed.append((sighting, subscriber, CnCTakedownNotification.countermeasure, .cncContact))
+                    }
+                } else {
+                    let identification = try attributor.identify(
+                        InfectedHostNotification.self, capability: .init(), address: sighting.source, at: sighting.time,
+                        port: sighting.sourcePort, auditingTo: collector)
+                    if let subscriber = Self.outcome(identification, capability: .init(), counts: &batchCounts) {
+                        attributed.append((sighting, subscriber, InfectedHostNotification.countermeasure, .infectedHost))
+                    }
+                }
+            }
+            var book = CaseBook(
+                active: try context.activeCases(of: Set(attributed.map(\.subscriber))), policy: casePolicy)
+            for a in attributed {
+                book.apply(
+                    countermeasure: a.countermeasure, kind: a.kind, subscriber: a.subscriber, family: a.sighting.family ?? "",
+                    time: a.sighting.time, evidence: a.sighting.feed + " " + a.sighting.evidence)
+            }
+            batchCounts.casesOpened = book.opened
+            batchCounts.casesUpdated = book.updated
+            var feedCounts = FeedCounts(feed: feedName ?? batch.first?.feed ?? "")
+            feedCounts.attributed = batchCounts.attributed
+            feedCounts.notFound = batchCounts.notFound
+            feedCounts.ambiguous = batchCounts.ambiguous
+            return SightingBatchWrite(cases: book.changedCases, counts: feedCounts, audit: collector.entries)
+        }
+        switch outcome {
+        case .committed:
+            counts.add(batchCounts)
+        case .alreadyCommitted, .fileComplete:
+            counts.alreadyCommitted += batch.count
+        }
+    }
+
+    /// Marks the file complete with its counts and the ingest's audit record.
+    private func complete(file: SightingFileRef?, feed: String, counts: SightingIngestCounts, now: Date) throws -> Bool {
+        var feedCounts = FeedCounts(feed: feed)
+        feedCounts.parsed = counts.parsed
+        feedCounts.rejected = counts.rejected
+        feedCounts.notInfected = counts.notInfected
+        let entry = AuditEntry(
+            time: now, countermeasure: nil, action: "ingest-sightings", actor: actor,
+            subject: file.map { "sighting_file:sha256:\($0.sha256.prefix(16))" } ?? "feed:\(feed)",
+            detail: [
+                "feed": feed, "parsed": "\(counts.parsed)", "rejected": "\(counts.rejected)", "not_infected": "\(counts.notInfected)",
+                "attributed": "\(counts.attributed)", "not_found": "\(counts.notFound)", "ambiguous": "\(counts.ambiguous)",
+                "cases_opened": "\(counts.casesOpened)", "cases_updated": "\(counts.casesUpdated)",
+                "already_committed": "\(counts.alreadyCommitted)",
+            ])
+        return try store.completeSightingFile(file, counts: feedCounts, audit: entry)
+    }
+
+    private static func outcome<P: Purpose>(
+        _ identification: Identification<P>, capability: P.Capability, counts: inout SightingIngestCounts
+    ) -> String? {
+        switch identification {
+        case .found(let bound):
+            counts.attributed += 1
+            return bound.open(capability).subscriber
+        case .notFound:
+            counts.notFound += 1
+            return nil
+        case .ambiguous:
+            counts.ambiguous += 1
+            return nil
+        }
+    }
+
+    // MARK: cases for operators
+
+    /// Cases, subscribers pseudonymised.
+    public func summaries(status: CaseStatus? = nil) throws -> [CaseSummary] {
+        try store.cases(status: status).compactMap { c in
+            guard let id = c.id else { return nil }
+            return CaseSummary(
+                id: id, countermeasure: c.countermeasure,
+                subscriberPseudonym: attributor.pseudonymizer.pseudonym(subscriber: c.subscriber), family: c.family,
+                firstSeen: c.firstSeen, lastSeen: c.lastSeen, sightings: c.sightings, status: c.status, notices: c.notices)
+        }
+    }
+}
+
+/// Collects audit entries of one batch, to be written with the batch's state in one transaction.
+final class AuditCollector: AuditLog {
+    private let state = Mutex<[AuditEntry]>([])
+
+    /// Keeps the entry; the returned record is provisional (sequence 0, no hashes): the store
+    /// seals the entries into the chain when the batch commits.
+    func append(_ entry: AuditEntry) throws -> AuditRecord {
+        state.withLock { $0.append(entry) }
+        return AuditRecord(sequence: 0, entry: entry, previousHash: [], hash: [])
+    }
+
+    func records(from sequence: Int64) throws -> [AuditRecord] { [] }
+
+    var entries: [AuditEntry] { state.withLock { $0 } }
+}
