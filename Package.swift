@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "mamori", targets: ["mamori"]),
         .library(name: "Secrecy", targets: ["Secrecy"]),
+        .library(name: "TextScanning", targets: ["TextScanning"]),
         .library(name: "Addressing", targets: ["Addressing"]),
         .library(name: "Attribution", targets: ["Attribution"]),
         .library(name: "Remediation", targets: ["Remediation"]),
@@ -36,17 +37,20 @@ let package = Package(
             name: "CMamoriCrypto",
             linkerSettings: [.linkedLibrary("crypto")]
         ),
-        .target(name: "Addressing", swiftSettings: strict),
+        // Bytes, ASCII, numbers, time (RFC 3339, civil), CSV, line framing, file streaming and the
+        // `file:line: reason` issue: the one text-scanning layer of every parser. No dependencies.
+        .target(name: "TextScanning", swiftSettings: strict),
+        .target(name: "Addressing", dependencies: ["TextScanning"], swiftSettings: strict),
         .target(
             name: "Secrecy",
             dependencies: ["CMamoriCrypto", "Addressing"],
             resources: [.copy("Resources/declarations.json")],
             swiftSettings: strict
         ),
-        .target(name: "Attribution", dependencies: ["Addressing", "Secrecy"], swiftSettings: strict),
-        .target(name: "Sightings", dependencies: ["Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")], swiftSettings: strict),
+        .target(name: "Attribution", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
+        .target(name: "Sightings", dependencies: ["TextScanning", "Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")], swiftSettings: strict),
         .target(
-            name: "Remediation", dependencies: ["Secrecy", "Attribution", "Addressing", "Sightings"],
+            name: "Remediation", dependencies: ["TextScanning", "Secrecy", "Attribution", "Addressing", "Sightings"],
             resources: [.copy("Templates")], swiftSettings: strict),
         // SMTP delivery over SwiftNIO (STARTTLS with swift-nio-ssl). Knows nothing of cases or subscribers.
         .target(
@@ -78,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "mamori",
             dependencies: [
-                "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -88,19 +92,21 @@ let package = Package(
             resources: [.copy("Samples")],
             swiftSettings: strict
         ),
-        .testTarget(name: "AddressingTests", dependencies: ["Addressing"], swiftSettings: strict),
+        .testTarget(name: "TextScanningTests", dependencies: ["TextScanning"], swiftSettings: strict),
+        .testTarget(name: "AddressingTests", dependencies: ["Addressing", "TextScanning"], swiftSettings: strict),
         .testTarget(
             name: "SecrecyTests", dependencies: ["Secrecy", "Addressing"], exclude: ["CompileFail"], swiftSettings: strict),
         .testTarget(
-            name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy"], exclude: ["Fixtures"],
+            name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy", "TextScanning"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "Secrecy", "Attribution", "Addressing", "Remediation", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
-        .testTarget(name: "RemediationTests", dependencies: ["Remediation", "Attribution", "Secrecy", "Addressing"], swiftSettings: strict),
         .testTarget(
-            name: "SightingsTests", dependencies: ["Sightings", "Addressing"], exclude: ["Fixtures"], swiftSettings: strict),
+            name: "RemediationTests", dependencies: ["Remediation", "Attribution", "Secrecy", "Addressing", "TextScanning"], swiftSettings: strict),
+        .testTarget(
+            name: "SightingsTests", dependencies: ["Sightings", "Addressing", "TextScanning"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "MailerTests",
             dependencies: [

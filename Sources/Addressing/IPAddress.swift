@@ -1,3 +1,5 @@
+import TextScanning
+
 /// An IPv4 or IPv6 address.
 ///
 /// The value is kept as a 128-bit integer; an IPv4 address uses its low 32 bits.
@@ -43,15 +45,28 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         self.value = family == .v4 ? value & 0xFFFF_FFFF : value
     }
 
-    /// Parses the text form of an IPv4 or IPv6 address; `nil` when it is not one.
+    /// Parses the text form of an IPv4 or IPv6 address exactly as written; `nil` when it is not one.
+    ///
+    /// The same parser as ``init(ascii:)``: an IPv4-mapped address (`::ffff:192.0.2.1`) stays
+    /// the IPv6 address it is (RFC 4291 §2.5.5.2); see ``ByteParse/ip(_:)`` for how records are read.
     public init?(_ text: some StringProtocol) {
-        let utf8 = Array(text.utf8)
-        if utf8.contains(UInt8(ascii: ":")) {
-            guard let v = IPAddress.parseV6(utf8[...]) else { return nil }
-            self.init(v6: v)
+        var string = String(text)
+        guard let parsed = string.withUTF8({ IPAddress(ascii: $0) }) else { return nil }
+        self = parsed
+    }
+
+    /// Parses the text form of an address from UTF-8 bytes, without allocating.
+    ///
+    /// Strict: a dotted quad without leading zeros (`01` could be octal), or IPv6 text with
+    /// 1–4 hex digits a group, at most one `::`, an embedded dotted quad only at the end; no
+    /// zone id (`%eth0`), no brackets, no surrounding spaces.
+    @inlinable public init?(ascii b: Bytes) {
+        if let v4 = IPAddress.parseV4(b) {
+            self.init(v4: v4)
+        } else if b.count >= 2, b.count <= 45, let v6 = IPAddress.parseV6(b) {
+            self.init(v6: v6)
         } else {
-            guard let v = IPAddress.parseV4(utf8[...]) else { return nil }
-            self.init(v4: v)
+            return nil
         }
     }
 
@@ -88,20 +103,23 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     // MARK: parsing
 
-    static func parseV4(_ s: ArraySlice<UInt8>) -> UInt32? {
+    /// A dotted-quad IPv4 address (no leading zeros).
+    @inlinable @inline(__always) static func parseV4(_ b: Bytes) -> UInt32? {
+        guard b.count >= 7, b.count <= 15 else { return nil }
         var result: UInt32 = 0
         var parts = 0
         var digits = 0
         var part: UInt32 = 0
         var leadingZero = false
-        for c in s {
-            if c >= 0x30 && c <= 0x39 {
+        for c in b {
+            let d = c &- ASCII.zero
+            if d < 10 {
                 if digits == 1 && leadingZero { return nil }  // "01" is ambiguous (octal); refuse it
-                if digits == 0 { leadingZero = c == 0x30 }
-                part = part * 10 + UInt32(c - 0x30)
+                if digits == 0 { leadingZero = d == 0 }
+                part = part * 10 + UInt32(d)
                 digits += 1
                 if digits > 3 || part > 255 { return nil }
-            } else if c == UInt8(ascii: ".") {
+            } else if c == ASCII.dot {
                 guard digits > 0, parts < 3 else { return nil }
                 result = (result << 8) | part
                 parts += 1
@@ -115,46 +133,59 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         return (result << 8) | part
     }
 
-    static func parseV6(_ s: ArraySlice<UInt8>) -> UInt128? {
-        guard !s.isEmpty, s.count <= 45 else { return nil }
-        var head: [UInt16] = []
-        var tail: [UInt16] = []
+    /// IPv6 text, without allocating.
+    @inlinable static func parseV6(_ b: Bytes) -> UInt128? {
+        let end = b.count
+        guard end > 0, end <= 45 else { return nil }
+        var head: UInt128 = 0
+        var headCount = 0
+        var tail: UInt128 = 0
+        var tailCount = 0
         var sawDoubleColon = false
-        var i = s.startIndex
-        let end = s.endIndex
-        // Leading "::"
-        if s[i] == UInt8(ascii: ":") {
-            guard s.count >= 2, s[i + 1] == UInt8(ascii: ":") else { return nil }
+        var i = 0
+        if b[0] == ASCII.colon {
+            guard end >= 2, b[1] == ASCII.colon else { return nil }
             sawDoubleColon = true
-            i += 2
+            i = 2
             if i == end { return 0 }
         }
         while i < end {
-            // Read one group, or an embedded IPv4 at the end.
             var j = i
             var group: UInt32 = 0
             var digits = 0
-            while j < end, let h = hexValue(s[j]) {
-                group = group << 4 | UInt32(h)
+            while j < end, let h = ASCII.hex(b[j]) {
+                group = group &<< 4 | UInt32(h)
                 digits += 1
                 j += 1
             }
-            if j < end && s[j] == UInt8(ascii: ".") {
-                // Embedded IPv4: must be the last thing.
-                guard let v4 = parseV4(s[i..<end]) else { return nil }
-                let hi = UInt16(v4 >> 16)
-                let lo = UInt16(v4 & 0xFFFF)
-                if sawDoubleColon { tail += [hi, lo] } else { head += [hi, lo] }
+            if j < end && b[j] == ASCII.dot {
+                // Embedded IPv4: the last thing.
+                guard let v4 = parseV4(b.sub(i..<end)) else { return nil }
+                if sawDoubleColon {
+                    tail = tail &<< 32 | UInt128(v4)
+                    tailCount += 2
+                } else {
+                    head = head &<< 32 | UInt128(v4)
+                    headCount += 2
+                }
+                guard headCount + tailCount <= 8 else { return nil }
                 i = end
                 break
             }
             guard digits >= 1, digits <= 4 else { return nil }
-            if sawDoubleColon { tail.append(UInt16(group)) } else { head.append(UInt16(group)) }
+            if sawDoubleColon {
+                tail = tail &<< 16 | UInt128(group)
+                tailCount += 1
+            } else {
+                head = head &<< 16 | UInt128(group)
+                headCount += 1
+            }
+            guard headCount + tailCount <= 8 else { return nil }
             i = j
             if i == end { break }
-            guard s[i] == UInt8(ascii: ":") else { return nil }
+            guard b[i] == ASCII.colon else { return nil }
             i += 1
-            if i < end && s[i] == UInt8(ascii: ":") {
+            if i < end && b[i] == ASCII.colon {
                 guard !sawDoubleColon else { return nil }
                 sawDoubleColon = true
                 i += 1
@@ -163,25 +194,13 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                 return nil  // trailing single colon
             }
         }
-        let total = head.count + tail.count
+        let total = headCount + tailCount
         if sawDoubleColon {
             guard total <= 7 else { return nil }
         } else {
             guard total == 8 else { return nil }
         }
-        let groups = head + Array(repeating: 0, count: 8 - total) + tail
-        var v: UInt128 = 0
-        for g in groups { v = (v << 16) | UInt128(g) }
-        return v
-    }
-
-    @inline(__always) static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
+        return (headCount == 0 ? 0 : head &<< UInt128(16 * (8 - headCount))) | tail
     }
 
     // MARK: formatting

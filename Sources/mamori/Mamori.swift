@@ -1,4 +1,5 @@
 import ArgumentParser
+import TextScanning
 import Foundation
 import Logging
 

@@ -282,8 +282,10 @@ extension CLI {
         let rerun = try CLI.run(["notify", "--store", store.path, "--json"] + smtp)
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let ids = try sink.messageIDs()
-        #expect(ids.count == 12, "received \(ids.count) messages for 12 notices")
-        #expect(Set(ids).count == 12)
+        // Each notice arrived; only the one in flight when notify died (the relay had its data,
+        // the store not yet its 250) may have gone out twice, with the same Message-ID.
+        #expect(Set(ids).count == 12, "received \(Set(ids).count) distinct notices of 12")
+        #expect(ids.count - Set(ids).count <= 1, "received \(ids.count) messages for 12 notices")
         let statuses = try CLI.sqlite(store, "SELECT status, COUNT(*) FROM notice GROUP BY status;").stdout
         #expect(statuses.trimmingCharacters(in: .whitespacesAndNewlines) == "sent|12")
         #expect(try CLI.run(["audit", "verify", "--store", store.path]).status == 0)

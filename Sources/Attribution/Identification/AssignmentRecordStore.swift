@@ -1,3 +1,4 @@
+import TextScanning
 import Foundation
 
 /// What attribution needs from storage: the ingested assignment events, idempotently.

@@ -1,3 +1,4 @@
+import TextScanning
 import Addressing
 import Foundation
 

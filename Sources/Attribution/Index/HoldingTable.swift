@@ -1,3 +1,4 @@
+import TextScanning
 import Addressing
 
 /// The holdings of one (family, prefix length), sorted by (network, from), as parallel

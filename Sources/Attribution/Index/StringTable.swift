@@ -1,3 +1,4 @@
+import TextScanning
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

@@ -1,3 +1,4 @@
+import TextScanning
 import Foundation
 
 #if canImport(Glibc)
@@ -98,13 +99,20 @@ public enum AssignmentReader {
         }
         var parser = format.makeParser(fileName: fileName, headerTimeZone: headerTimeZone)
         var result = ParseResult()
-        let array = Array(bytes)
+        var array = Array(bytes)
+        if array.starts(with: [0xEF, 0xBB, 0xBF]) { array.removeFirst(3) }  // BOM
         array.withUnsafeBufferPointer { buffer in
-            var splitter = LineSplitter()
-            splitter.consume(buffer, parser: &parser, into: &result)
-            splitter.finish(parser: &parser, into: &result)
+            var framer = LineFramer(maximumLength: maximumLineLength)
+            _ = framer.consume(
+                buffer, atEOF: true, full: true, line: { parser.feed(line: $0, number: $1, into: &result) },
+                overlong: { reportOverlong(file: fileName, line: $0, into: &result) })
+            parser.finish(into: &result)
         }
         return result
+    }
+
+    static func reportOverlong(file: String, line: Int, into result: inout ParseResult) {
+        result.report(file: file, line: line, "line longer than \(maximumLineLength) bytes, skipped")
     }
 
     /// Parses a file in chunks, handing events and issues over in batches of about
@@ -118,45 +126,43 @@ public enum AssignmentReader {
         onBatch: (ParseResult) throws -> Void
     ) throws -> ParseSummary {
         let name = url.lastPathComponent
-        let handle: FileHandle
+        let file: RawFile
         do {
-            handle = try FileHandle(forReadingFrom: url)
+            file = try RawFile(path: url.path, file: name)
         } catch {
-            throw AttributionError.unreadable(file: name, reason: "cannot open")
+            throw AttributionError.unreadable(file: name, reason: error.reason)
         }
-        defer { try? handle.close() }
-        var first: Data
-        do {
-            first = try handle.read(upToCount: chunkSize) ?? Data()
-        } catch {
-            throw AttributionError.unreadable(file: name, reason: "read failed")
-        }
-        guard let format = format ?? AssignmentFormat.detect(firstBytes: first.prefix(4096)) else {
+        defer { file.close() }
+        var head = [UInt8](repeating: 0, count: 4096)
+        let got = head.withUnsafeMutableBytes { pread(file.descriptor, $0.baseAddress, $0.count, 0) }
+        guard got >= 0 else { throw AttributionError.unreadable(file: name, reason: "read failed") }
+        var first = head.prefix(got)
+        if first.starts(with: [0xEF, 0xBB, 0xBF]) { first = first.dropFirst(3) }
+        guard let format = format ?? AssignmentFormat.detect(firstBytes: first) else {
             throw AttributionError.unknownFormat(file: name)
         }
         switch format {
         case .radiusDetail:
             return try run(
-                RadiusDetailParser(fileName: name, headerTimeZone: headerTimeZone), handle: handle, first: first,
-                batchSize: batchSize, onBatch: onBatch)
+                RadiusDetailParser(fileName: name, headerTimeZone: headerTimeZone), file: file, batchSize: batchSize, onBatch: onBatch)
         case .keaCSV:
-            return try run(KeaLeaseParser(fileName: name), handle: handle, first: first, batchSize: batchSize, onBatch: onBatch)
+            return try run(KeaLeaseParser(fileName: name), file: file, batchSize: batchSize, onBatch: onBatch)
         case .dhcpdLeases:
-            return try run(DhcpdLeasesParser(fileName: name), handle: handle, first: first, batchSize: batchSize, onBatch: onBatch)
+            return try run(DhcpdLeasesParser(fileName: name), file: file, batchSize: batchSize, onBatch: onBatch)
         case .cgnCSV:
-            return try run(CGNPortBlockParser(fileName: name), handle: handle, first: first, batchSize: batchSize, onBatch: onBatch)
+            return try run(CGNPortBlockParser(fileName: name), file: file, batchSize: batchSize, onBatch: onBatch)
         }
     }
 
     private static let chunkSize = 1 << 20
 
     private static func run<P: AssignmentParser>(
-        _ initial: P, handle: FileHandle, first: Data, batchSize: Int, onBatch: (ParseResult) throws -> Void
+        _ initial: P, file: RawFile, batchSize: Int, onBatch: (ParseResult) throws -> Void
     ) throws -> ParseSummary {
         var parser = initial
         let name = parser.fileName
         var result = ParseResult(issueLimit: Int.max)
-        var splitter = LineSplitter()
+        var framer = LineFramer(maximumLength: maximumLineLength)
         var events = 0
         var issues = 0
 
@@ -170,81 +176,22 @@ public enum AssignmentReader {
             result.issuesSuppressed = 0
         }
 
-        var chunk = first
-        while !chunk.isEmpty {
-            chunk.withUnsafeBytes { raw in
-                splitter.consume(raw.bindMemory(to: UInt8.self), parser: &parser, into: &result)
-            }
-            try handOver(force: false)
-            do {
-                chunk = try handle.read(upToCount: chunkSize) ?? Data()
-            } catch {
-                throw AttributionError.unreadable(file: name, reason: "read failed")
-            }
+        do {
+            try ChunkLoop.run(
+                file, chunkSize: chunkSize, maximumRecordLength: maximumLineLength,
+                consume: { bytes, atEOF, full in
+                    framer.consume(
+                        bytes, atEOF: atEOF, full: full, line: { parser.feed(line: $0, number: $1, into: &result) },
+                        overlong: { reportOverlong(file: name, line: $0, into: &result) })
+                },
+                afterChunk: { try handOver(force: false) })
+        } catch let error as FileReadError {
+            throw AttributionError.unreadable(file: name, reason: error.reason)
         }
-        splitter.finish(parser: &parser, into: &result)
+        parser.finish(into: &result)
         try handOver(force: true)
         return ParseSummary(
             format: parser.format, recordsSeen: result.recordsSeen, recordsSkipped: result.recordsSkipped,
             events: events, issues: issues)
     }
 }
-
-/// Splits a byte stream into lines across chunk boundaries.
-struct LineSplitter {
-    private var carry: [UInt8] = []
-    private var lineNumber = 0
-    private var overlong = false
-    private var started = false
-
-    mutating func consume<P: AssignmentParser>(_ buffer: Bytes, parser: inout P, into result: inout ParseResult) {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        var start = 0
-        if !started {
-            started = true
-            if buffer.count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { start = 3 }  // BOM
-        }
-        let n = buffer.count
-        while start < n {
-            let found = memchr(base + start, Int32(ASCII.newline), n - start)
-            guard let nl = found.map({ UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self) - base }) else {
-                // Partial line: keep it for the next chunk.
-                if !overlong {
-                    carry.append(contentsOf: buffer.sub(start..<n))
-                    if carry.count > AssignmentReader.maximumLineLength { overlong = true }
-                }
-                return
-            }
-            lineNumber += 1
-            if overlong || (!carry.isEmpty && carry.count + (nl - start) > AssignmentReader.maximumLineLength) {
-                reportOverlong(parser: parser, into: &result)
-            } else if carry.isEmpty {
-                parser.feed(line: buffer.sub(start..<nl).withoutCR, number: lineNumber, into: &result)
-            } else {
-                carry.append(contentsOf: buffer.sub(start..<nl))
-                carry.withUnsafeBufferPointer { parser.feed(line: $0.withoutCR, number: lineNumber, into: &result) }
-            }
-            if !carry.isEmpty { carry.removeAll(keepingCapacity: true) }
-            overlong = false
-            start = nl + 1
-        }
-    }
-
-    mutating func finish<P: AssignmentParser>(parser: inout P, into result: inout ParseResult) {
-        if overlong {
-            lineNumber += 1
-            reportOverlong(parser: parser, into: &result)
-        } else if !carry.isEmpty {
-            lineNumber += 1  // last line without a newline
-            carry.withUnsafeBufferPointer { parser.feed(line: $0.withoutCR, number: lineNumber, into: &result) }
-        }
-        carry.removeAll()
-        overlong = false
-        parser.finish(into: &result)
-    }
-
-    private func reportOverlong<P: AssignmentParser>(parser: P, into result: inout ParseResult) {
-        result.report(file: parser.fileName, line: lineNumber, "line longer than \(AssignmentReader.maximumLineLength) bytes, skipped")
-    }
-}
-

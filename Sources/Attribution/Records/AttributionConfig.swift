@@ -1,3 +1,4 @@
+import TextScanning
 import Foundation
 
 /// Tunables for parsing and attribution.

@@ -1,26 +1,7 @@
-/// A record a parser could not use, with where it is and why.
-///
-/// The reason names the field and the problem (`Framed-IP-Address: not an IP address`)
-/// and never repeats the record's content: values such as user names must not leak into
-/// logs through parse errors.
-public struct AttributionParseIssue: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// The file name as given to the parser (normally the last path component).
-    public var file: String
-    /// The 1-based line number of the offending line (for a record-level problem, the record's first line).
-    public var line: Int
-    /// What is wrong, naming the field.
-    public var reason: String
-
-    /// Creates an issue.
-    public init(file: String, line: Int, reason: String) {
-        self.file = file
-        self.line = line
-        self.reason = reason
-    }
-
-    /// `file:line: reason`.
-    public var description: String { "\(file):\(line): \(reason)" }
-}
+import TextScanning
+/// A record an AAA parser could not use (`file:line: reason`, the reason naming the field,
+/// never the record's content): the one issue type of ``TextScanning``.
+public typealias AttributionParseIssue = RecordIssue
 
 /// What a parser produced from a file or a stream of lines.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import TextScanning
 
 /// How to reach a subscriber: used only to send that subscriber's notice.
 public struct SubscriberContact: Sendable, Hashable, Codable {
@@ -17,12 +18,7 @@ public struct SubscriberContact: Sendable, Hashable, Codable {
 }
 
 /// A problem in a subscriber directory CSV, naming the line and field (never the value).
-public struct DirectoryIssue: Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var reason: String
-    public var description: String { "\(file):\(line): \(reason)" }
-}
+public typealias DirectoryIssue = RecordIssue
 
 /// The subscriber directory CSV: header `subscriber,email,language`, one subscriber a line.
 ///
@@ -32,7 +28,7 @@ public enum SubscriberDirectoryCSV {
     public static func parse(_ text: String, file: String) -> (contacts: [SubscriberContact], issues: [DirectoryIssue]) {
         var contacts: [SubscriberContact] = []
         var issues: [DirectoryIssue] = []
-        let rows = CSV.rows(text)
+        let rows = CSVScanner.rows(text) { line, reason in issues.append(DirectoryIssue(file: file, line: line, reason: reason)) }
         guard let header = rows.first else {
             return ([], [DirectoryIssue(file: file, line: 1, reason: "empty file; expected the header subscriber,email,language")])
         }
@@ -76,59 +72,5 @@ public enum ContactAddress {
             return false
         }
         return !text.unicodeScalars.contains { $0.value <= 0x20 || $0 == "<" || $0 == ">" || $0 == "," || $0 == ";" || $0.value == 0x7F }
-    }
-}
-
-/// A minimal RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF or LF).
-enum CSV {
-    struct Row {
-        var line: Int
-        var fields: [String]
-    }
-
-    static func rows(_ text: String) -> [Row] {
-        var rows: [Row] = []
-        var fields: [String] = []
-        var field = ""
-        var inQuotes = false
-        var line = 1
-        var rowLine = 1
-        var iterator = Array(text.unicodeScalars)[...]
-        while let c = iterator.popFirst() {
-            if inQuotes {
-                if c == "\"" {
-                    if iterator.first == "\"" {
-                        field.unicodeScalars.append("\"")
-                        iterator.removeFirst()
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    if c == "\n" { line += 1 }
-                    field.unicodeScalars.append(c)
-                }
-                continue
-            }
-            switch c {
-            case "\"" where field.isEmpty: inQuotes = true
-            case ",":
-                fields.append(field)
-                field = ""
-            case "\r": continue
-            case "\n":
-                fields.append(field)
-                rows.append(Row(line: rowLine, fields: fields))
-                fields = []
-                field = ""
-                line += 1
-                rowLine = line
-            default: field.unicodeScalars.append(c)
-            }
-        }
-        if !field.isEmpty || !fields.isEmpty {
-            fields.append(field)
-            rows.append(Row(line: rowLine, fields: fields))
-        }
-        return rows
     }
 }

@@ -1,3 +1,4 @@
+import TextScanning
 import Foundation
 
 /// A CSV report carried by a report e-mail (Shadowserver sends them zipped).

@@ -1,3 +1,4 @@
+import TextScanning
 import Foundation
 
 /// The feeds Mamori reads sightings from.

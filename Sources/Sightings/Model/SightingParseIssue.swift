@@ -1,26 +1,7 @@
-/// A record a sighting parser could not use: where it is and why.
-///
-/// The reason names the field and the problem (`src_ip: not an IP address`) and never repeats
-/// the record's content: feed lines can carry honeypot passwords, commands or URLs, and those
-/// must not leak into logs through parse errors.
-public struct SightingParseIssue: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// The file name (its last path component).
-    public var file: String
-    /// The 1-based line where the offending record starts.
-    public var line: Int
-    /// What is wrong, naming the field.
-    public var reason: String
-
-    /// Creates an issue.
-    public init(file: String, line: Int, reason: String) {
-        self.file = file
-        self.line = line
-        self.reason = reason
-    }
-
-    /// `file:line: reason`.
-    public var description: String { "\(file):\(line): \(reason)" }
-}
+import TextScanning
+/// A record a sighting parser could not use (`file:line: reason`, the reason naming the
+/// field, never the record's content): the one issue type of ``TextScanning``.
+public typealias SightingParseIssue = RecordIssue
 
 /// The counts of one parsed file, and its issues.
 ///

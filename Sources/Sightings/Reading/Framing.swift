@@ -1,3 +1,4 @@
+import TextScanning
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -62,60 +63,27 @@ protocol CSVRecordParser {
     func columnName(_ field: Int) -> String?
 }
 
-/// Splits a byte stream into lines across chunk boundaries and feeds a ``LineRecordParser``.
-struct LineFramer {
-    private var lineNumber = 0
-    private var skipping = false
+/// Feeds the lines of a byte stream to a ``LineRecordParser`` (framing by ``LineFramer``):
+/// blank lines are not records; an overlong line is a rejected record.
+struct LineRecordFramer {
+    private var framer = LineFramer(maximumLength: SightingReader.maximumRecordLength)
 
     /// Consumes whole lines from `b`; returns how many bytes were consumed (the rest is an
-    /// incomplete line to present again with more bytes). `full` says the buffer cannot grow,
-    /// so an incomplete line filling it is overlong.
+    /// incomplete line to present again with more bytes).
+    @inline(__always)
     mutating func consume<P: LineRecordParser>(
         _ b: Bytes, atEOF: Bool, full: Bool, parser: inout P, into out: inout SightingOutput
     ) -> Int {
-        guard let base = b.baseAddress else { return 0 }
-        let n = b.count
-        var i = 0
-        while i < n {
-            let found = memchr(base + i, Int32(ASCII.newline), n - i)
-            guard let p = found else {
-                if skipping { return n }
-                if atEOF {
-                    lineNumber += 1
-                    feed(b.sub(i..<n), parser: &parser, into: &out)
-                    return n
-                }
-                if full && i == 0 {
-                    lineNumber += 1
-                    out.summary.recordsSeen += 1
-                    out.reject(line: lineNumber, "line longer than \(SightingReader.maximumRecordLength) bytes, skipped")
-                    skipping = true
-                    return n
-                }
-                return i
-            }
-            let nl = UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self) - base
-            if skipping {
-                skipping = false
-            } else {
-                lineNumber += 1
-                feed(b.sub(i..<nl), parser: &parser, into: &out)
-            }
-            i = nl + 1
-        }
-        return n
-    }
-
-    @inline(__always)
-    private func feed<P: LineRecordParser>(_ line: Bytes, parser: inout P, into out: inout SightingOutput) {
-        let l = line.withoutCR
-        guard l.contains(where: { !ASCII.isSpace($0) }) else { return }
-        guard l.count <= SightingReader.maximumRecordLength else {
-            out.summary.recordsSeen += 1
-            out.reject(line: lineNumber, "line longer than \(SightingReader.maximumRecordLength) bytes, skipped")
-            return
-        }
-        parser.line(l, number: lineNumber, into: &out)
+        framer.consume(
+            b, atEOF: atEOF, full: full,
+            line: { line, number in
+                guard line.contains(where: { !ASCII.isSpace($0) }) else { return }
+                parser.line(line, number: number, into: &out)
+            },
+            overlong: { number in
+                out.summary.recordsSeen += 1
+                out.reject(line: number, "line longer than \(SightingReader.maximumRecordLength) bytes, skipped")
+            })
     }
 }
 

@@ -1,3 +1,4 @@
+import TextScanning
 import Foundation
 
 #if canImport(Glibc)
@@ -87,7 +88,12 @@ public struct SightingReader: Sendable {
         contentsOf url: URL, feed: SightingFeed? = nil, batchSize: Int = 65_536, onBatch: ([Sighting]) throws -> Void
     ) throws -> SightingSummary {
         let name = url.lastPathComponent
-        let file = try RawFile(path: url.path, file: name)
+        let file: RawFile
+        do {
+            file = try RawFile(path: url.path, file: name)
+        } catch {
+            throw SightingError.unreadable(file: name, reason: error.reason)
+        }
         defer { file.close() }
         let chosen: SightingFeed
         if let feed {
@@ -119,7 +125,13 @@ public struct SightingReader: Sendable {
         func drive(consume: (Bytes, Bool, Bool) throws -> Int, afterChunk: () throws -> Void) throws {
             switch self {
             case .file(let file, let chunkSize):
-                try ChunkLoop.run(file, chunkSize: chunkSize, consume: consume, afterChunk: afterChunk)
+                do {
+                    try ChunkLoop.run(
+                        file, chunkSize: chunkSize, maximumRecordLength: SightingReader.maximumRecordLength, consume: consume,
+                        afterChunk: afterChunk)
+                } catch let error as FileReadError {
+                    throw SightingError.unreadable(file: error.file, reason: error.reason)
+                }
             case .memory(let bytes):
                 try bytes.withUnsafeBufferPointer { _ = try consume($0, true, true) }
                 try afterChunk()
@@ -159,7 +171,7 @@ public struct SightingReader: Sendable {
         _ initial: P, file: String, input: Input, batchSize: Int, onBatch: ([Sighting]) throws -> Void
     ) throws -> SightingSummary {
         var parser = initial
-        var framer = LineFramer()
+        var framer = LineRecordFramer()
         var out = SightingOutput(feed: parser.feedName, file: file, issueLimit: issueLimit)
         out.sightings.reserveCapacity(min(batchSize, 1 << 16))
         try input.drive(

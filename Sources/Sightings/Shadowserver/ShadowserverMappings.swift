@@ -1,3 +1,4 @@
+import TextScanning
 import Foundation
 
 /// What one Shadowserver report type means and which of its columns Mamori reads.

@@ -1,4 +1,5 @@
 import Foundation
+import TextScanning
 import Secrecy
 
 /// `mamori bench cryptopan`: Mamori's batch IPv4 Crypto-PAn against yacryptopan (Python),

@@ -1,4 +1,5 @@
 import Attribution
+import TextScanning
 import Foundation
 import Store
 

@@ -1,4 +1,5 @@
 import Foundation
+import TextScanning
 
 /// A throwaway PostgreSQL cluster on loopback for side-by-side benchmarks.
 ///

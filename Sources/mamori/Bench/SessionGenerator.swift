@@ -1,4 +1,5 @@
 import Addressing
+import TextScanning
 import Foundation
 
 /// One synthetic holding of the attribution benchmark (kept compact: 10 million of them are

@@ -1,4 +1,5 @@
 import Addressing
+import TextScanning
 import Attribution
 import Foundation
 import Remediation

@@ -1,4 +1,5 @@
 import Foundation
+import TextScanning
 
 #if canImport(Glibc)
     import Glibc

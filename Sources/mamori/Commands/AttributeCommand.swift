@@ -5,6 +5,7 @@ import Foundation
 import Remediation
 import Secrecy
 import Store
+import TextScanning
 
 /// `mamori attribute --purpose ID --ip ADDR --at TIME [--port N]` and `--batch`.
 ///

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Secrecy
 import Store
+import TextScanning
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

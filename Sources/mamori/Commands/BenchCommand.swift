@@ -1,4 +1,5 @@
 import ArgumentParser
+import TextScanning
 import Foundation
 
 /// `mamori bench attribution|ingest|cryptopan`: the benchmarks of docs/benchmarks.md.

@@ -1,4 +1,5 @@
 import Addressing
+import TextScanning
 import ArgumentParser
 import Attribution
 import Foundation

@@ -3,6 +3,7 @@ import Attribution
 import Foundation
 import Secrecy
 import Store
+import TextScanning
 
 /// `mamori purge`: deletes every stored item past its declared lifetime and audits the purge.
 ///

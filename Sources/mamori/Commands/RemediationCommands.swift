@@ -5,6 +5,7 @@ import Remediation
 import Secrecy
 import Sightings
 import Store
+import TextScanning
 
 /// Options of the notification flow shared by `ingest sightings`, `notify`, `serve` and `demo`.
 struct FlowOptions: ParsableArguments {

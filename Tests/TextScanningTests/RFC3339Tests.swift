@@ -1,4 +1,4 @@
-import Attribution
+import TextScanning
 import Foundation
 import Testing
 
@@ -41,3 +41,6 @@ struct RFC3339Tests {
         }
     }
 }
+
+/// `2026-11-27T00:00:00Z`.
+private let t0 = Date(timeIntervalSince1970: 1_795_737_600)

@@ -1,14 +1,18 @@
-/// Timestamps of the feeds, parsed by hand over UTF-8 bytes (no `DateFormatter`, no locale).
-enum TimeText {
+/// Timestamps of logs and feeds, parsed by hand over UTF-8 bytes (no `DateFormatter`, no locale).
+///
+/// One parser for every timestamp Mamori reads: RFC 3339 (strict, ``RFC3339``), the looser
+/// ISO 8601 forms feeds write (`±HHMM`, `±HH`, ` UTC`, zone-less UTC), and epoch seconds.
+/// Calendar arithmetic is ``CivilTime``'s.
+public enum TimeText {
     /// Why a text is not a time. Descriptions name the problem, never the text.
-    enum Failure: Error, Hashable {
+    public enum Failure: Error, Hashable, Sendable {
         case empty
         case malformed
         case missingZone
         case outOfRange
 
         /// The reason, for `field: reason` in an issue; `expected` describes the accepted form.
-        func reason(expected: String) -> String {
+        public func reason(expected: String) -> String {
             switch self {
             case .empty: "empty"
             case .malformed: "not a time (expected \(expected))"
@@ -19,7 +23,7 @@ enum TimeText {
     }
 
     /// How a time without a zone is read.
-    enum Zoneless {
+    public enum Zoneless: Sendable {
         /// Refused (RFC 3339: the zone is required).
         case refuse
         /// Read as UTC (a feed that documents its zone-less times as UTC).
@@ -30,14 +34,16 @@ enum TimeText {
     ///
     /// With `strict`, the zone must be `Z`/`z` or `±HH:MM` (RFC 3339) and `zoneless` decides a
     /// missing one. Without `strict`, `±HHMM`, `±HH` and ` UTC` are accepted as zones too
-    /// (MongoDB's `+0000`, IntelMQ's ` UTC`).
-    static func iso(_ b: Bytes, zoneless: Zoneless, strict: Bool) -> Result<Double, Failure> {
+    /// (MongoDB's `+0000`, IntelMQ's ` UTC`). A leap second (`:60`) counts as the next
+    /// minute's first second; 1–9 fraction digits.
+    @inlinable
+    public static func iso(_ b: Bytes, zoneless: Zoneless, strict: Bool) -> Result<Double, Failure> {
         guard b.count > 0 else { return .failure(.empty) }
         guard b.count >= 19 else { return .failure(.malformed) }
         guard b[4] == ASCII.minus, b[7] == ASCII.minus, b[13] == ASCII.colon, b[16] == ASCII.colon,
             b[10] == 0x54 || b[10] == 0x74 || b[10] == ASCII.space,
-            let year = digits(b, 0, 4), let month = digits(b, 5, 2), let day = digits(b, 8, 2),
-            let hour = digits(b, 11, 2), let minute = digits(b, 14, 2), let second = digits(b, 17, 2)
+            let year = CivilTime.digits(b, 0, 4), let month = CivilTime.twoDigits(b, 5), let day = CivilTime.twoDigits(b, 8),
+            let hour = CivilTime.twoDigits(b, 11), let minute = CivilTime.twoDigits(b, 14), let second = CivilTime.twoDigits(b, 17)
         else { return .failure(.malformed) }
         var i = 19
         guard let fraction = fractionOfSecond(b, &i) else { return .failure(.malformed) }
@@ -51,13 +57,13 @@ enum TimeText {
             let rest = b.count - i - 1
             var oh = 0
             var om = 0
-            if rest == 5, b[i + 3] == ASCII.colon, let h = digits(b, i + 1, 2), let m = digits(b, i + 4, 2) {
+            if rest == 5, b[i + 3] == ASCII.colon, let h = CivilTime.twoDigits(b, i + 1), let m = CivilTime.twoDigits(b, i + 4) {
                 oh = h
                 om = m
-            } else if !strict, rest == 4, let h = digits(b, i + 1, 2), let m = digits(b, i + 3, 2) {
+            } else if !strict, rest == 4, let h = CivilTime.twoDigits(b, i + 1), let m = CivilTime.twoDigits(b, i + 3) {
                 oh = h
                 om = m
-            } else if !strict, rest == 2, let h = digits(b, i + 1, 2) {
+            } else if !strict, rest == 2, let h = CivilTime.twoDigits(b, i + 1) {
                 oh = h
             } else {
                 return .failure(.malformed)
@@ -71,7 +77,7 @@ enum TimeText {
             return .failure(.malformed)
         }
         guard i == b.count else { return .failure(.malformed) }
-        guard let secs = seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) else {
+        guard let secs = CivilTime.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) else {
             return .failure(.outOfRange)
         }
         return .success(Double(secs - Int64(offset)) + fraction)
@@ -79,7 +85,8 @@ enum TimeText {
 
     /// Seconds since 1970 written in decimal, optionally with a fraction (`1714000000`,
     /// `1714000000.250`); at most year 9999.
-    static func epochSeconds(_ b: Bytes) -> Result<Double, Failure> {
+    @inlinable
+    public static func epochSeconds(_ b: Bytes) -> Result<Double, Failure> {
         guard b.count > 0 else { return .failure(.empty) }
         var i = 0
         var whole: Int64 = 0
@@ -95,48 +102,9 @@ enum TimeText {
         return .success(Double(whole) + fraction)
     }
 
-    @inline(__always) static func digits(_ b: Bytes, _ i: Int, _ n: Int) -> Int? {
-        var v = 0
-        for k in i..<(i + n) {
-            let d = b[k] &- ASCII.zero
-            guard d < 10 else { return nil }
-            v = v * 10 + Int(d)
-        }
-        return v
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    @inline(__always) static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func daysInMonth(_ y: Int, _ m: Int) -> Int {
-        switch m {
-        case 2: (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Seconds since 1970 of a civil UTC time; nil when a field is out of range. A leap second
-    /// (`:60`) counts as the next minute's first second.
-    @inline(__always) static func seconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64? {
-        guard year >= 1, month >= 1, month <= 12, day >= 1, day <= 28 || day <= daysInMonth(year, month),
-            hour <= 23, minute <= 59, second <= 60
-        else { return nil }
-        return Int64(days(year: year, month: month, day: day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-    }
-}
-
-extension TimeText {
     /// An optional `.digits` fraction (1 to 9 digits) at `i`, which it moves past; nil when malformed.
-    @inline(__always) static func fractionOfSecond(_ b: Bytes, _ i: inout Int) -> Double? {
+    @inlinable @inline(__always)
+    public static func fractionOfSecond(_ b: Bytes, _ i: inout Int) -> Double? {
         guard i < b.count, b[i] == ASCII.dot else { return 0 }
         i += 1
         let start = i

@@ -4,21 +4,35 @@
     import Darwin
 #endif
 
+/// A file that could not be opened or read; `file` is its name as shown to operators.
+public struct FileReadError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    /// `cannot open` or `read failed`.
+    public var reason: String
+
+    public init(file: String, reason: String) {
+        self.file = file
+        self.reason = reason
+    }
+
+    public var description: String { "\(file): \(reason)" }
+}
+
 /// A file opened for reading with POSIX calls (no `FileHandle`, no `Data` per chunk).
-struct RawFile {
-    let descriptor: Int32
-    let file: String
+public struct RawFile {
+    public let descriptor: Int32
+    public let file: String
 
     /// Opens `path` for reading; `file` names it in errors.
-    init(path: String, file: String) throws(SightingError) {
+    public init(path: String, file: String) throws(FileReadError) {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw .unreadable(file: file, reason: "cannot open") }
+        guard fd >= 0 else { throw FileReadError(file: file, reason: "cannot open") }
         self.descriptor = fd
         self.file = file
     }
 
     /// Closes the file.
-    func close() {
+    public func close() {
         #if canImport(Glibc)
             _ = Glibc.close(descriptor)
         #else
@@ -28,7 +42,7 @@ struct RawFile {
 
     /// Reads into `buffer`, filling as much of it as the file has; returns the byte count
     /// (less than `buffer.count` only at the end of the file).
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SightingError) -> Int {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(FileReadError) -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         var total = 0
         while total < buffer.count {
@@ -42,23 +56,26 @@ struct RawFile {
             } else if r == 0 {
                 break
             } else if errno != EINTR {
-                throw .unreadable(file: file, reason: "read failed")
+                throw FileReadError(file: file, reason: "read failed")
             }
         }
         return total
     }
 }
 
-/// Drives a framer over a file in chunks through one reusable buffer.
-enum ChunkLoop {
+/// Drives a framer over a file in chunks through one reusable buffer: the file streaming of
+/// every parser (AAA records, sightings), in constant memory.
+public enum ChunkLoop {
     /// Reads `file` and calls `consume(bytes, atEOF, full)` with the bytes not yet consumed;
-    /// `consume` returns how many it used. `afterChunk` runs after each call (batch hand-over).
+    /// `consume` returns how many it used (the rest, an incomplete record, is presented again
+    /// with more bytes). `full` says the buffer cannot grow: an incomplete record filling it is
+    /// longer than `maximumRecordLength`. `afterChunk` runs after each call (batch hand-over).
     /// A UTF-8 byte-order mark at the start is dropped.
-    static func run(
-        _ file: RawFile, chunkSize: Int,
+    public static func run(
+        _ file: RawFile, chunkSize: Int, maximumRecordLength: Int,
         consume: (Bytes, Bool, Bool) throws -> Int, afterChunk: () throws -> Void
     ) throws {
-        let capacity = chunkSize + SightingReader.maximumRecordLength
+        let capacity = chunkSize + maximumRecordLength
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
         var filled = 0

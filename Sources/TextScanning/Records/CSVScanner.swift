@@ -1,32 +1,44 @@
 /// Where one CSV field is in the buffer.
-struct CSVField {
+public struct CSVField: Sendable, Hashable {
     /// The field's bytes: for a quoted field, between the quotes (doubled quotes still doubled).
-    var start: Int
-    var end: Int
+    public var start: Int
+    public var end: Int
     /// Whether the field contains `""` (an escaped quote) that must be undoubled.
-    var escapedQuote: Bool
+    public var escapedQuote: Bool
+
+    @inlinable public init(start: Int, end: Int, escapedQuote: Bool) {
+        self.start = start
+        self.end = end
+        self.escapedQuote = escapedQuote
+    }
 }
 
 /// One CSV record as the scanner found it: the buffer and where its fields are.
-struct CSVRow {
+public struct CSVRow {
     /// The buffer the field positions refer to.
-    let bytes: Bytes
+    public let bytes: Bytes
     /// The fields (at most ``CSVScanner/maximumFields`` are stored).
-    let fields: UnsafeBufferPointer<CSVField>
+    public let fields: UnsafeBufferPointer<CSVField>
     /// How many fields the record has (may exceed `fields.count` for an absurd record).
-    let fieldCount: Int
+    public let fieldCount: Int
+
+    @inlinable public init(bytes: Bytes, fields: UnsafeBufferPointer<CSVField>, fieldCount: Int) {
+        self.bytes = bytes
+        self.fields = fields
+        self.fieldCount = fieldCount
+    }
 
     /// The field at a 0-based index, or nil past the end of a short row.
-    @inline(__always) func field(_ i: Int) -> CSVField? { i < fields.count ? fields[i] : nil }
+    @inlinable @inline(__always) public func field(_ i: Int) -> CSVField? { i < fields.count ? fields[i] : nil }
 
     /// The bytes of field `i` (doubled quotes undone in `scratch` when needed), or nil past the end.
-    @inline(__always) func withValue<R>(_ i: Int, scratch: inout [UInt8], _ body: (Bytes) -> R) -> R? {
+    @inlinable @inline(__always) public func withValue<R>(_ i: Int, scratch: inout [UInt8], _ body: (Bytes) -> R) -> R? {
         guard i < fields.count else { return nil }
         return CSVScanner.value(bytes, fields[i], scratch: &scratch, body)
     }
 
     /// Field `i` as a String (quotes undone); "" past the end.
-    func string(_ i: Int) -> String {
+    public func string(_ i: Int) -> String {
         guard i < fields.count else { return "" }
         return CSVScanner.string(bytes, fields[i])
     }
@@ -38,11 +50,11 @@ struct CSVRow {
 ///
 /// The scan looks at eight bytes at a time (SWAR) for the few bytes that matter (`,` `"` CR
 /// LF), so field contents are skipped without a branch per byte.
-enum CSVScanner {
+public enum CSVScanner {
     /// The most fields stored per record; a record with more is still scanned (and counted).
-    static let maximumFields = 4096
+    public static let maximumFields = 4096
 
-    enum Outcome {
+    public enum Outcome {
         /// A record: `next` is the index after its terminator, `newlines` the line breaks it spans
         /// (its terminator included), `fieldCount` its fields.
         case record(next: Int, newlines: Int, fieldCount: Int)
@@ -52,18 +64,18 @@ enum CSVScanner {
         case malformed(field: Int, reason: String)
     }
 
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
-    private static let commas = ones &* UInt64(ASCII.comma)
-    private static let quotes = ones &* UInt64(ASCII.quote)
-    private static let newlines = ones &* UInt64(ASCII.newline)
-    private static let crs = ones &* UInt64(ASCII.cr)
+    @inlinable static var ones: UInt64 { 0x0101_0101_0101_0101 }
+    @inlinable static var highs: UInt64 { 0x8080_8080_8080_8080 }
+    @inlinable static var commas: UInt64 { 0x2C2C_2C2C_2C2C_2C2C }
+    @inlinable static var quotes: UInt64 { 0x2222_2222_2222_2222 }
+    @inlinable static var newlines: UInt64 { 0x0A0A_0A0A_0A0A_0A0A }
+    @inlinable static var crs: UInt64 { 0x0D0D_0D0D_0D0D_0D0D }
 
     /// High bit set in each byte of `v` that is zero (exact for the lowest such byte).
-    @inline(__always) private static func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+    @inlinable @inline(__always) static func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
 
     /// Index of the first `,` CR or LF at or after `i` (or `n`).
-    @inline(__always) private static func unquotedEnd(_ p: UnsafeRawPointer, _ i: Int, _ n: Int) -> Int {
+    @inlinable @inline(__always) static func unquotedEnd(_ p: UnsafeRawPointer, _ i: Int, _ n: Int) -> Int {
         var i = i
         while i + 8 <= n {
             let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
@@ -81,7 +93,7 @@ enum CSVScanner {
     }
 
     /// Index of the first `"` or LF at or after `i` (or `n`).
-    @inline(__always) private static func quoteOrNewline(_ p: UnsafeRawPointer, _ i: Int, _ n: Int) -> Int {
+    @inlinable @inline(__always) static func quoteOrNewline(_ p: UnsafeRawPointer, _ i: Int, _ n: Int) -> Int {
         var i = i
         while i + 8 <= n {
             let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
@@ -102,8 +114,8 @@ enum CSVScanner {
     ///
     /// With `atEOF` false, a record that runs to the end of `b` yields `.needMore`; with it
     /// true, the end of `b` ends the record.
-    @inline(__always)
-    static func record(
+    @inlinable @inline(__always)
+    public static func record(
         _ b: Bytes, from start: Int, atEOF: Bool, fields: UnsafeMutableBufferPointer<CSVField>
     ) -> Outcome {
         let n = b.count
@@ -178,8 +190,8 @@ enum CSVScanner {
     }
 
     /// The field's bytes, with doubled quotes undoubled into `scratch` when needed.
-    @inline(__always)
-    static func value<R>(_ b: Bytes, _ f: CSVField, scratch: inout [UInt8], _ body: (Bytes) -> R) -> R {
+    @inlinable @inline(__always)
+    public static func value<R>(_ b: Bytes, _ f: CSVField, scratch: inout [UInt8], _ body: (Bytes) -> R) -> R {
         guard f.escapedQuote else { return body(b.sub(f.start..<f.end)) }
         scratch.removeAll(keepingCapacity: true)
         var i = f.start
@@ -192,8 +204,50 @@ enum CSVScanner {
     }
 
     /// The field as a String (quotes undoubled).
-    static func string(_ b: Bytes, _ f: CSVField) -> String {
+    public static func string(_ b: Bytes, _ f: CSVField) -> String {
         var scratch: [UInt8] = []
         return value(b, f, scratch: &scratch) { $0.string }
+    }
+}
+
+extension CSVScanner {
+    /// A record of a small CSV text read whole: its first line and its fields.
+    public struct TextRow: Sendable, Hashable {
+        /// The 1-based line where the record starts.
+        public var line: Int
+        public var fields: [String]
+    }
+
+    /// All records of a small text (a directory, a configuration table), blank lines skipped;
+    /// `malformed` gets the line and reason of a record that cannot be read, which is skipped.
+    public static func rows(_ text: String, malformed: (Int, String) -> Void = { _, _ in }) -> [TextRow] {
+        var out: [TextRow] = []
+        var copy = text
+        copy.withUTF8 { b in
+            let storage = UnsafeMutableBufferPointer<CSVField>.allocate(capacity: 256)
+            defer { storage.deallocate() }
+            var i = 0
+            var line = 1
+            if b.count >= 3, b[0] == 0xEF, b[1] == 0xBB, b[2] == 0xBF { i = 3 }
+            while i < b.count {
+                switch record(b, from: i, atEOF: true, fields: storage) {
+                case .record(let next, let newlines, let fieldCount):
+                    let row = CSVRow(bytes: b, fields: UnsafeBufferPointer(rebasing: storage[0..<min(fieldCount, storage.count)]), fieldCount: fieldCount)
+                    let blank = fieldCount == 1 && row.fields[0].start == row.fields[0].end
+                    if !blank { out.append(TextRow(line: line, fields: (0..<row.fields.count).map(row.string))) }
+                    line += newlines
+                    i = max(next, i + 1)
+                case .needMore:
+                    i = b.count
+                case .malformed(let field, let reason):
+                    malformed(line, "field \(field): \(reason)")
+                    // Skip to the next line and go on.
+                    while i < b.count, b[i] != ASCII.newline { i += 1 }
+                    i += 1
+                    line += 1
+                }
+            }
+        }
+        return out
     }
 }

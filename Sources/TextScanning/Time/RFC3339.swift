@@ -79,47 +79,14 @@ public enum RFC3339 {
     }
 
     /// Seconds since 1970 (with fraction) of an RFC 3339 timestamp in UTF-8 bytes.
-    static func parse(bytes b: Bytes) -> Result<Double, ParseError> {
-        guard b.count > 0 else { return .failure(.empty) }
-        guard b.count >= 19 else { return .failure(.malformed) }
-        guard b[4] == ASCII.minus, b[7] == ASCII.minus, b[13] == ASCII.colon, b[16] == ASCII.colon,
-            b[10] == 0x54 || b[10] == 0x74 || b[10] == ASCII.space,
-            let year = CivilTime.digits(b, 0, 4), let month = CivilTime.twoDigits(b, 5),
-            let day = CivilTime.twoDigits(b, 8), let hour = CivilTime.twoDigits(b, 11),
-            let minute = CivilTime.twoDigits(b, 14), let second = CivilTime.twoDigits(b, 17)
-        else { return .failure(.malformed) }
-        var i = 19
-        var fraction = 0.0
-        if i < b.count, b[i] == ASCII.dot {
-            i += 1
-            var scale = 0.1
-            let start = i
-            while i < b.count, ASCII.isDigit(b[i]) {
-                fraction += Double(b[i] - ASCII.zero) * scale
-                scale /= 10
-                i += 1
-            }
-            guard i > start, i - start <= 9 else { return .failure(.malformed) }
+    @inlinable
+    public static func parse(bytes b: Bytes) -> Result<Double, ParseError> {
+        switch TimeText.iso(b, zoneless: .refuse, strict: true) {
+        case .success(let seconds): .success(seconds)
+        case .failure(.empty): .failure(.empty)
+        case .failure(.malformed): .failure(.malformed)
+        case .failure(.missingZone): .failure(.missingZone)
+        case .failure(.outOfRange): .failure(.outOfRange)
         }
-        guard i < b.count else { return .failure(.missingZone) }
-        var offset = 0
-        if b[i] == 0x5A || b[i] == 0x7A {  // Z z
-            i += 1
-        } else if b[i] == ASCII.plus || b[i] == ASCII.minus {
-            guard b.count - i == 6, b[i + 3] == ASCII.colon, let oh = CivilTime.twoDigits(b, i + 1),
-                let om = CivilTime.twoDigits(b, i + 4)
-            else { return .failure(.malformed) }
-            guard oh <= 23, om <= 59 else { return .failure(.outOfRange) }
-            offset = (oh * 3600 + om * 60) * (b[i] == ASCII.minus ? -1 : 1)
-            i += 6
-        } else {
-            return .failure(.malformed)
-        }
-        guard i == b.count else { return .failure(.malformed) }
-        guard
-            let secs = CivilTime.seconds(
-                year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        else { return .failure(.outOfRange) }
-        return .success(Double(secs - Int64(offset)) + fraction)
     }
 }
