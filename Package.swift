@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mamori", targets: ["mamori"]),
+        .executable(name: "mamori-bench", targets: ["MamoriBench"]),
         .library(name: "Secrecy", targets: ["Secrecy"]),
         .library(name: "TextScanning", targets: ["TextScanning"]),
         .library(name: "Addressing", targets: ["Addressing"]),
@@ -20,6 +21,7 @@ let package = Package(
         .library(name: "Sightings", targets: ["Sightings"]),
         .library(name: "Mailer", targets: ["Mailer"]),
         .library(name: "Portal", targets: ["Portal"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -79,10 +81,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The application layer: configuration, intake flows, services, adapters. Everything but argument parsing.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "mamori",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal",
+                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -92,12 +105,23 @@ let package = Package(
             resources: [.copy("Samples")],
             swiftSettings: strict
         ),
+        // The benchmarks of docs/benchmarks.md, side by side with their peers (`swift run -c release mamori-bench …`).
+        .executableTarget(
+            name: "MamoriBench",
+            dependencies: [
+                "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Test and benchmark support: seeded generators, loopback peers. Never linked into `mamori`.
+        .target(name: "MamoriTesting", dependencies: ["TextScanning", "Addressing"], swiftSettings: strict),
         .testTarget(name: "TextScanningTests", dependencies: ["TextScanning"], swiftSettings: strict),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing", "TextScanning"], swiftSettings: strict),
         .testTarget(
-            name: "SecrecyTests", dependencies: ["Secrecy", "Addressing"], exclude: ["CompileFail"], swiftSettings: strict),
+            name: "SecrecyTests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], exclude: ["CompileFail"], swiftSettings: strict),
         .testTarget(
-            name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy", "TextScanning"], exclude: ["Fixtures"],
+            name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy", "TextScanning", "MamoriTesting"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
@@ -106,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "RemediationTests", dependencies: ["Remediation", "Attribution", "Secrecy", "Addressing", "TextScanning"], swiftSettings: strict),
         .testTarget(
-            name: "SightingsTests", dependencies: ["Sightings", "Addressing", "TextScanning"], exclude: ["Fixtures"], swiftSettings: strict),
+            name: "SightingsTests", dependencies: ["Sightings", "Addressing", "TextScanning", "MamoriTesting"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "MailerTests",
             dependencies: [
@@ -124,6 +148,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing"], swiftSettings: strict),
+        .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "MamoriTesting", "Store", "Remediation", "Secrecy", "Mailer", "Attribution",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
     ]
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times yacryptopan (PyPI `yacryptopan`) as the peer of `mamori bench cryptopan`.
+"""Times yacryptopan (PyPI `yacryptopan`) as the peer of `mamori-bench cryptopan`.
 
 Usage: bench-yacryptopan.py N
 

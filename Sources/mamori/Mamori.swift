@@ -2,6 +2,7 @@ import ArgumentParser
 import TextScanning
 import Foundation
 import Logging
+import Runtime
 
 /// The `mamori` command line: the ISP's scripts call these subcommands, so their names,
 /// options and JSON outputs are a contract (see README.md).
@@ -17,7 +18,7 @@ struct Mamori: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, IngestCommand.self, AttributeCommand.self, AuditCommand.self, PurgeCommand.self,
-            DeclarationsCommand.self, SubscribersCommand.self, CasesCommand.self, NotifyCommand.self, ServeCommand.self, BenchCommand.self,
+            DeclarationsCommand.self, SubscribersCommand.self, CasesCommand.self, NotifyCommand.self, ServeCommand.self,
         ]
     )
 
@@ -40,35 +41,5 @@ struct Mamori: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
-    }
-}
-
-/// A documented exit with a code and an optional message for stderr.
-struct MamoriExit: Error {
-    var code: Int32
-    var message: String?
-
-    static let brokenChain: Int32 = 3
-    static let dataError: Int32 = 65
-    static let noInput: Int32 = 66
-    static let temporaryFailure: Int32 = 75
-}
-
-/// Writing to stdout/stderr. The CLI's results go to stdout (they are its output, read by
-/// scripts); diagnostics go to stderr.
-enum Output {
-    static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
-    }
-
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data(("mamori: " + text + "\n").utf8))
-    }
-
-    static func json(_ object: [String: Any]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return "{}"
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }

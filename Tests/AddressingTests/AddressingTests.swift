@@ -1,5 +1,6 @@
 import Testing
 @testable import Addressing
+import TextScanning
 
 @Suite struct AddressParsingTests {
     @Test(arguments: [
@@ -90,5 +91,42 @@ import Testing
         #expect(table.remove(try #require(IPPrefix("10.1.2.3/32"))) == "host")
         #expect(table.longestMatch(try #require(IPAddress("10.1.2.3")))?.value == "sixteen")
         #expect(table.count == 4)
+    }
+}
+
+/// The IPv4-mapped rule, decided once (`Sources/Addressing/AddressText.swift`): the address type
+/// keeps what is written; records read a mapped address as the IPv4 host it maps.
+@Suite struct MappedAddressRuleTests {
+    func record(_ text: String) -> IPAddress? {
+        var copy = text
+        return copy.withUTF8 { ByteParse.ip($0) }
+    }
+
+    @Test func theTypeKeepsWhatIsWritten() throws {
+        let mapped = try #require(IPAddress("::ffff:192.0.2.1"))
+        #expect(mapped.family == .v6)
+        #expect(mapped.description == "::ffff:192.0.2.1")
+        #expect(mapped.unmappedV4 == IPAddress("192.0.2.1"))
+        var bytes = "::ffff:192.0.2.1"
+        #expect(bytes.withUTF8 { IPAddress(ascii: $0) } == mapped)
+    }
+
+    @Test(arguments: ["::ffff:192.0.2.1", "::FFFF:c000:201", "0:0:0:0:0:ffff:192.0.2.1"])
+    func recordsReadTheIPv4Host(text: String) {
+        #expect(record(text) == IPAddress("192.0.2.1"))
+    }
+
+    @Test func onlyTheMappedRangeIsUnmapped() {
+        #expect(record("::192.0.2.1")?.family == .v6)  // IPv4-compatible (deprecated), not mapped
+        #expect(record("64:ff9b::192.0.2.1")?.family == .v6)  // NAT64, not mapped
+        #expect(record("2001:db8::1")?.description == "2001:db8::1")
+        #expect(record("192.0.2.1%eth0") == nil && record(" 192.0.2.1") == nil && record("[2001:db8::1]") == nil)
+    }
+
+    @Test func prefixesFromRecords() {
+        var text = "2001:db8:1000:100::/56"
+        #expect(text.withUTF8 { ByteParse.prefix($0) }?.description == "2001:db8:1000:100::/56")
+        var bad = "192.0.2.1/24"  // host bits set: refused, not widened
+        #expect(bad.withUTF8 { ByteParse.prefix($0) } == nil)
     }
 }

@@ -2,27 +2,18 @@ import TextScanning
 import Addressing
 import Attribution
 import Foundation
+import MamoriTesting
 import Testing
 
 /// Cross-checks of the fast paths (hashed network lookup, byte-level IPv6 parsing, SWAR
 /// attribute-name scan) against plain reference computations.
 @Suite("Attribution fast paths")
 struct FastPathTests {
-    /// A small deterministic generator (SplitMix64).
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+    /// A small deterministic generator.
+    typealias Random = SplitMix64
 
     @Test func hashedRunsMatchABruteForceScan() throws {
-        var rng = Random(state: 42)
+        var rng = Random(seed: 42)
         // Few distinct networks per length so that runs have several rows; /128s share their top half.
         let lengths: [(IPAddress.Family, Int)] = [(.v4, 32), (.v4, 24), (.v6, 56), (.v6, 64), (.v6, 128)]
         var holdings: [Holding] = []

@@ -2,6 +2,7 @@ import TextScanning
 import Addressing
 import Attribution
 import Foundation
+import MamoriTesting
 import Testing
 
 @Suite("Attribution index")
@@ -221,14 +222,4 @@ struct IndexTests {
 }
 
 /// A small deterministic generator for tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+typealias SplitMix = SplitMix64

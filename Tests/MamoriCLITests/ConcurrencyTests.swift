@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 /// Two runs at once against one store: an overlapping cron job, `serve`'s outbox beside a

@@ -1,92 +1,17 @@
 import Foundation
+import MamoriTesting
 import Testing
 
-/// Postfix's smtp-sink on a free loopback port, dumping each transaction to a file.
-final class SinkServer {
-    let port: Int
-    let directory: URL
-    let process: Process
-
-    init(delayDataSeconds: Int? = nil) throws {
-        let path = "/usr/sbin/smtp-sink"
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw CLI.Missing("\(path) not found: install the Debian package postfix (it ships smtp-sink)")
-        }
-        port = try CLI.freePort()
-        directory = try CLI.temporaryDirectory()
-        try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
-        var arguments: [String] = []
-        if let delayDataSeconds { arguments += ["-w", "\(delayDataSeconds)"] }
-        if getuid() == 0 { arguments += ["-u", "nobody"] }
-        arguments += ["-d", directory.appendingPathComponent("msg.").path, "127.0.0.1:\(port)", "16"]
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        try CLI.waitUntilListening(port: port)
-    }
-
-    /// The complete messages received (dumps that hold a Message-ID header), as text.
-    func messages() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().compactMap {
-            let text = String(decoding: try Data(contentsOf: directory.appendingPathComponent($0)), as: UTF8.self)
-            return text.contains("Message-ID:") ? text : nil
-        }
-    }
-
-    func messageIDs() throws -> [String] {
-        try messages().compactMap { text in
-            text.split(separator: "\n").first { $0.hasPrefix("Message-ID:") }.map { $0.dropFirst(11).trimmingCharacters(in: .whitespacesAndNewlines) }
-        }
-    }
-
-    func stop() {
-        if process.isRunning {
-            // SIGKILL: a child started from a Swift concurrency thread inherits a mask that blocks SIGTERM.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-    }
-}
+/// Postfix's smtp-sink (MamoriTesting's loopback peer).
+typealias SinkServer = SMTPSink
 
 extension CLI {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
-    }
+    typealias Missing = MissingPeer
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw Missing("no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func freePort() throws -> Int { try Loopback.freePort() }
 
     static func waitUntilListening(port: Int, timeout: TimeInterval = 10) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
-            close(fd)
-            if connected { return }
-            usleep(50_000)
-        }
-        throw Missing("nothing listens on 127.0.0.1:\(port)")
+        try Loopback.waitUntilListening(port: port, timeout: timeout)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 /// The portal over the real store: `mamori serve` on a free loopback port, personal links made by

@@ -1,6 +1,7 @@
 import TextScanning
 import Addressing
 import Foundation
+import MamoriTesting
 import Testing
 
 @testable import Sightings

@@ -4,6 +4,7 @@ import Attribution
 import Foundation
 import Remediation
 import Secrecy
+import Runtime
 import Store
 import TextScanning
 
@@ -56,13 +57,10 @@ struct AttributeCommand: AsyncParsableCommand {
         guard OperatorAttribution.purposes.contains(purposeID) || declarations[purposeID] != nil else {
             throw ValidationError("--purpose: unknown countermeasure \"\(purpose)\"; known: \(declarations.all.map(\.id.rawValue).joined(separator: ", "))")
         }
-        let store = try options.openStore()
-        let config = AttributionConfig(graceMultiplier: graceMultiplier, skew: skew)
-        let index = AttributionIndex(events: try store.allEvents(), config: config)
-        let attributor = Attributor(
-            index: index, declarations: declarations, audit: try store.auditLog(),
-            pseudonymizer: try store.pseudonymizer(), actor: "cli")
-        let desk = OperatorAttribution(attributor: attributor)
+        var flow = FlowConfiguration()
+        flow.attribution = AttributionConfig(graceMultiplier: graceMultiplier, skew: skew)
+        let runtime = MamoriRuntime(store: try options.openStore(), configuration: MamoriConfiguration(declarations: declarations, flow: flow))
+        let desk = try runtime.operatorAttribution(actor: "cli")
 
         if !batch {
             let query = try Query.parse(ip: ip ?? "", at: at ?? "", port: port).get()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Runtime
 import Foundation
 import Secrecy
 import Store

@@ -5,6 +5,7 @@ import Attribution
 import Foundation
 import Remediation
 import Secrecy
+import Runtime
 import Store
 import Mailer
 import Logging
@@ -48,6 +49,8 @@ struct DemoCommand: AsyncParsableCommand {
         Output.line("Mamori demo — store \(options.storePath), \(declarations.all.count) countermeasures declared")
         let store = try options.openStore()
         let audit = try store.auditLog()
+        let runtime = MamoriRuntime(
+            store: store, configuration: MamoriConfiguration(declarations: declarations, flow: flow.configuration, portal: portal.settings))
         guard let samplesURL = Bundle.module.url(forResource: "Samples", withExtension: nil) else {
             throw MamoriExit(code: 1, message: "the bundled samples are missing from this build")
         }
@@ -55,16 +58,13 @@ struct DemoCommand: AsyncParsableCommand {
         for name in Self.samples {
             let report = try AAAIngest.ingest(
                 url: samplesURL.appendingPathComponent(name), format: nil, headerTimeZone: TimeZone(identifier: "Asia/Tokyo") ?? .gmt,
-                store: store, audit: audit)
+                store: store, audit: audit, actor: "demo")
             for issue in report.issues { Output.error(issue.description) }
             Output.line("   " + report.summaryLine(name: name))
         }
 
         Output.line("\n2. Attribute sample sightings for infected-host-notification (each audited)")
-        let index = AttributionIndex(events: try store.allEvents(), config: AttributionConfig())
-        let desk = OperatorAttribution(
-            attributor: Attributor(
-                index: index, declarations: declarations, audit: audit, pseudonymizer: try store.pseudonymizer(), actor: "demo"))
+        let desk = try runtime.operatorAttribution(actor: "demo")
         for query in Self.queries {
             guard case .success(let q) = Query.parse(ip: query.ip, at: query.at, port: query.port) else { continue }
             let answer = try desk.attribute(purpose: .infectedHostNotification, address: q.address, at: q.time, port: q.port)
@@ -101,7 +101,7 @@ struct DemoCommand: AsyncParsableCommand {
                 countermeasure: .infectedHostNotification, action: "directory-import", actor: "demo", subject: "subscriber_contact",
                 detail: ["imported": "\(contacts.count)"]))
         Output.line("   subscribers.csv: \(contacts.count) subscribers")
-        let intake = try flow.intake(store: store, declarations: declarations, actor: "demo")
+        let intake = try runtime.caseIntake(actor: "demo")
         for name in Self.sightingSamples {
             let counts = try SightingsIngest.ingest(url: samplesURL.appendingPathComponent(name), feed: nil, intake: intake)
             Output.line("   \(name): \(counts.line)")
@@ -113,7 +113,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         Output.line("\n6. Notices (dry run: written to \(noticesOut), nothing recorded as sent)")
-        let plan = try flow.outbox(store: store, actor: "demo").planNotices(dryRun: true)
+        let plan = try runtime.noticeOutbox(actor: "demo").planNotices(dryRun: true)
         let folder = FolderNoticeTransport(directory: URL(fileURLWithPath: noticesOut), from: try EmailAddress("security-desk@" + flow.mailDomain))
         var links: [String] = []
         for notice in plan.previews {
@@ -137,7 +137,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = Logger(label: "mamori.demo")
         try await ServiceGroup(
             configuration: .init(
-                services: [try Serving.portal(store: store, flow: flow, portal: portal, logger: logger)],
+                services: [try runtime.portalService(logger: Logger(label: "mamori.portal"))],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         ).run()
     }

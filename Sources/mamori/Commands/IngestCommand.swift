@@ -3,6 +3,7 @@ import TextScanning
 import Attribution
 import Foundation
 import Secrecy
+import Runtime
 import Store
 
 struct IngestCommand: AsyncParsableCommand {
@@ -52,7 +53,7 @@ struct IngestAAACommand: AsyncParsableCommand {
             let url = URL(fileURLWithPath: file)
             let name = url.lastPathComponent
             do {
-                let report = try AAAIngest.ingest(url: url, format: format, headerTimeZone: zone, store: store, audit: audit)
+                let report = try AAAIngest.ingest(url: url, format: format, headerTimeZone: zone, store: store, audit: audit, actor: "cli")
                 totals.add(report)
                 for issue in report.issues { Output.error(issue.description) }
                 if report.issuesSuppressed > 0 {
@@ -107,84 +108,5 @@ struct IngestTotals {
             "records": records, "added": added, "duplicates": duplicates, "rejected": rejected,
             "skipped": skippedRecords,
         ]
-    }
-}
-
-/// The ingest of one AAA file into the store, shared by `ingest aaa` and `demo`.
-enum AAAIngest {
-    struct Report {
-        var format: AssignmentFormat?
-        var alreadyIngested = false
-        var records = 0
-        var skipped = 0
-        var added = 0
-        var duplicates = 0
-        var rejected = 0
-        var issues: [AttributionParseIssue] = []
-        var issuesSuppressed = 0
-
-        func summaryLine(name: String) -> String {
-            if alreadyIngested { return "\(name): already ingested (same content), nothing added" }
-            return "\(name): \(format?.rawValue ?? "?"), \(records) records, \(added) events added, "
-                + "\(duplicates) already stored, \(skipped) skipped (no assignment), \(rejected) rejected"
-        }
-    }
-
-    static func ingest(
-        url: URL, format: AssignmentFormat?, headerTimeZone: TimeZone, store: MamoriStore, audit: any AuditLog
-    ) throws -> Report {
-        let name = url.lastPathComponent
-        let contentHash: String
-        do {
-            contentHash = try FileDigest.sha256Hex(of: url)
-        } catch {
-            throw AttributionError.unreadable(file: name, reason: "\(error)")
-        }
-        var report = Report()
-        if try store.hasIngestedFile(sha256: contentHash) {
-            report.alreadyIngested = true
-            return report
-        }
-        var storeError: (any Error)?
-        let summary = try AssignmentReader.stream(
-            contentsOf: url, format: format, headerTimeZone: headerTimeZone, batchSize: 50_000
-        ) { batch in
-            for issue in batch.issues {
-                if report.issues.count < 1000 { report.issues.append(issue) } else { report.issuesSuppressed += 1 }
-            }
-            report.issuesSuppressed += batch.issuesSuppressed
-            guard storeError == nil, !batch.events.isEmpty else { return }
-            do {
-                let outcome = try store.insert(events: batch.events)
-                report.added += outcome.added
-                report.duplicates += outcome.duplicates
-            } catch {
-                storeError = error
-            }
-        }
-        if let storeError { throw storeError }
-        report.format = summary.format
-        report.records = summary.recordsSeen
-        report.skipped = summary.recordsSkipped
-        report.rejected = summary.issues
-        try store.recordIngestedFile(
-            sha256: contentHash, name: name, format: summary.format.rawValue, records: summary.recordsSeen,
-            events: summary.events, rejected: summary.issues)
-        _ = try audit.append(
-            AuditEntry(
-                time: Date(), countermeasure: nil, action: "ingest-aaa", actor: "cli",
-                subject: "aaa_file:sha256:\(contentHash.prefix(16))",
-                detail: [
-                    "format": summary.format.rawValue, "records": "\(summary.recordsSeen)", "added": "\(report.added)",
-                    "rejected": "\(summary.issues)",
-                ]))
-        return report
-    }
-}
-
-/// SHA-256 of a file's content, read in chunks (the parser then reads the file once more, streaming).
-enum FileDigest {
-    static func sha256Hex(of url: URL) throws -> String {
-        Hex.encode(try Digest.sha256(contentsOf: url))
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Mailer
 import Remediation
+import Runtime
 import Store
 
 /// The SMTP relay options of `notify` and `serve`.
@@ -32,7 +33,8 @@ struct RelayOptions: ParsableArguments {
     @Option(help: "The From address of notices.")
     var from: String = "security-desk@mamori.isp.example"
 
-    func transport(logger: Logger) throws -> SMTPNoticeTransport? {
+    /// The relay settings, or nil when no `--smtp-host` is given.
+    func settings() throws -> RelaySettings? {
         guard let smtpHost else { return nil }
         let security: SMTPConfiguration.Security
         switch smtpStarttls {
@@ -51,7 +53,7 @@ struct RelayOptions: ParsableArguments {
         let configuration = SMTPConfiguration(
             host: smtpHost, port: smtpPort, heloName: heloName, security: security,
             tlsTrust: smtpCAFile.map { .caFile($0) } ?? .systemRoots, credentials: credentials)
-        return SMTPNoticeTransport(client: try SMTPClient(configuration: configuration, logger: logger), from: try EmailAddress(from))
+        return RelaySettings(smtp: configuration, from: try EmailAddress(from))
     }
 }
 
@@ -76,8 +78,10 @@ struct NotifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "mamori.notify")
-        let store = try options.openStore()
-        let outbox = try flow.outbox(store: store, actor: "cli")
+        let runtime = MamoriRuntime(
+            store: try options.openStore(),
+            configuration: MamoriConfiguration(declarations: try options.loadDeclarations(), flow: flow.configuration, relay: try relay.settings()))
+        let outbox = try runtime.noticeOutbox(actor: "cli")
         if dryRun {
             let plan = try outbox.planNotices(dryRun: true)
             let folder = FolderNoticeTransport(directory: URL(fileURLWithPath: out), from: try EmailAddress(relay.from))
@@ -89,7 +93,7 @@ struct NotifyCommand: AsyncParsableCommand {
             }
             return
         }
-        guard let transport = try relay.transport(logger: logger) else {
+        guard let transport = try runtime.relayTransport(logger: logger) else {
             throw ValidationError("give --smtp-host (the relay), or --dry-run")
         }
         let plan = try outbox.planNotices()

@@ -4,6 +4,7 @@ import Foundation
 import Remediation
 import Secrecy
 import Sightings
+import Runtime
 import Store
 import TextScanning
 
@@ -36,34 +37,21 @@ struct FlowOptions: ParsableArguments {
     @Option(help: "Clock-skew tolerance of attribution, seconds.")
     var skew: Double = 60
 
-    func loadTemplates() throws -> NoticeTemplates {
-        if let templates { return try NoticeTemplates(directory: URL(fileURLWithPath: templates)) }
-        return try NoticeTemplates.bundled()
-    }
-
-    var casePolicy: CasePolicy { CasePolicy(window: caseWindowDays * 86_400, expireAfter: caseExpiryDays * 86_400) }
-
-    var noticePolicy: NoticePolicy {
-        NoticePolicy(reminderAfter: reminderDays * 86_400, minimumGap: minimumGapDays * 86_400, tokenLifetime: tokenDays * 86_400)
-    }
-
     @Option(help: "Seconds a delivering worker holds a notice before another may take it over (longer than one SMTP transaction).")
     var outboxLeaseSeconds: Double = 300
 
-    /// Case intake over the store, with an attribution index built from the stored AAA records.
-    func intake(store: MamoriStore, declarations: Declarations, actor: String) throws -> CaseIntake {
-        let index = AttributionIndex(events: try store.allEvents(), config: AttributionConfig(skew: skew))
-        let attributor = Attributor(
-            index: index, declarations: declarations, audit: try store.auditLog(), pseudonymizer: try store.pseudonymizer(), actor: actor)
-        return CaseIntake(store: store.remediationStore(), attributor: attributor, casePolicy: casePolicy, actor: actor)
-    }
-
-    /// The notice outbox over the store (it never attributes: no index is built).
-    func outbox(store: MamoriStore, actor: String) throws -> NoticeOutbox {
-        NoticeOutbox(
-            store: store.remediationStore(), templates: try loadTemplates(), pseudonymizer: try store.pseudonymizer(),
-            casePolicy: casePolicy, noticePolicy: noticePolicy, baseURL: baseURL, mailDomain: mailDomain, actor: actor,
-            lease: outboxLeaseSeconds)
+    /// The flow's configuration.
+    var configuration: FlowConfiguration {
+        var flow = FlowConfiguration()
+        flow.baseURL = baseURL
+        flow.mailDomain = mailDomain
+        flow.templatesDirectory = templates
+        flow.casePolicy = CasePolicy(window: caseWindowDays * 86_400, expireAfter: caseExpiryDays * 86_400)
+        flow.noticePolicy = NoticePolicy(
+            reminderAfter: reminderDays * 86_400, minimumGap: minimumGapDays * 86_400, tokenLifetime: tokenDays * 86_400)
+        flow.attribution = AttributionConfig(skew: skew)
+        flow.outboxLease = outboxLeaseSeconds
+        return flow
     }
 }
 
@@ -149,7 +137,9 @@ struct IngestSightingsCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try options.openStore()
         let feed = try resolvedFeed()
-        var intake = try flow.intake(store: store, declarations: try options.loadDeclarations(), actor: "cli")
+        let runtime = MamoriRuntime(
+            store: store, configuration: MamoriConfiguration(declarations: try options.loadDeclarations(), flow: flow.configuration))
+        var intake = try runtime.caseIntake(actor: "cli")
         intake.batchSize = max(1, batchSize)
         var totals = SightingIngestCounts()
         var unreadable = false

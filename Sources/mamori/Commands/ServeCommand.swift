@@ -6,6 +6,7 @@ import Metrics
 import Portal
 import Remediation
 import ServiceLifecycle
+import Runtime
 import Store
 import UnixSignals
 
@@ -19,33 +20,13 @@ struct PortalOptions: ParsableArguments {
 
     @Option(help: "Seconds between outbox runs (queue due notices, deliver).")
     var outboxInterval: Double = 60
-}
 
-/// The outbox worker: every interval, queue the notices due and deliver them. Stops on graceful shutdown.
-struct OutboxWorker: Service {
-    let outbox: NoticeOutbox
-    let transport: any NoticeTransport
-    let interval: Duration
-    let logger: Logger
-
-    func run() async throws {
-        let sent = Counter(label: "mamori_notices_sent_total")
-        let failed = Counter(label: "mamori_notices_failed_total")
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                let plan = try outbox.planNotices()
-                let delivery = try await outbox.deliver(transport: transport)
-                sent.increment(by: delivery.sent)
-                failed.increment(by: delivery.failed)
-                logger.info(
-                    "outbox run",
-                    metadata: ["queued": "\(plan.queued)", "sent": "\(delivery.sent)", "retry": "\(delivery.retried)", "failed": "\(delivery.failed)"])
-            } catch {
-                // Keep serving: a store or relay problem is retried on the next run.
-                logger.error("outbox run failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-        }
+    var settings: PortalSettings {
+        var settings = PortalSettings()
+        settings.host = host
+        settings.port = port
+        settings.outboxInterval = outboxInterval
+        return settings
     }
 }
 
@@ -61,32 +42,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "mamori.serve")
-        let store = try options.openStore()
-        let outbox = try flow.outbox(store: store, actor: "service:outbox")
-        var services: [any Service] = [
-            try Serving.portal(store: store, flow: flow, portal: portal, logger: logger)
-        ]
-        if let transport = try relay.transport(logger: logger) {
-            services.append(OutboxWorker(outbox: outbox, transport: transport, interval: .seconds(portal.outboxInterval), logger: logger))
-        } else {
-            logger.notice("no --smtp-host: the outbox worker is off (use `mamori notify --dry-run` to preview notices)")
-        }
+        let runtime = MamoriRuntime(
+            store: try options.openStore(),
+            configuration: MamoriConfiguration(
+                declarations: try options.loadDeclarations(), flow: flow.configuration, portal: portal.settings, relay: try relay.settings()))
+        let services = try runtime.services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         try await ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         ).run()
-    }
-}
-
-enum Serving {
-    static func portal(store: MamoriStore, flow: FlowOptions, portal: PortalOptions, logger: Logger) throws -> any Service {
-        let templates = try flow.loadTemplates()
-        let desk = StoreDesk(store: store.remediationStore(), templates: templates, pseudonymizer: try store.pseudonymizer())
-        let names = templates.ispNames
-        let configuration = PortalConfiguration(
-            host: portal.host, port: portal.port, ispName: BilingualText(ja: names.ja, en: names.en),
-            contact: BilingualText(ja: templates.supportTexts.ja, en: templates.supportTexts.en), publicBaseURL: flow.baseURL,
-            formKey: try store.secret(named: "portal-form-key"))
-        return makePortalApplication(desk: desk, configuration: configuration, logger: Logger(label: "mamori.portal"))
     }
 }

@@ -1,7 +1,9 @@
 import Addressing
+import Runtime
 import TextScanning
 import Attribution
 import Foundation
+import MamoriTesting
 import Remediation
 import Secrecy
 import Sightings

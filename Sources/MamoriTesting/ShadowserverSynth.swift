@@ -50,11 +50,11 @@ public enum ShadowserverSynth {
     public static func write(
         rows: Int, to url: URL, sources: [IPPrefix] = [IPPrefix("198.18.0.0/15")].compactMap { $0 },
         start: Date = Date(timeIntervalSince1970: 1_795_651_200), seed: UInt64 = 1
-    ) throws(SightingError) {
+    ) throws(FileReadError) {
         let name = url.lastPathComponent
         guard FileManager.default.createFile(atPath: url.path, contents: nil),
             let handle = try? FileHandle(forWritingTo: url)
-        else { throw .unreadable(file: name, reason: "cannot create") }
+        else { throw FileReadError(file: name, reason: "cannot create") }
         defer { try? handle.close() }
         let prefixes = sources.isEmpty ? [IPPrefix("198.18.0.0/15")].compactMap { $0 } : sources
         var rng = SplitMix64(seed: seed)
@@ -91,12 +91,12 @@ public enum ShadowserverSynth {
         try flush(&out, handle, name)
     }
 
-    private static func flush(_ out: inout [UInt8], _ handle: FileHandle, _ name: String) throws(SightingError) {
+    private static func flush(_ out: inout [UInt8], _ handle: FileHandle, _ name: String) throws(FileReadError) {
         guard !out.isEmpty else { return }
         do {
             try handle.write(contentsOf: out)
         } catch {
-            throw .unreadable(file: name, reason: "write failed")
+            throw FileReadError(file: name, reason: "write failed")
         }
         out.removeAll(keepingCapacity: true)
     }
@@ -136,18 +136,5 @@ public enum ShadowserverSynth {
         out.append(ASCII.colon)
         two(rem % 60)
         out.append(ASCII.quote)
-    }
-}
-
-/// A small, fast, seedable generator (Steele, Lea, Flood: SplitMix64).
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

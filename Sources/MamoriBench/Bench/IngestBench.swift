@@ -1,6 +1,8 @@
 import Attribution
+import MamoriTesting
 import TextScanning
 import Foundation
+import Runtime
 import Store
 
 /// `mamori bench ingest`: parsing a FreeRADIUS detail file with `AssignmentReader.stream`,
@@ -72,7 +74,7 @@ enum IngestBench {
             let store = try MamoriStore(path: dir.url.appendingPathComponent("bench.sqlite").path)
             let audit = try store.auditLog()
             let (report, seconds) = try Stopwatch.seconds {
-                try AAAIngest.ingest(url: small, format: .radiusDetail, headerTimeZone: zone, store: store, audit: audit)
+                try AAAIngest.ingest(url: small, format: .radiusDetail, headerTimeZone: zone, store: store, audit: audit, actor: "bench")
             }
             let storeRate = Double(report.records) / seconds
             table.row(

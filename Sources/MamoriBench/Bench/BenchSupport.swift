@@ -1,4 +1,6 @@
 import Foundation
+import MamoriTesting
+import Runtime
 import TextScanning
 
 #if canImport(Glibc)
@@ -7,29 +9,8 @@ import TextScanning
     import Darwin
 #endif
 
-/// A small, fast, seedable generator for benchmark data (SplitMix64; not for secrets).
-struct BenchRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..<bound` (bound > 0; the tiny modulo bias does not matter here).
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-    /// Uniform in `range`.
-    mutating func within(_ range: ClosedRange<Int>) -> Int { range.lowerBound + below(range.count) }
-
-    /// True with probability `p`.
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) * 0x1p-53 < p }
-}
+/// The benchmarks' generator: ``SplitMix64`` from MamoriTesting.
+typealias BenchRandom = SplitMix64
 
 /// Wall-clock timing on a monotonic clock.
 enum Stopwatch {

@@ -1,4 +1,6 @@
 import Foundation
+import MamoriTesting
+import Runtime
 import TextScanning
 
 #if canImport(Glibc)

@@ -1,13 +1,16 @@
 import Foundation
-import Logging
 import Mailer
 import Remediation
 
-
 /// Delivers notices over SMTP to the ISP's relay.
-struct SMTPNoticeTransport: NoticeTransport {
-    let client: SMTPClient
-    let from: EmailAddress
+public struct SMTPNoticeTransport: NoticeTransport {
+    public let client: SMTPClient
+    public let from: EmailAddress
+
+    public init(client: SMTPClient, from: EmailAddress) {
+        self.client = client
+        self.from = from
+    }
 
     struct Failure: DeliveryFailure, CustomStringConvertible {
         let error: any Error
@@ -15,7 +18,7 @@ struct SMTPNoticeTransport: NoticeTransport {
         var description: String { "\(error)" }
     }
 
-    func deliver(_ notice: OutgoingNotice) async throws -> String {
+    public func deliver(_ notice: OutgoingNotice) async throws -> String {
         let message: MailMessage
         do {
             message = try NoticeMail.message(notice, from: from)
@@ -40,11 +43,16 @@ struct RecipientRefused: Error, CustomStringConvertible {
 }
 
 /// Writes notices as RFC 5322 `.eml` files into a folder (`notify --dry-run --out DIR`).
-struct FolderNoticeTransport: NoticeTransport {
-    let directory: URL
-    let from: EmailAddress
+public struct FolderNoticeTransport: NoticeTransport {
+    public let directory: URL
+    public let from: EmailAddress
 
-    func deliver(_ notice: OutgoingNotice) async throws -> String {
+    public init(directory: URL, from: EmailAddress) {
+        self.directory = directory
+        self.from = from
+    }
+
+    public func deliver(_ notice: OutgoingNotice) async throws -> String {
         let bytes = try NoticeMail.message(notice, from: from).rfc5322()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let safe = notice.messageID.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "@" }
@@ -55,8 +63,8 @@ struct FolderNoticeTransport: NoticeTransport {
 }
 
 /// The mail form of a notice.
-enum NoticeMail {
-    static func message(_ notice: OutgoingNotice, from: EmailAddress) throws -> MailMessage {
+public enum NoticeMail {
+    public static func message(_ notice: OutgoingNotice, from: EmailAddress) throws -> MailMessage {
         MailMessage(
             from: from, to: [try EmailAddress(notice.recipient)], subject: notice.subject, textBody: notice.body,
             messageID: notice.messageID, date: notice.date, timeZone: TimeZone(identifier: "Asia/Tokyo") ?? .gmt,

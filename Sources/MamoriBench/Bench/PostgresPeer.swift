@@ -1,4 +1,6 @@
 import Foundation
+import MamoriTesting
+import Runtime
 import TextScanning
 
 /// A throwaway PostgreSQL cluster on loopback for side-by-side benchmarks.

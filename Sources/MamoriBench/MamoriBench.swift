@@ -1,14 +1,18 @@
 import ArgumentParser
+import MamoriTesting
+import Runtime
 import TextScanning
 import Foundation
 
-/// `mamori bench attribution|ingest|cryptopan`: the benchmarks of docs/benchmarks.md.
+/// `mamori-bench attribution|ingest|cryptopan|sightings`: the benchmarks of docs/benchmarks.md.
 ///
 /// Each measures Mamori side by side with a peer in one run and reports the ratio; each prints a
-/// table, or with `--json` one JSON line. Peers run on loopback only.
-struct BenchCommand: AsyncParsableCommand {
+/// table, or with `--json` one JSON line. Peers run on loopback only. Run it built for release:
+/// `swift run -c release mamori-bench attribution`.
+@main
+struct MamoriBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "mamori-bench",
         abstract: "Benchmarks, measured side by side with a peer in one run (docs/benchmarks.md).",
         subcommands: [BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self, BenchSightingsCommand.self]
     )

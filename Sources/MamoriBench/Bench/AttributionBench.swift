@@ -1,4 +1,6 @@
 import Addressing
+import MamoriTesting
+import Runtime
 import TextScanning
 import Attribution
 import Foundation

@@ -1,8 +1,12 @@
+import Foundation
+import MamoriTesting
+import Secrecy
+
 /// Throughput measurement of ``CryptoPAn`` (the `mamori bench cryptopan` command).
-public enum CryptoPAnBenchmark {
+enum CryptoPAnBenchmark {
     /// The reference Crypto-PAn sample key (from the reference distribution's `sample.cpp`), the
     /// key of the first section of the test vectors and of `scripts/bench-yacryptopan.py`.
-    public static let referenceKey: [UInt8] = [
+    static let referenceKey: [UInt8] = [
         21, 34, 23, 141, 51, 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16,
         216, 152, 143, 131, 121, 121, 101, 39, 98, 87, 76, 45, 42, 132, 34, 2,
     ]
@@ -15,9 +19,9 @@ public enum CryptoPAnBenchmark {
     ///
     /// - Returns: the rate and the elapsed time; `(0, 0)` when `count` is not positive or `key`
     ///   is not a valid Crypto-PAn key (32 bytes).
-    public static func measureV4(count: Int, key: [UInt8]) -> (addressesPerSecond: Double, seconds: Double) {
+    static func measureV4(count: Int, key: [UInt8]) -> (addressesPerSecond: Double, seconds: Double) {
         guard count > 0, let pan = try? CryptoPAn(key: key) else { return (0, 0) }
-        var generator = CryptoPAnBenchmarkRandom(seed: 0x4D41_4D4F_5249_4350)
+        var generator = SplitMix64(seed: 0x4D41_4D4F_5249_4350)
         let input = (0..<count).map { _ in UInt32(truncatingIfNeeded: generator.next()) }
         var output = [UInt32](repeating: 0, count: count)
         let warmUp = min(count, 16_384)
@@ -37,20 +41,5 @@ public enum CryptoPAnBenchmark {
         let seconds = Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
         guard seconds > 0 else { return (0, 0) }
         return (Double(count) / seconds, seconds)
-    }
-}
-
-/// A small, fast, seedable generator for benchmark inputs (not for secrets).
-private struct CryptoPAnBenchmarkRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

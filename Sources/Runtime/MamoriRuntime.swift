@@ -1,0 +1,90 @@
+import Attribution
+import Foundation
+import Logging
+import Mailer
+import Portal
+import Remediation
+import Secrecy
+import ServiceLifecycle
+import Store
+
+/// The application: the store, the configuration, and the flows and services built from them.
+///
+/// The command line parses arguments into a ``MamoriConfiguration`` and calls this; tests do
+/// the same in process. Each flow is built here once: the attribution index and `Attributor`
+/// wiring, the case intake, the notice outbox, the portal, and ``services(logger:)`` for `serve`.
+public struct MamoriRuntime: Sendable {
+    public let store: MamoriStore
+    public let configuration: MamoriConfiguration
+
+    public init(store: MamoriStore, configuration: MamoriConfiguration) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    /// The attribution index over every stored assignment event.
+    public func attributionIndex() throws -> AttributionIndex {
+        AttributionIndex(events: try store.allEvents(), config: configuration.flow.attribution)
+    }
+
+    /// An attributor over a fresh index, auditing to the store as `actor`.
+    public func attributor(actor: String) throws -> Attributor {
+        Attributor(
+            index: try attributionIndex(), declarations: configuration.declarations, audit: try store.auditLog(),
+            pseudonymizer: try store.pseudonymizer(), actor: actor)
+    }
+
+    /// Operators' attribution (`mamori attribute`), purpose-checked and audited.
+    public func operatorAttribution(actor: String) throws -> OperatorAttribution {
+        OperatorAttribution(attributor: try attributor(actor: actor))
+    }
+
+    /// Case intake (sightings → identification → cases); builds the attribution index.
+    public func caseIntake(actor: String) throws -> CaseIntake {
+        CaseIntake(
+            store: store.remediationStore(), attributor: try attributor(actor: actor), casePolicy: configuration.flow.casePolicy,
+            actor: actor)
+    }
+
+    /// The notice outbox (it never attributes: no index is built).
+    public func noticeOutbox(actor: String) throws -> NoticeOutbox {
+        let flow = configuration.flow
+        return NoticeOutbox(
+            store: store.remediationStore(), templates: try flow.loadTemplates(), pseudonymizer: try store.pseudonymizer(),
+            casePolicy: flow.casePolicy, noticePolicy: flow.noticePolicy, baseURL: flow.baseURL, mailDomain: flow.mailDomain,
+            actor: actor, lease: flow.outboxLease)
+    }
+
+    /// The SMTP transport to the configured relay, or nil when none is configured.
+    public func relayTransport(logger: Logger) throws -> SMTPNoticeTransport? {
+        guard let relay = configuration.relay else { return nil }
+        return SMTPNoticeTransport(client: try SMTPClient(configuration: relay.smtp, logger: logger), from: relay.from)
+    }
+
+    /// The subscriber portal as a service.
+    public func portalService(logger: Logger) throws -> any Service {
+        let templates = try configuration.flow.loadTemplates()
+        let desk = StoreDesk(store: store.remediationStore(), templates: templates, pseudonymizer: try store.pseudonymizer())
+        let names = templates.ispNames
+        let portal = configuration.portal
+        let portalConfiguration = PortalConfiguration(
+            host: portal.host, port: portal.port, ispName: BilingualText(ja: names.ja, en: names.en),
+            contact: BilingualText(ja: templates.supportTexts.ja, en: templates.supportTexts.en), publicBaseURL: configuration.flow.baseURL,
+            formKey: try store.secret(named: "portal-form-key"))
+        return makePortalApplication(desk: desk, configuration: portalConfiguration, logger: logger)
+    }
+
+    /// Every service `serve` runs: the portal, and the outbox worker when a relay is configured.
+    public func services(logger: Logger) throws -> [any Service] {
+        var services: [any Service] = [try portalService(logger: Logger(label: "mamori.portal"))]
+        if let transport = try relayTransport(logger: logger) {
+            services.append(
+                OutboxWorker(
+                    outbox: try noticeOutbox(actor: "service:outbox"), transport: transport,
+                    interval: .milliseconds(Int64(configuration.portal.outboxInterval * 1000)), logger: logger))
+        } else {
+            logger.notice("no SMTP relay configured: the outbox worker is off (use `mamori notify --dry-run` to preview notices)")
+        }
+        return services
+    }
+}

@@ -1,0 +1,43 @@
+import Logging
+import Metrics
+import Remediation
+import ServiceLifecycle
+
+/// The outbox worker: every interval, queue the notices due and deliver them. Stops on graceful shutdown.
+public struct OutboxWorker: Service {
+    public let outbox: NoticeOutbox
+    public let transport: any NoticeTransport
+    public let interval: Duration
+    public let logger: Logger
+
+    public init(outbox: NoticeOutbox, transport: any NoticeTransport, interval: Duration, logger: Logger) {
+        self.outbox = outbox
+        self.transport = transport
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let sent = Counter(label: "mamori_notices_sent_total")
+        let deferred = Counter(label: "mamori_notices_deferred_total")
+        let failed = Counter(label: "mamori_notices_failed_total")
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                let plan = try outbox.planNotices()
+                let delivery = try await outbox.deliver(transport: transport)
+                sent.increment(by: delivery.sent)
+                deferred.increment(by: delivery.retried)
+                failed.increment(by: delivery.failed)
+                logger.info(
+                    "outbox run",
+                    metadata: [
+                        "queued": "\(plan.queued)", "sent": "\(delivery.sent)", "deferred": "\(delivery.retried)", "failed": "\(delivery.failed)",
+                    ])
+            } catch {
+                // Keep serving: a store or relay problem is retried on the next run.
+                logger.error("outbox run failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}
