@@ -88,9 +88,7 @@ public struct NotificationService: Sendable {
         counts.rejected = rejected
         counts.notInfected = notInfected
         let collector = AuditCollector()
-        let identify = Attributor(
-            index: attributor.index, declarations: attributor.declarations, audit: collector, pseudonymizer: attributor.pseudonymizer,
-            actor: actor)
+        let identify = attributor.auditing(to: collector, actor: actor)
         var book = CaseBook(active: try store.activeCases(), policy: casePolicy)
         for sighting in sightings {
             let subscriber: String?

@@ -1,5 +1,5 @@
 import Addressing
-import Attribution
+@_spi(Unaudited) import Attribution
 import Foundation
 import Testing
 

@@ -1,5 +1,5 @@
 import Addressing
-import Attribution
+@_spi(Unaudited) import Attribution
 import Foundation
 
 /// `mamori bench attribution`: Mamori's attribution index against PostgreSQL 15 (GiST on

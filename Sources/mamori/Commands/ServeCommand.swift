@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import Portal
 import Remediation
+import Secrecy
 import ServiceLifecycle
 import Store
 import UnixSignals
@@ -57,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var flow: FlowOptions
     @OptionGroup var portal: PortalOptions
     @OptionGroup var relay: RelayOptions
+    @OptionGroup var checkpointing: CheckpointOptions
 
     func run() async throws {
         let logger = Logger(label: "mamori.serve")
@@ -70,6 +72,11 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             logger.notice("no --smtp-host: the outbox worker is off (use `mamori notify --dry-run` to preview notices)")
         }
+        services.append(
+            CheckpointService(
+                log: try store.auditLog(), file: CheckpointFile(path: options.checkpointsPath),
+                everyRecords: Int64(checkpointing.checkpointEveryRecords), everySeconds: checkpointing.checkpointEverySeconds,
+                logger: logger))
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         try await ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
