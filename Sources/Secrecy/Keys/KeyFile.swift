@@ -74,7 +74,9 @@ public struct KeyRing: Sendable, Hashable {
     public mutating func add(name: String, secret: [UInt8], created: Date = Date()) -> Key {
         var number = generations(of: name).count + 1
         while key(id: "\(name)/\(number)") != nil { number += 1 }
-        let key = Key(name: name, id: "\(name)/\(number)", created: created, secret: secret)
+        // Whole seconds: the file keeps RFC 3339 times without fractions.
+        let seconds = Date(timeIntervalSince1970: created.timeIntervalSince1970.rounded(.down))
+        let key = Key(name: name, id: "\(name)/\(number)", created: seconds, secret: secret)
         keys.append(key)
         return key
     }
