@@ -196,4 +196,26 @@ import Testing
         let (status, object) = try verify(store)
         #expect(status == 0, "\(object)")
     }
+
+    @Test func checkpointsVerifyElsewhereAgainstAPinnedKey() throws {
+        let (store, _) = try demoStore()
+        let publicKey = try #require(try checkpointLines(store).first?["public_key"] as? String)
+        // Another machine: a copy of the store and the shipped checkpoints, no key file.
+        let remote = try CLI.temporaryDirectory()
+        let copy = remote.appendingPathComponent("copy.sqlite")
+        try FileManager.default.copyItem(at: store, to: copy)
+        if FileManager.default.fileExists(atPath: store.path + "-wal") {
+            try FileManager.default.copyItem(atPath: store.path + "-wal", toPath: copy.path + "-wal")
+        }
+        let shipped = remote.appendingPathComponent("received.checkpoints")
+        try FileManager.default.copyItem(atPath: store.path + ".checkpoints", toPath: shipped.path)
+        let pinned = try CLI.run(["audit", "verify", "--store", copy.path, "--checkpoints", shipped.path, "--public-key", publicKey, "--json"])
+        #expect(pinned.status == 0, "\(pinned.stdout)\(pinned.stderr)")
+        #expect(CLI.object(pinned.lines.last ?? "")["status"] as? String == "intact")
+        #expect(!FileManager.default.fileExists(atPath: copy.path + ".keys"), "verifying must not make keys")
+        let stranger = Data(repeating: 7, count: 32).base64EncodedString()
+        let refused = try CLI.run(["audit", "verify", "--store", copy.path, "--checkpoints", shipped.path, "--public-key", stranger, "--json"])
+        #expect(refused.status == 3)
+        #expect(CLI.object(refused.lines.last ?? "")["status"] as? String == "bad_signature")
+    }
 }

@@ -86,7 +86,9 @@ public final class MamoriStore: Sendable {
         guard !rows.isEmpty else { return }
         try keys.adopt(rows)
         try pool.write { db in try db.execute(sql: "DELETE FROM secret") }
-        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        // Best effort: another process reading the store can make a truncating checkpoint busy;
+        // the WAL frames are then overwritten as the WAL restarts.
+        try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 
     /// The current key named `name` from the key file, created with `length` random bytes the
