@@ -11,11 +11,11 @@ private func log(_ count: Int, prefix: String = "a") -> [AuditRecord] {
     return memory.records(from: 1)
 }
 
-private let signingKey = Key(
+private let signingKey = SecretKey(
     name: KeyName.checkpointSigning, id: "checkpoint-signing-key/1", created: Date(timeIntervalSince1970: 0),
     secret: (0..<32).map { UInt8($0) })
 
-private func signed(_ records: [AuditRecord], size: Int, key: Key = signingKey) throws -> SignedCheckpoint {
+private func signed(_ records: [AuditRecord], size: Int, key: SecretKey = signingKey) throws -> SignedCheckpoint {
     try SignedCheckpoint.sign(
         Checkpoint(records: records.prefix(size), time: Date(timeIntervalSince1970: 1_795_737_600.123_4)), with: key)
 }
@@ -98,7 +98,7 @@ private func lines(_ checkpoints: [SignedCheckpoint]) -> [CheckpointFile.Line] {
         let good = try signed(records, size: 4)
         let forged = SignedCheckpoint(checkpoint: good.checkpoint, keyID: good.keyID, publicKey: good.publicKey, signature: Array(good.signature.reversed()))
         #expect(AuditTail.verify(records, signed: lines([good, forged]), trustedKeys: trusted).status == .badSignature)
-        let stranger = Key(name: KeyName.checkpointSigning, id: "checkpoint-signing-key/1", created: Date(), secret: [UInt8](repeating: 9, count: 32))
+        let stranger = SecretKey(name: KeyName.checkpointSigning, id: "checkpoint-signing-key/1", created: Date(), secret: [UInt8](repeating: 9, count: 32))
         let foreign = try signed(records, size: 4, key: stranger)
         #expect(foreign.hasValidSignature)
         let refused = AuditTail.verify(records, signed: lines([foreign]), trustedKeys: trusted)

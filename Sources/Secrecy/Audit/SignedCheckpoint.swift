@@ -43,7 +43,7 @@ public struct SignedCheckpoint: Sendable, Hashable {
     /// Signs `checkpoint` (its time rounded to whole milliseconds) with the Ed25519 private key `key`.
     ///
     /// - Throws: ``CheckpointError/badKey(_:)`` when the key is not a 32-byte Ed25519 private key.
-    public static func sign(_ checkpoint: Checkpoint, with key: Key) throws(CheckpointError) -> SignedCheckpoint {
+    public static func sign(_ checkpoint: Checkpoint, with key: SecretKey) throws(CheckpointError) -> SignedCheckpoint {
         let privateKey: Curve25519.Signing.PrivateKey
         do {
             privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: key.secret)
@@ -64,7 +64,7 @@ public struct SignedCheckpoint: Sendable, Hashable {
     }
 
     /// The raw Ed25519 public key of the private key `key`, or `nil` when it is not one.
-    public static func publicKey(of key: Key) -> [UInt8]? {
+    public static func publicKey(of key: SecretKey) -> [UInt8]? {
         (try? Curve25519.Signing.PrivateKey(rawRepresentation: key.secret)).map { [UInt8]($0.publicKey.rawRepresentation) }
     }
 

@@ -13,7 +13,7 @@ import Synchronization
 /// was made, and the bytes.
 ///
 /// The bytes are never in `description`, `debugDescription` or a mirror.
-public struct Key: Sendable, Hashable {
+public struct SecretKey: Sendable, Hashable {
     /// What the key is for, e.g. `pseudonym-key`; several generations share a name.
     public let name: String
     /// This generation's id, `NAME/N` (N counts from 1). Audit records name it.
@@ -32,9 +32,9 @@ public struct Key: Sendable, Hashable {
     }
 }
 
-extension Key: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// `Key(id, redacted)`.
-    public var description: String { "Key(\(id), redacted)" }
+extension SecretKey: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// `SecretKey(id, redacted)`.
+    public var description: String { "SecretKey(\(id), redacted)" }
     /// Same as ``description``.
     public var debugDescription: String { description }
     /// A mirror without the secret.
@@ -47,36 +47,36 @@ extension Key: CustomStringConvertible, CustomDebugStringConvertible, CustomRefl
 /// written under them (an audit record names the id of the pseudonymisation key it used).
 public struct KeyRing: Sendable, Hashable {
     /// Every key, oldest first.
-    public private(set) var keys: [Key]
+    public private(set) var keys: [SecretKey]
 
     /// A ring of `keys` (oldest first).
-    public init(keys: [Key] = []) {
+    public init(keys: [SecretKey] = []) {
         self.keys = keys
     }
 
     /// The newest generation of `name`, if any.
-    public func current(_ name: String) -> Key? {
+    public func current(_ name: String) -> SecretKey? {
         keys.last { $0.name == name }
     }
 
     /// The key with this id, current or older.
-    public func key(id: String) -> Key? {
+    public func key(id: String) -> SecretKey? {
         keys.first { $0.id == id }
     }
 
     /// Every generation of `name`, oldest first.
-    public func generations(of name: String) -> [Key] {
+    public func generations(of name: String) -> [SecretKey] {
         keys.filter { $0.name == name }
     }
 
     /// Adds a new generation of `name` holding `secret`; it becomes current.
     @discardableResult
-    public mutating func add(name: String, secret: [UInt8], created: Date = Date()) -> Key {
+    public mutating func add(name: String, secret: [UInt8], created: Date = Date()) -> SecretKey {
         var number = generations(of: name).count + 1
         while key(id: "\(name)/\(number)") != nil { number += 1 }
         // Whole seconds: the file keeps RFC 3339 times without fractions.
         let seconds = Date(timeIntervalSince1970: created.timeIntervalSince1970.rounded(.down))
-        let key = Key(name: name, id: "\(name)/\(number)", created: seconds, secret: secret)
+        let key = SecretKey(name: name, id: "\(name)/\(number)", created: seconds, secret: secret)
         keys.append(key)
         return key
     }
@@ -164,7 +164,7 @@ public final class KeyFile: Sendable {
 
     /// The current key named `name`, made with `length` random bytes (and written to the file)
     /// the first time it is asked for.
-    public func secret(named name: String, length: Int = 32) throws(KeyFileError) -> Key {
+    public func secret(named name: String, length: Int = 32) throws(KeyFileError) -> SecretKey {
         if let key = state.withLock({ $0.current(name) }) { return key }
         return try update { ring throws(KeyFileError) in
             if let key = ring.current(name) { return key }
@@ -174,7 +174,7 @@ public final class KeyFile: Sendable {
 
     /// Makes a new generation of `name` current (the old ones stay, for reading).
     @discardableResult
-    public func rotate(_ name: String, length: Int = 32) throws(KeyFileError) -> Key {
+    public func rotate(_ name: String, length: Int = 32) throws(KeyFileError) -> SecretKey {
         try update { ring throws(KeyFileError) in ring.add(name: name, secret: try Self.random(length)) }
     }
 
@@ -248,7 +248,7 @@ public final class KeyFile: Sendable {
         guard let entries = object["keys"] as? [[String: Any]] else {
             throw KeyFileError.malformed(path: path, reason: "\"keys\" is not an array of objects")
         }
-        var keys: [Key] = []
+        var keys: [SecretKey] = []
         for (index, entry) in entries.enumerated() {
             guard let name = entry["name"] as? String, let id = entry["id"] as? String,
                 let created = (entry["created"] as? String).flatMap(Self.parseTime),
@@ -256,7 +256,7 @@ public final class KeyFile: Sendable {
             else {
                 throw KeyFileError.malformed(path: path, reason: "key \(index + 1) lacks name, id, created or a base64 secret")
             }
-            keys.append(Key(name: name, id: id, created: created, secret: [UInt8](secret)))
+            keys.append(SecretKey(name: name, id: id, created: created, secret: [UInt8](secret)))
         }
         return KeyRing(keys: keys)
     }
