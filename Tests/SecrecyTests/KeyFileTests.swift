@@ -54,7 +54,8 @@ import Testing
     @Test func adoptingMovesNewNamesAndRefusesADifferentKey() throws {
         let keys = try KeyFile(path: temporaryPath())
         let existing = try keys.secret(named: "index-key")
-        #expect(try keys.adopt([(name: "index-key", secret: existing.secret), (name: "pseudonym-key", secret: [UInt8](repeating: 3, count: 32))]) == 1)
+        let moved = [(name: "index-key", secret: existing.secret), (name: "pseudonym-key", secret: [UInt8](repeating: 3, count: 32))]
+        #expect(try keys.adopt(moved) == 1)
         #expect(try keys.secret(named: "pseudonym-key").secret == [UInt8](repeating: 3, count: 32))
         #expect(throws: KeyFileError.conflict(path: keys.path, name: "index-key")) {
             try keys.adopt([(name: "index-key", secret: [UInt8](repeating: 4, count: 32))])

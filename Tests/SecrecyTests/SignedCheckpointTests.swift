@@ -96,9 +96,11 @@ private func lines(_ checkpoints: [SignedCheckpoint]) -> [CheckpointFile.Line] {
     @Test func badOrForeignSignaturesAreNamed() throws {
         let records = log(4)
         let good = try signed(records, size: 4)
-        let forged = SignedCheckpoint(checkpoint: good.checkpoint, keyID: good.keyID, publicKey: good.publicKey, signature: Array(good.signature.reversed()))
+        let forged = SignedCheckpoint(
+            checkpoint: good.checkpoint, keyID: good.keyID, publicKey: good.publicKey, signature: Array(good.signature.reversed()))
         #expect(AuditTail.verify(records, signed: lines([good, forged]), trustedKeys: trusted).status == .badSignature)
-        let stranger = SecretKey(name: KeyName.checkpointSigning, id: "checkpoint-signing-key/1", created: Date(), secret: [UInt8](repeating: 9, count: 32))
+        let stranger = SecretKey(
+            name: KeyName.checkpointSigning, id: "checkpoint-signing-key/1", created: Date(), secret: [UInt8](repeating: 9, count: 32))
         let foreign = try signed(records, size: 4, key: stranger)
         #expect(foreign.hasValidSignature)
         let refused = AuditTail.verify(records, signed: lines([foreign]), trustedKeys: trusted)

@@ -61,11 +61,12 @@ struct AuditVerifyCommand: AsyncParsableCommand {
                         "checkpoints": stored.count, "signed_checkpoints": tail.checkpointsChecked,
                     ]))
             } else {
+                let against = trusted.isEmpty ? " (against the keys they carry: no key file)" : ""
                 let signed =
                     lines.isEmpty
-                    ? "no signed checkpoints in \(file.path)"
-                    : "\(tail.checkpointsChecked) signed checkpoints verified" + (trusted.isEmpty ? " (against the keys they carry: no key file)" : "")
-                Output.line("audit log intact: \(records.count) records, \(signed), \(stored.count) stored checkpoints verified, head \(head.prefix(16))…")
+                    ? "no signed checkpoints in \(file.path)" : "\(tail.checkpointsChecked) signed checkpoints verified\(against)"
+                Output.line(
+                    "audit log intact: \(records.count) records, \(signed), \(stored.count) stored checkpoints verified, head \(head.prefix(16))…")
             }
             return
         }
