@@ -101,13 +101,13 @@ public enum AuditTail {
                         .rolledBack,
                         "rollback: the log is exactly as signed at \(SignedCheckpoint.timeText(earlier.checkpoint.time)) (\(records.count) records), "
                             + "but the checkpoint signed at \(time) covers \(size): an older copy of the store was put back "
-                            + "(records \(records.count + 1)…\(size) are missing)",
+                            + "(\(missing(records.count + 1, size)))",
                         records, signed, checked: index)
                 }
                 return result(
                     .truncated,
-                    "truncation: the log has \(records.count) records but the checkpoint signed at \(time) covers \(size) "
-                        + "(records \(records.count + 1)…\(size) were deleted from the tail, or an older copy was put back)",
+                    "truncation: the log has \(records.count) records but the checkpoint signed at \(time) covers \(size): "
+                        + "\(missing(records.count + 1, size)) (deleted from the tail, or an older copy was put back)",
                     records, signed, checked: index)
             }
             while accumulator.count < size { accumulator.append(leafHash: MerkleTree.leafHash(records[Int(accumulator.count)].hash)) }
@@ -122,6 +122,10 @@ public enum AuditTail {
             lastGood = signed
         }
         return result(.intact, nil, records, lastGood, checked: sorted.count)
+    }
+
+    private static func missing(_ first: Int, _ last: Int64) -> String {
+        Int64(first) == last ? "record \(first) is missing" : "records \(first)…\(last) are missing"
     }
 
     private static func result(

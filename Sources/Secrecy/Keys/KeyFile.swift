@@ -111,7 +111,7 @@ public enum KeyFileError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .tooOpen(let path, let mode):
             "\(path): the key file's mode is \(String(mode, radix: 8).leftPadded(to: 4)): group or others can read or write it; "
-                + "refusing to use it (run `chmod 600 \(path)` if nobody else has read it, else rotate the keys)"
+                + "refusing to use it (run `chmod 600 \(path)` if nobody else has read it, else replace the keys)"
         case .unreadable(let path, let reason): "\(path): cannot read the key file: \(reason)"
         case .malformed(let path, let reason): "\(path): not a Mamori key file: \(reason)"
         case .cannotWrite(let path, let reason): "\(path): cannot write the key file: \(reason)"
