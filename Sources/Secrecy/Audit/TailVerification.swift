@@ -113,7 +113,9 @@ public enum AuditTail {
             while accumulator.count < size { accumulator.append(leafHash: MerkleTree.leafHash(records[Int(accumulator.count)].hash)) }
             roots[size] = accumulator.root
             guard accumulator.root == signed.checkpoint.root else {
-                let after = lastGood.map { "after record \($0.checkpoint.size), the last signed one that matches" } ?? "from the start"
+                let after =
+                    lastGood.map { "after record \($0.checkpoint.size) (the last signed state that matches)" }
+                    ?? "(no smaller signed checkpoint matches)"
                 return result(
                     .forked,
                     "fork: records 1…\(size) do not hash to the root signed at \(time): the history differs from the signed one \(after)",
