@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // AES-NI Crypto-PAn kernels and SHA-256 (system libcrypto). No Swift, no secrets kept here.
@@ -45,7 +46,7 @@ let package = Package(
         .target(name: "Addressing", dependencies: ["TextScanning"], swiftSettings: strict),
         .target(
             name: "Secrecy",
-            dependencies: ["CMamoriCrypto", "Addressing"],
+            dependencies: ["CMamoriCrypto", "Addressing", .product(name: "Crypto", package: "swift-crypto")],
             resources: [.copy("Resources/declarations.json")],
             swiftSettings: strict
         ),
@@ -119,7 +120,8 @@ let package = Package(
         .testTarget(name: "TextScanningTests", dependencies: ["TextScanning"], swiftSettings: strict),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing", "TextScanning"], swiftSettings: strict),
         .testTarget(
-            name: "SecrecyTests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], exclude: ["CompileFail"], swiftSettings: strict),
+            name: "SecrecyTests", dependencies: ["Secrecy", "Addressing", "Attribution", "MamoriTesting"], exclude: ["CompileFail"],
+            swiftSettings: strict),
         .testTarget(
             name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy", "TextScanning", "MamoriTesting"], exclude: ["Fixtures"],
             swiftSettings: strict),

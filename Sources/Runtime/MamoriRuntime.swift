@@ -74,7 +74,8 @@ public struct MamoriRuntime: Sendable {
         return makePortalApplication(desk: desk, configuration: portalConfiguration, logger: logger)
     }
 
-    /// Every service `serve` runs: the portal, and the outbox worker when a relay is configured.
+    /// Every service `serve` runs: the portal, the outbox worker when a relay is configured, and
+    /// the signing of audit checkpoints when configured.
     public func services(logger: Logger) throws -> [any Service] {
         var services: [any Service] = [try portalService(logger: Logger(label: "mamori.portal"))]
         if let transport = try relayTransport(logger: logger) {
@@ -84,6 +85,12 @@ public struct MamoriRuntime: Sendable {
                     interval: .milliseconds(Int64(configuration.portal.outboxInterval * 1000)), logger: logger))
         } else {
             logger.notice("no SMTP relay configured: the outbox worker is off (use `mamori notify --dry-run` to preview notices)")
+        }
+        if let checkpoints = configuration.checkpoints {
+            services.append(
+                CheckpointService(
+                    log: try store.auditLog(), file: checkpoints.file, everyRecords: checkpoints.everyRecords,
+                    everySeconds: checkpoints.everySeconds, logger: logger))
         }
         return services
     }

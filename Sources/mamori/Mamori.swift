@@ -12,13 +12,15 @@ struct Mamori: AsyncParsableCommand {
         commandName: "mamori",
         abstract: "Cyber-attack countermeasures for ISPs that keep the secrecy of communications (通信の秘密).",
         discussion: """
-            Exit codes: 0 success; 1 error (message on stderr); 3 the audit chain is broken; \
+            Exit codes: 0 success; 1 error (message on stderr); 3 the audit log is broken, truncated, \
+            rolled back or forked, or a checkpoint's signature is bad; \
             64 usage error; 65 input records rejected (the rest was processed, each rejection named \
             on stderr); 66 an input file cannot be read; 75 notices deferred for a retry (notify).
             """,
         subcommands: [
             DemoCommand.self, IngestCommand.self, AttributeCommand.self, AuditCommand.self, PurgeCommand.self,
             DeclarationsCommand.self, SubscribersCommand.self, CasesCommand.self, NotifyCommand.self, ServeCommand.self,
+            KeysCommand.self,
         ]
     )
 
@@ -28,6 +30,7 @@ struct Mamori: AsyncParsableCommand {
             handler.logLevel = ProcessInfo.processInfo.environment["MAMORI_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .notice
             return handler
         }
+        var failure: (any Error)?
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -35,11 +38,17 @@ struct Mamori: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let exit as MamoriExit {
+        } catch {
+            failure = error
+        }
+        // Every command that appended to an audit log leaves a signed checkpoint of it behind,
+        // whether it succeeded or not.
+        AutoCheckpoint.finish()
+        if let exit = failure as? MamoriExit {
             if let message = exit.message { Output.error(message) }
             Foundation.exit(exit.code)
-        } catch {
-            exit(withError: error)
+        } else if let failure {
+            exit(withError: failure)
         }
     }
 }

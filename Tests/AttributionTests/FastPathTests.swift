@@ -1,6 +1,6 @@
 import TextScanning
 import Addressing
-import Attribution
+@_spi(Unaudited) import Attribution
 import Foundation
 import MamoriTesting
 import Testing

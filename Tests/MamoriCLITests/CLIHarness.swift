@@ -63,6 +63,8 @@ enum CLI {
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["MAMORI_STORE"] = nil
+        env["MAMORI_KEY_FILE"] = nil
+        env["MAMORI_CHECKPOINTS"] = nil
         env.merge(environment) { $1 }
         process.environment = env
         let out = Pipe()

@@ -123,7 +123,8 @@ import Testing
                     try await ServiceGroup(configuration: .init(services: services, logger: logger)).run()
                 }
                 // Poll without blocking a cooperative thread: the portal needs one to start.
-                let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+                // Other suites may hold the cooperative threads for a while (blocking CLI runs): a hang guard only.
+                let deadline = ContinuousClock.now.advanced(by: .seconds(600))
                 while (try? Loopback.waitUntilListening(port: configuration.portal.port, timeout: 0)) == nil {
                     try #require(ContinuousClock.now < deadline, "the portal did not start listening")
                     try await Task.sleep(for: .milliseconds(50))

@@ -50,8 +50,8 @@ enum TestStatistics: Purpose {
     }
 
     /// Type-checks `CompileFail/misuse.swift.txt` with the toolchain's `swiftc` against the
-    /// package's built `Secrecy` module: each MISUSE line must fail with the expected
-    /// diagnostic, and the same file without those lines must compile.
+    /// package's built `Secrecy` and `Attribution` modules: each MISUSE line must fail with the
+    /// expected diagnostic, and the same file without those lines must compile.
     @Test func misuseFromAnotherModuleDoesNotCompile() throws {
         guard let toolchain = CompileCheck.locate() else { return }
         let fixtures = try #require(TestPaths.packageRoot?.appendingPathComponent("Tests/SecrecyTests/CompileFail"))
@@ -72,7 +72,7 @@ enum TestStatistics: Purpose {
         let source = try String(contentsOf: fixtures.appendingPathComponent("misuse.swift.txt"), encoding: .utf8)
         let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         let misuseLines = Set(lines.indices.filter { lines[$0].hasSuffix("// MISUSE") }.map { $0 + 1 })
-        #expect(misuseLines.count == 7)
+        #expect(misuseLines.count == 12)
         let misuse = work.appendingPathComponent("misuse.swift")
         try source.write(to: misuse, atomically: true, encoding: .utf8)
         let failing = try toolchain.run([
@@ -88,6 +88,10 @@ enum TestStatistics: Purpose {
             "'value' is inaccessible due to 'private' protection level",
             "cannot convert value of type 'PurposeBound<Notice, String>' to expected argument type 'PurposeBound<Marketing, String>'",
             "cannot convert value of type 'PurposeBound<Notice, String>' to type 'PurposeBound<Marketing, String>' in coercion",
+            "'index' is inaccessible due to 'internal' protection level",
+            "'unauditedIndex' is inaccessible due to '@_spi' protection level",
+            "'holder' is inaccessible due to '@_spi' protection level",
+            "'holdings' is inaccessible due to '@_spi' protection level",
         ] {
             #expect(failing.output.contains(diagnostic), "missing diagnostic: \(diagnostic)\n\(failing.output)")
         }

@@ -43,8 +43,12 @@ public enum IdentificationError: Error, Sendable, CustomStringConvertible {
 /// Each call checks that the purpose's declaration allows attribution, then writes one audit
 /// record (`identification`) with the address pseudonymised (Crypto-PAn), the time, the status
 /// and, when found, the subscriber's keyed pseudonym — never the raw address or identity.
+///
+/// The index is not public: identifying a subscriber goes through ``identify(_:capability:address:at:port:)``,
+/// with a purpose and an audit record. Code that must query the index without either (benchmarks,
+/// tests) uses ``unauditedIndex`` under `@_spi(Unaudited) import Attribution`, which a grep finds.
 public struct Attributor: Sendable {
-    public let index: AttributionIndex
+    let index: AttributionIndex
     public let declarations: Declarations
     public let audit: any AuditLog
     public let pseudonymizer: Pseudonymizer
@@ -65,7 +69,18 @@ public struct Attributor: Sendable {
         self.attributing = Set(declarations.all.filter(\.allowsAttribution).map(\.id))
     }
 
-    /// Identifies who held `address` at `time` (and `port`, for CGN) under purpose `P`.
+    /// The index, with no purpose and no audit: for benchmarks and tests only.
+    @_spi(Unaudited) public var unauditedIndex: AttributionIndex { index }
+
+    /// The same attributor, auditing to `sink` (e.g. a collector whose entries a store writes in
+    /// the same transaction as the results) and, when given, as another actor.
+    public func auditing(to sink: any AuditLog, actor: String? = nil) -> Attributor {
+        Attributor(
+            index: index, declarations: declarations, audit: sink, pseudonymizer: pseudonymizer, actor: actor ?? self.actor)
+    }
+
+    /// Identifies who held `address` at `time` (and `port`, for CGN) under purpose `P`, and
+    /// appends the audit record to ``audit``.
     ///
     /// Port 0 is not a real source port (reports write it when the port is unknown): it is
     /// treated as no port, so a shared CGN address stays ambiguous rather than not found.
@@ -75,8 +90,9 @@ public struct Attributor: Sendable {
         try identify(purpose, capability: capability, address: address, at: time, port: givenPort, auditingTo: audit)
     }
 
-    /// Identifies as ``identify(_:capability:address:at:port:)`` does, writing the audit record
-    /// to `sink` (e.g. a batch that the store writes in one transaction with what it changes).
+    /// Identifies who held `address` at `time` (and `port`) under purpose `P`, like
+    /// ``identify(_:capability:address:at:port:)``, but appends the audit record to `sink`
+    /// instead of ``audit`` (e.g. a collector written in the caller's transaction).
     public func identify<P: Purpose>(
         _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil,
         auditingTo sink: any AuditLog

@@ -92,12 +92,16 @@ public struct AttributionIndex: Sendable {
 
     /// Who held `address` at `time` (and `port`, for CGN-shared addresses), with the
     /// index's skew tolerance. See the type's documentation for the rules.
-    public func holder(of address: IPAddress, at time: Date, port: UInt16? = nil) -> AttributionAnswer {
+    ///
+    /// No purpose, no audit: production code identifies through ``Attributor``. Only benchmarks
+    /// and tests call this, under `@_spi(Unaudited) import Attribution`.
+    @_spi(Unaudited) public func holder(of address: IPAddress, at time: Date, port: UInt16? = nil) -> AttributionAnswer {
         holder(of: address, at: time, port: port, skew: config.skew)
     }
 
-    /// Who held `address` at `time`, with an explicit skew tolerance (seconds, ≥ 0).
-    public func holder(of address: IPAddress, at time: Date, port: UInt16? = nil, skew: TimeInterval)
+    /// Who held `address` at `time`, with an explicit skew tolerance (seconds, ≥ 0). Unaudited, as
+    /// ``holder(of:at:port:)``.
+    @_spi(Unaudited) public func holder(of address: IPAddress, at time: Date, port: UInt16? = nil, skew: TimeInterval)
         -> AttributionAnswer
     {
         let address = address.unmappedV4 ?? address
@@ -139,8 +143,8 @@ public struct AttributionIndex: Sendable {
     }
 
     /// Every holding whose prefix contains `address`, at any time, oldest first (for
-    /// history views; the skew is not applied).
-    public func holdings(containing address: IPAddress) -> [Holding] {
+    /// history views; the skew is not applied). Unaudited: names subscribers with no purpose.
+    @_spi(Unaudited) public func holdings(containing address: IPAddress) -> [Holding] {
         let address = address.unmappedV4 ?? address
         var out: [Holding] = []
         for g in groups.indices where groups[g].family == address.family {

@@ -2,7 +2,7 @@ import Addressing
 import MamoriTesting
 import Runtime
 import TextScanning
-import Attribution
+@_spi(Unaudited) import Attribution
 import Foundation
 
 /// `mamori bench attribution`: Mamori's attribution index against PostgreSQL 15 (GiST on

@@ -23,6 +23,8 @@ public struct MamoriConfiguration: Sendable {
     public var portal: PortalSettings
     /// The ISP's SMTP relay; nil turns the outbox worker off.
     public var relay: RelaySettings?
+    /// Signed audit checkpoints while serving; nil: none from `serve` (commands still sign as they end).
+    public var checkpoints: CheckpointSettings?
 
     public init(
         declarations: Declarations, flow: FlowConfiguration = FlowConfiguration(), portal: PortalSettings = PortalSettings(),
@@ -81,5 +83,21 @@ public struct RelaySettings: Sendable {
     public init(smtp: SMTPConfiguration, from: EmailAddress) {
         self.smtp = smtp
         self.from = from
+    }
+}
+
+/// When `serve` signs audit checkpoints, and where they go.
+public struct CheckpointSettings: Sendable {
+    /// The append-only file outside the store.
+    public var file: CheckpointFile
+    /// Sign once this many records were appended since the last checkpoint.
+    public var everyRecords: Int64
+    /// Sign at least this often (seconds) while records are being appended.
+    public var everySeconds: Double
+
+    public init(file: CheckpointFile, everyRecords: Int64 = 1000, everySeconds: Double = 60) {
+        self.file = file
+        self.everyRecords = everyRecords
+        self.everySeconds = everySeconds
     }
 }

@@ -15,49 +15,85 @@ public enum StoreError: Error, CustomStringConvertible {
     }
 }
 
-/// The embedded SQLite store: one file in WAL mode, migrated on open.
+/// The embedded SQLite store: one file in WAL mode, migrated on open, and its key file.
 ///
 /// ```swift
-/// let store = try MamoriStore(path: "mamori.sqlite")
+/// let store = try MamoriStore(path: "mamori.sqlite")   // keys in mamori.sqlite.keys
 /// let audit = store.auditLog
 /// ```
 /// Every write is a transaction; a crash leaves the last committed state (SQLite WAL with
-/// `synchronous = FULL`).
+/// `synchronous = FULL`). Deleted content is overwritten (`secure_delete`).
+///
+/// Key material never lives in the store file: it is in a ``KeyFile`` (default
+/// `<path>.keys`, mode 0600). A store made before that kept its keys in a `secret` table; on
+/// open, those rows are written to the key file, then deleted, and the WAL is checkpointed, so a
+/// copy of the store file alone holds no key.
 public final class MamoriStore: Sendable {
     /// The path of the store file.
     public let path: String
+    /// The key file.
+    public let keys: KeyFile
     let pool: DatabasePool
 
-    /// Opens (creating if needed) and migrates the store at `path`.
-    public init(path: String) throws {
+    /// The default key file of the store at `path`: `<path>.keys`.
+    public static func defaultKeyFile(for path: String) -> String { path + ".keys" }
+
+    /// Opens (creating if needed) and migrates the store at `path`, with its keys in `keyFile`
+    /// (default ``defaultKeyFile(for:)``).
+    ///
+    /// - Throws: ``StoreError`` naming the file; a ``KeyFileError`` when the key file is readable
+    ///   by group or others, or malformed.
+    public init(path: String, keyFile: String? = nil) throws {
         self.path = path
+        let keys = try KeyFile(path: keyFile ?? Self.defaultKeyFile(for: path))
+        self.keys = keys
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.publicStatementArguments = false  // SQL arguments never reach errors or logs
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON")
+            // The id of the pseudonymisation key this process uses: each audit record names it.
+            db.add(
+                function: DatabaseFunction("mamori_pseudonym_key_id", argumentCount: 0, pure: false) { _ in
+                    keys.ring.current(KeyName.pseudonym)?.id
+                })
         }
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.moveSecretsOut(of: pool, to: keys)
             try Schema.migrator.migrate(pool)
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? "SQLite error \(error.resultCode)")
+        } catch let error as KeyFileError {
+            throw error
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
     }
 
-    /// A named secret, created with `length` random bytes the first time it is asked for.
-    public func secret(named name: String, length: Int = 32) throws -> [UInt8] {
-        try pool.write { db in
-            if let existing = try Data.fetchOne(db, sql: "SELECT value FROM secret WHERE name = ?", arguments: [name]) {
-                return [UInt8](existing)
+    /// Moves the rows of an old store's `secret` table to the key file (fsync'd there first),
+    /// deletes them (overwritten: `secure_delete`), and truncates the WAL that still held them.
+    static func moveSecretsOut(of pool: DatabasePool, to keys: KeyFile) throws {
+        let rows = try pool.read { db -> [(name: String, secret: [UInt8])] in
+            guard try db.tableExists("secret") else { return [] }
+            return try Row.fetchAll(db, sql: "SELECT name, value FROM secret ORDER BY rowid").map { row in
+                let value: Data = row["value"]
+                return (name: row["name"], secret: [UInt8](value))
             }
-            let bytes = try Digest.randomBytes(count: length)
-            try db.execute(sql: "INSERT INTO secret(name, value) VALUES (?, ?)", arguments: [name, Data(bytes)])
-            return bytes
         }
+        guard !rows.isEmpty else { return }
+        try keys.adopt(rows)
+        try pool.write { db in try db.execute(sql: "DELETE FROM secret") }
+        // Best effort: another process reading the store can make a truncating checkpoint busy;
+        // the WAL frames are then overwritten as the WAL restarts.
+        try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
+    /// The current key named `name` from the key file, created with `length` random bytes the
+    /// first time it is asked for.
+    public func secret(named name: String, length: Int = 32) throws -> [UInt8] {
+        try keys.secret(named: name, length: length).secret
     }
 }

@@ -45,9 +45,19 @@ public final class SQLiteAuditLog: AuditLog {
                 INSERT INTO audit(seq, time, countermeasure, action, actor, subject, detail, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+        // Each record names the pseudonymisation key it was written under (not part of the
+        // hash's encoding: it is one more detail field, so old records verify as before).
+        let keyID = try String.fetchOne(db, sql: "SELECT mamori_pseudonym_key_id()")
         var out: [AuditRecord] = []
         out.reserveCapacity(entries.count)
-        for entry in entries {
+        for var entry in entries {
+            if let keyID, entry.detail["key"] == nil {
+                var detail = entry.detail
+                detail["key"] = keyID
+                entry = AuditEntry(
+                    millisecondsSince1970: entry.millisecondsSince1970, countermeasure: entry.countermeasure, action: entry.action,
+                    actor: entry.actor, subject: entry.subject, detail: detail)
+            }
             let record = AuditChain.seal(entry, after: previous)
             try statement.execute(arguments: [
                 record.sequence, entry.millisecondsSince1970, entry.countermeasure?.rawValue, entry.action, entry.actor, entry.subject,
@@ -155,8 +165,16 @@ extension MamoriStore {
         SQLiteAuditLog(store: self)
     }
 
-    /// The store's pseudonymiser, keyed by the `pseudonym-key` secret (made at first use).
+    /// The store's pseudonymiser, keyed by the current `pseudonym-key` of the key file (made at
+    /// first use). Audit records written from then on name that key's id (detail `key`).
     public func pseudonymizer() throws -> Pseudonymizer {
-        try Pseudonymizer(key: secret(named: "pseudonym-key"))
+        try Pseudonymizer(key: secret(named: KeyName.pseudonym))
+    }
+
+    /// The pseudonymiser of an older (or the current) pseudonymisation key, by id: to read
+    /// records written under it.
+    public func pseudonymizer(keyID: String) throws -> Pseudonymizer? {
+        guard let key = keys.ring.key(id: keyID), key.name == KeyName.pseudonym else { return nil }
+        return try Pseudonymizer(key: key.secret)
     }
 }

@@ -3,7 +3,7 @@ import GRDB
 /// The SQLite schema, as append-only migrations written in SQL terms.
 ///
 /// Never edit a registered migration: add a new one. Tables:
-/// - `secret`: key material generated at first use (the pseudonymisation key).
+/// - `secret`: key material, until "v4 keys out of store" (keys live in the key file now).
 /// - `aaa_file`: one row per ingested AAA file (content hash, format, counts).
 /// - `aaa_event`: normalised address-assignment events (`stable_key` unique: ingest is idempotent).
 /// - `audit`: the hash-chained audit log (append-only; triggers refuse UPDATE and DELETE).
@@ -157,6 +157,10 @@ enum Schema {
                     ALTER TABLE sighting_file ADD COLUMN committed INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE sighting_file ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
                     """)
+        }
+        migrator.registerMigration("v4 keys out of store") { db in
+            // MamoriStore moves any rows to the key file before migrating; what is left goes.
+            try db.execute(sql: "DROP TABLE IF EXISTS secret")
         }
         return migrator
     }()

@@ -13,37 +13,77 @@ struct AuditCommand: AsyncParsableCommand {
     )
 }
 
-/// `mamori audit verify`: checks the chain and every Merkle checkpoint; names the first broken
-/// record. Exit 0 when intact, 3 when broken.
+/// `mamori audit verify`: checks the chain, the signed checkpoints of the checkpoints file
+/// (truncation, rollback, fork, bad signature) and the store's own Merkle checkpoints; names the
+/// first problem. Exit 0 when intact, 3 otherwise.
 struct AuditVerifyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "verify", abstract: "Check the audit chain and its checkpoints.")
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Check the audit chain, the signed checkpoints file and the store's checkpoints.")
 
     @OptionGroup var options: StoreOptions
 
     @Flag(help: "One JSON line instead of text.")
     var json = false
 
+    @Option(
+        name: .customLong("public-key"),
+        help: "A trusted checkpoint signing key (base64, as in the checkpoints file); repeatable. Default: the key file's.")
+    var publicKeys: [String] = []
+
     func run() async throws {
+        var pinned: Set<[UInt8]> = []
+        for text in publicKeys {
+            guard let key = Data(base64Encoded: text), key.count == 32 else {
+                throw ValidationError("--public-key must be a base64 Ed25519 public key (32 bytes)")
+            }
+            pinned.insert([UInt8](key))
+        }
         let store = try options.openStore()
         let log = try store.auditLog()
         let records = try log.records(from: 1)
-        let checkpoints = try log.checkpoints()
-        let verification = AuditChain.verify(records, checkpoints: checkpoints)
-        switch verification {
-        case .intact(let count, let head):
-            if json {
-                Output.line(Output.json(["status": "intact", "records": count, "head": Hex.encode(head), "checkpoints": checkpoints.count]))
-            } else {
-                Output.line("audit log intact: \(count) records, \(checkpoints.count) checkpoints verified, head \(Hex.encode(head).prefix(16))…")
-            }
-        case .broken(let sequence, let reason):
-            if json {
-                Output.line(Output.json(["status": "broken", "sequence": sequence, "reason": reason]))
-            } else {
-                Output.line("audit log BROKEN at record \(sequence): \(reason)")
-            }
-            throw MamoriExit(code: MamoriExit.brokenChain)
+        let file = CheckpointFile(path: options.checkpointsPath)
+        let lines = try file.lines()
+        // Checked against --public-key, else the key file's signing keys; with neither (the file
+        // checked on another machine), against the key each line carries.
+        let trusted = pinned.isEmpty ? log.trustedCheckpointKeys() : pinned
+        var tail = AuditTail.verify(records, signed: lines, trustedKeys: trusted.isEmpty ? nil : trusted)
+        let stored = try log.checkpoints()
+        if tail.status == .intact, case .broken(let sequence, let reason) = AuditChain.verify(records, checkpoints: stored) {
+            tail = AuditTailVerification(
+                status: .broken, reason: reason, records: records.count, checkpoint: nil, sequence: sequence,
+                checkpointsChecked: tail.checkpointsChecked)
         }
+        let checkpoint: Any = tail.checkpoint.map { ["size": $0.checkpoint.size, "time": SignedCheckpoint.timeText($0.checkpoint.time)] } ?? NSNull()
+        if tail.status == .intact {
+            let head = Hex.encode(records.last?.hash ?? AuditChain.genesisHash)
+            if json {
+                Output.line(
+                    Output.json([
+                        "status": "intact", "reason": NSNull(), "records": records.count, "head": head, "checkpoint": checkpoint,
+                        "checkpoints": stored.count, "signed_checkpoints": tail.checkpointsChecked,
+                    ]))
+            } else {
+                let against = trusted.isEmpty ? " (against the keys they carry: no key file)" : ""
+                let signed =
+                    lines.isEmpty
+                    ? "no signed checkpoints in \(file.path)" : "\(tail.checkpointsChecked) signed checkpoints verified\(against)"
+                Output.line(
+                    "audit log intact: \(records.count) records, \(signed), \(stored.count) stored checkpoints verified, head \(head.prefix(16))…")
+            }
+            return
+        }
+        if json {
+            var object: [String: Any] = [
+                "status": tail.status.rawValue, "reason": tail.reason ?? "", "records": records.count, "checkpoint": checkpoint,
+            ]
+            if let sequence = tail.sequence { object["sequence"] = sequence }
+            Output.line(Output.json(object))
+        } else if let sequence = tail.sequence {
+            Output.line("audit log BROKEN at record \(sequence): \(tail.reason ?? "")")
+        } else {
+            Output.line("audit log \(tail.status.rawValue.uppercased()): \(tail.reason ?? "")")
+        }
+        throw MamoriExit(code: MamoriExit.brokenChain)
     }
 }
 
@@ -83,15 +123,21 @@ struct AuditShowCommand: AsyncParsableCommand {
     }
 }
 
-/// `mamori audit checkpoint`: records the Merkle root over the log now (RFC 9162 hashing).
+/// `mamori audit checkpoint`: records the Merkle root over the log now (RFC 9162 hashing) in the
+/// store and, signed, in the checkpoints file.
 struct AuditCheckpointCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Record a Merkle checkpoint of the audit log.")
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint", abstract: "Record a Merkle checkpoint of the audit log (signed, in the checkpoints file too).")
 
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let checkpoint = try options.openStore().auditLog().checkpoint()
-        Output.line("checkpoint: \(checkpoint.size) records, root \(Hex.encode(checkpoint.root))")
+        let log = try options.openStore().auditLog()
+        let checkpoint = try log.checkpoint()
+        let signed = try log.signCheckpoint(to: CheckpointFile(path: options.checkpointsPath))
+        Output.line(
+            "checkpoint: \(checkpoint.size) records, root \(Hex.encode(checkpoint.root))"
+                + (signed.map { ", signed with \($0.keyID)" } ?? ", already signed"))
     }
 }
 

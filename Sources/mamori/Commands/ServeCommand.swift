@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import Portal
 import Remediation
+import Secrecy
 import ServiceLifecycle
 import Runtime
 import Store
@@ -39,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var flow: FlowOptions
     @OptionGroup var portal: PortalOptions
     @OptionGroup var relay: RelayOptions
+    @OptionGroup var checkpointing: CheckpointOptions
 
     func run() async throws {
         let logger = Logger(label: "mamori.serve")
@@ -46,10 +48,30 @@ struct ServeCommand: AsyncParsableCommand {
             store: try options.openStore(),
             configuration: MamoriConfiguration(
                 declarations: try options.loadDeclarations(), flow: flow.configuration, portal: portal.settings, relay: try relay.settings()))
-        let services = try runtime.services(logger: logger)
+        var configuration = runtime.configuration
+        configuration.checkpoints = CheckpointSettings(
+            file: CheckpointFile(path: options.checkpointsPath), everyRecords: Int64(checkpointing.checkpointEveryRecords),
+            everySeconds: checkpointing.checkpointEverySeconds)
+        let services = try MamoriRuntime(store: runtime.store, configuration: configuration).services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         try await ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         ).run()
+    }
+}
+
+/// Options of `serve`'s checkpointing.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: "Sign an audit checkpoint once this many records were appended since the last one.")
+    var checkpointEveryRecords: Int = 1000
+
+    @Option(help: "Sign an audit checkpoint at least this often (seconds) while records are being appended.")
+    var checkpointEverySeconds: Double = 60
+
+    func validate() throws {
+        guard checkpointEveryRecords > 0 else { throw ValidationError("--checkpoint-every-records must be at least 1") }
+        guard checkpointEverySeconds > 0, checkpointEverySeconds.isFinite else {
+            throw ValidationError("--checkpoint-every-seconds must be a positive number")
+        }
     }
 }

@@ -1,0 +1,53 @@
+import Logging
+import Secrecy
+import ServiceLifecycle
+import Store
+
+/// Signs audit checkpoints while a long-running command serves: after every `everyRecords`
+/// appended records, or `everySeconds` after the last checkpoint when any were appended, and
+/// once more on graceful shutdown.
+public struct CheckpointService: Service {
+    public let log: SQLiteAuditLog
+    public let file: CheckpointFile
+    public let everyRecords: Int64
+    public let everySeconds: Double
+    public let logger: Logger
+
+    public init(log: SQLiteAuditLog, file: CheckpointFile, everyRecords: Int64, everySeconds: Double, logger: Logger) {
+        self.log = log
+        self.file = file
+        self.everyRecords = everyRecords
+        self.everySeconds = everySeconds
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var checkpointed = try log.headSequence()
+        var last = ContinuousClock.now
+        // Poll often enough to honour both limits without a query per record.
+        let poll = Duration.seconds(min(everySeconds, 1))
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: poll) }
+            let head = (try? log.headSequence()) ?? checkpointed
+            let due = head - checkpointed >= everyRecords || (head != checkpointed && ContinuousClock.now - last >= .seconds(everySeconds))
+            if due || (Task.isShuttingDownGracefully && head != checkpointed) {
+                checkpointed = sign(head: head, previous: checkpointed)
+                last = ContinuousClock.now
+            }
+        }
+    }
+
+    /// Signs one checkpoint; returns the head now covered (the previous one when signing failed).
+    private func sign(head: Int64, previous: Int64) -> Int64 {
+        do {
+            if let signed = try log.signCheckpoint(to: file) {
+                logger.info("audit checkpoint signed", metadata: ["records": "\(signed.checkpoint.size)", "key": "\(signed.keyID)"])
+                return signed.checkpoint.size
+            }
+            return head
+        } catch {
+            logger.error("audit checkpoint failed", metadata: ["error": "\(error)"])
+            return previous
+        }
+    }
+}
