@@ -64,8 +64,8 @@ struct DhcpdLeasesTests {
     @Test func handMadeStatesEpochNestedBadAndTruncated() throws {
         let r = try parse(Paths.fixture("dhcpd-states.leases"))
         #expect(r.recordsSeen == 8)
-        #expect(r.recordsSkipped == 2)  // abandoned, ia-na
-        #expect(r.events.count == 3)
+        #expect(r.recordsSkipped == 1)  // abandoned
+        #expect(r.events.count == 4)  // three DHCPv4 leases and the ia-na address
         #expect(r.issues.map(\.line) == [46, 52, 65])
         #expect(r.issues[0].reason == "lease: not an IPv4 address")
         #expect(r.issues[1].reason.hasPrefix("starts: not a time"))
@@ -83,5 +83,71 @@ struct DhcpdLeasesTests {
         #expect(open.to == nil)
         #expect(index.holder(of: ip("198.51.100.71"), at: at("2026-11-27T00:30:00Z")).isNotFound)
         #expect(index.holder(of: ip("198.51.100.72"), at: at("2026-11-27T00:30:00Z")).isNotFound)
+    }
+
+    /// DHCPv6 (`dhcpd -6`): `ia-na` addresses and `ia-pd` prefixes become holdings of the
+    /// client's DUID, and answer attribution.
+    @Test func dhcpv6AssociationsAnswerAttribution() throws {
+        let text = #"""
+            server-duid "\000\001\000\001\035\230\276\207RT\000\001\002\003";
+
+            ia-na "\001\000\000\000\000\001\000\001*\314\207\364RT\000\022\064V" {
+              cltt 5 2026/11/27 00:00:00;
+              iaaddr 2001:db8:1::6 {
+                binding state active;
+                preferred-life 27000;
+                max-life 43200;
+                ends 5 2026/11/27 12:00:00;
+              }
+            }
+            ia-pd "\002\000\000\000\000\001\000\001*\314\207\364RT\000\022\064V" {
+              cltt 5 2026/11/27 00:00:00;
+              iaprefix 2001:db8:100::/56 {
+                binding state active;
+                preferred-life 3000;
+                max-life 4000;
+                ends 5 2026/11/27 01:06:40;
+              }
+              iaprefix 2001:db8:200::/56 {
+                binding state expired;
+                max-life 4000;
+                ends 4 2026/11/26 01:06:40;
+              }
+            }
+            ia-ta "\003\000\000\000\000\001" {
+              iaaddr 2001:db8:1::99 {
+                binding state abandoned;
+                ends 5 2026/11/27 12:00:00;
+              }
+            }
+            ia-na "\001" {
+              iaaddr 2001:db8:1::7 {
+                binding state active;
+                ends 5 2026/11/27 12:00:00;
+              }
+            }
+            ia-pd "\004\000\000\000\000\001" {
+              iaprefix 2001:db8:300::1/56 {
+                ends 5 2026/11/27 12:00:00;
+              }
+            }
+            """#
+        let r = try AssignmentReader.parse(bytes: Array(text.utf8), fileName: "dhcpd6.leases", format: .dhcpdLeases)
+        let duid = "00:01:00:01:2a:cc:87:f4:52:54:00:12:34:56"
+        #expect(r.events.count == 3)
+        #expect(Set(r.events.map(\.subscriber)) == [duid])
+        #expect(r.events.map(\.session) == [
+            "2001:db8:1::6@2026-11-27T00:00:00Z", "2001:db8:100::/56@2026-11-27T00:00:00Z", "2001:db8:200::/56@2026-11-26T00:00:00Z",
+        ])
+        #expect(r.recordsSkipped == 1)  // the abandoned ia-ta address
+        // The IAID-only identifier and the prefix with host bits set are named, not guessed.
+        #expect(r.issues.map(\.reason) == ["ia: identifier is not an IAID followed by a DUID", "iaprefix: not an IPv6 prefix"])
+        #expect(r.recordsSeen == 6)
+
+        let index = AttributionIndex(events: r.events, config: AttributionConfig(skew: 0))
+        #expect(index.holder(of: ip("2001:db8:1::6"), at: at("2026-11-27T06:00:00Z")).subscriber == duid)
+        #expect(index.holder(of: ip("2001:db8:100:42::1"), at: at("2026-11-27T00:30:00Z")).subscriber == duid)  // inside the /56
+        #expect(index.holder(of: ip("2001:db8:100:42::1"), at: at("2026-11-27T02:00:00Z")).isNotFound)  // after ends
+        #expect(index.holder(of: ip("2001:db8:1::99"), at: at("2026-11-27T06:00:00Z")).isNotFound)  // abandoned
     }
 }

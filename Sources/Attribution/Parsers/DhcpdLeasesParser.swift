@@ -29,16 +29,37 @@ import Foundation
 /// session is `address@starts` (RFC 3339). `client-hostname`, `cltt`, `set`, `option`,
 /// `on … { }` blocks and everything else are ignored, never stored. Blocks may repeat (the
 /// file is a journal: a later block for an address supersedes an earlier one;
-/// ``AttributionIndex`` applies that while keeping history). Top-level blocks other than
-/// `lease` (`failover peer`, `host`, `class`, and the DHCPv6 `ia-na`/`ia-ta`/`ia-pd`,
-/// which are not supported yet) are skipped; `ia-*` blocks are counted as skipped records.
+/// ``AttributionIndex`` applies that while keeping history). Other top-level blocks
+/// (`failover peer`, `host`, `class`) are skipped.
+///
+/// DHCPv6 (`dhcpd -6`) writes identity associations instead:
+///
+/// ```text
+/// ia-na "\001\000\000\000\000\001\000\001\035\230\276\207RT\000\022\064\126" {
+///   cltt 4 2021/01/07 15:34:29;
+///   iaaddr 2001:db8:1::6 {
+///     binding state active;
+///     preferred-life 27000;
+///     max-life 43200;
+///     ends 5 2021/01/08 03:34:29;
+///   }
+/// }
+/// ia-pd "…" { cltt …; iaprefix 2001:db8:100::/56 { binding state active; max-life 4000; ends …; } }
+/// ```
+///
+/// Each `iaaddr` (an `ia-na` or `ia-ta` address, held as a /128) and each `iaprefix` (an
+/// `ia-pd` delegated prefix) is one record and one holding. The subscriber is the client's
+/// DUID: the IA's identifier without its first four bytes (the IAID), as lower-case colon hex,
+/// as Kea's `duid` column. The holding starts at `starts` when written, else `ends − max-life`
+/// (the lease's lifetime, as Kea's `expire − valid_lifetime`), else the IA's `cltt`; it ends at
+/// `ends`; binding states read as for DHCPv4.
 public struct DhcpdLeasesParser: AssignmentParser {
     /// `.dhcpdLeases`.
     public var format: AssignmentFormat { .dhcpdLeases }
     /// The file name used in issues.
     public let fileName: String
 
-    private enum Mode { case top, lease, skip }
+    private enum Mode { case top, lease, skip, ia, iaEntry }
     private enum Binding { case active, ended, vacant }
 
     private var mode = Mode.top
@@ -53,6 +74,13 @@ public struct DhcpdLeasesParser: AssignmentParser {
     private var binding = Binding.active
     private var hardware: String?
     private var uid: String?
+    // DHCPv6: the open identity association and the address or prefix in it.
+    private var iaDUID: String?
+    private var iaBad = false
+    private var iaEntries = 0
+    private var cltt: Int64?
+    private var entryPrefix: IPPrefix?
+    private var maxLife: Int64?
 
     /// A parser for one file.
     public init(fileName: String) {
@@ -74,11 +102,9 @@ public struct DhcpdLeasesParser: AssignmentParser {
             if opens {
                 if content.hasPrefix("lease ") || content.hasPrefix("lease\t") {
                     beginLease(content, number, &result)
+                } else if content.hasPrefix("ia-na") || content.hasPrefix("ia-ta") || content.hasPrefix("ia-pd") {
+                    beginIA(content, number, &result)
                 } else {
-                    if content.hasPrefix("ia-na") || content.hasPrefix("ia-ta") || content.hasPrefix("ia-pd") {
-                        result.recordsSeen += 1
-                        result.recordsSkipped += 1
-                    }
                     mode = .skip
                     depth = Self.braceDelta(content)
                     if depth <= 0 { mode = .top }
@@ -109,6 +135,47 @@ public struct DhcpdLeasesParser: AssignmentParser {
                 return
             }
             if !bad { statement(content, number, &result) }
+        case .ia:
+            if depth > 0 {
+                depth += Self.braceDelta(content)
+                if depth < 0 { depth = 0 }
+                return
+            }
+            if content.count == 1 && content[0] == ASCII.braceClose {
+                if iaEntries == 0 {
+                    result.recordsSeen += 1
+                    result.recordsSkipped += 1  // an association without an address or prefix holds nothing
+                }
+                mode = .top
+                return
+            }
+            if opens {
+                if content.hasPrefix("iaaddr") || content.hasPrefix("iaprefix") {
+                    beginEntry(content, number, &result)
+                } else {
+                    depth = Self.braceDelta(content)
+                }
+                return
+            }
+            if content.hasPrefix("cltt"), content.count > 5, content[content.count - 1] == ASCII.semicolon {
+                cltt = Self.time(content.sub(4..<(content.count - 1)).trimmed)
+            }
+        case .iaEntry:
+            if depth > 0 {
+                depth += Self.braceDelta(content)
+                if depth < 0 { depth = 0 }
+                return
+            }
+            if content.count == 1 && content[0] == ASCII.braceClose {
+                finishEntry(into: &result)
+                mode = .ia
+                return
+            }
+            if opens {
+                depth = Self.braceDelta(content)
+                return
+            }
+            if !bad { statement(content, number, &result) }
         }
     }
 
@@ -116,6 +183,9 @@ public struct DhcpdLeasesParser: AssignmentParser {
         if mode == .lease {
             result.recordsSeen += 1
             result.report(file: fileName, line: leaseLine, "lease: block not closed at end of file (truncated)")
+        } else if mode == .ia || mode == .iaEntry {
+            result.recordsSeen += 1
+            result.report(file: fileName, line: leaseLine, "ia: block not closed at end of file (truncated)")
         }
         mode = .top
         depth = 0
@@ -144,6 +214,112 @@ public struct DhcpdLeasesParser: AssignmentParser {
             return
         }
         address = a
+    }
+
+    /// `ia-na "IAID+DUID" {` (or `ia-ta`, `ia-pd`).
+    private mutating func beginIA(_ content: Bytes, _ number: Int, _ result: inout ParseResult) {
+        mode = .ia
+        depth = 0
+        leaseLine = number
+        iaEntries = 0
+        cltt = nil
+        iaDUID = nil
+        iaBad = false
+        // The identifier: between the keyword and the opening brace.
+        let inner = content.sub(5..<(content.count - 1)).trimmed
+        var raw: [UInt8]?
+        if inner.count > 0, inner[0] == ASCII.quote {
+            raw = Self.quoted(inner)
+        } else if inner.count > 0 {
+            let hex = ByteParse.hexIdentifier(inner)
+            raw = Self.hexBytes(hex)
+        }
+        guard let raw, raw.count > 4 else {
+            iaBad = true
+            result.report(file: fileName, line: number, "ia: identifier is not an IAID followed by a DUID")
+            return
+        }
+        iaDUID = ByteParse.hexString(Array(raw.dropFirst(4)))
+    }
+
+    /// `iaaddr ADDRESS {` or `iaprefix PREFIX/LEN {` inside an identity association.
+    private mutating func beginEntry(_ content: Bytes, _ number: Int, _ result: inout ParseResult) {
+        mode = .iaEntry
+        depth = 0
+        iaEntries += 1
+        leaseLine = number
+        bad = iaBad
+        starts = nil
+        ends = nil
+        endsNever = false
+        tstp = nil
+        maxLife = nil
+        binding = .active
+        entryPrefix = nil
+        var scanner = WordScanner(content)
+        let keyword = scanner.next()
+        let isPrefix = keyword?.equals("iaprefix") ?? false
+        guard let word = scanner.next() else {
+            bad = true
+            return result.report(file: fileName, line: number, isPrefix ? "iaprefix: missing prefix" : "iaaddr: missing address")
+        }
+        if isPrefix {
+            guard let p = ByteParse.prefix(word), p.network.family == .v6, word.index(of: ASCII.slash) != nil else {
+                bad = true
+                return result.report(file: fileName, line: number, "iaprefix: not an IPv6 prefix")
+            }
+            entryPrefix = p
+        } else {
+            guard let a = ByteParse.ip(word), a.family == .v6 else {
+                bad = true
+                return result.report(file: fileName, line: number, "iaaddr: not an IPv6 address")
+            }
+            entryPrefix = IPPrefix(host: a)
+        }
+    }
+
+    private mutating func finishEntry(into result: inout ParseResult) {
+        result.recordsSeen += 1
+        guard !bad, let prefix = entryPrefix, let subscriber = iaDUID else { return }
+        if binding == .vacant {
+            result.recordsSkipped += 1
+            return
+        }
+        func issue(_ reason: String) { result.report(file: fileName, line: leaseLine, reason) }
+        guard ends != nil || endsNever else { return issue("ends: missing") }
+        let start: Int64
+        if let starts {
+            start = starts
+        } else if let ends, let maxLife, maxLife <= ends {
+            start = ends - maxLife
+        } else if let cltt {
+            start = cltt
+        } else {
+            return issue("starts: cannot be known (no starts, no ends with max-life, no cltt)")
+        }
+        var end: Int64? = ends
+        if binding == .ended && end == nil {
+            guard let tstp else { return issue("ends: never, for a lease no longer active and without tstp") }
+            end = tstp
+        }
+        if let e = end, e < start { return issue("ends: before the lease's start") }
+        let startDate = Date(timeIntervalSince1970: TimeInterval(start))
+        let shown = prefix.length == 128 ? prefix.network.description : prefix.description
+        result.events.append(
+            AssignmentEvent(
+                format: .dhcpdLeases, kind: .lease, subscriber: subscriber, session: "\(shown)@\(RFC3339.format(startDate))",
+                prefixes: [prefix], eventTime: startDate, sessionStart: startDate,
+                end: end.map { Date(timeIntervalSince1970: TimeInterval($0)) }))
+    }
+
+    /// Colon hex (`01:00:…`) as bytes; nil when it is not.
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        for part in text.split(separator: ":", omittingEmptySubsequences: false) {
+            guard part.count == 2, let v = UInt8(part, radix: 16) else { return nil }
+            out.append(v)
+        }
+        return out.isEmpty ? nil : out
     }
 
     private mutating func finishLease(into result: inout ParseResult) {
@@ -210,6 +386,9 @@ public struct DhcpdLeasesParser: AssignmentParser {
             }
         } else if keyword.equals("abandoned") {
             binding = .vacant
+        } else if keyword.equals("max-life") {
+            guard let w = scanner.next(), let v = ByteParse.uint(w), v < 1 << 40 else { return fail("max-life: not a number of seconds") }
+            maxLife = Int64(v)
         } else if keyword.equals("hardware") {
             guard scanner.next() != nil, let hw = scanner.next(), hw.count > 0 else {
                 return fail("hardware: malformed")
