@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Sightings", targets: ["Sightings"]),
         .library(name: "Mailer", targets: ["Mailer"]),
         .library(name: "Portal", targets: ["Portal"]),
+        .library(name: "Compliance", targets: ["Compliance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,6 +45,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Attribution", dependencies: ["Addressing", "Secrecy"], swiftSettings: strict),
+        // The compliance report: a pure model over declarations, audit records and counts, and its renderers.
+        .target(name: "Compliance", dependencies: ["Secrecy"], swiftSettings: strict),
         .target(name: "Sightings", dependencies: ["Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")], swiftSettings: strict),
         .target(
             name: "Remediation", dependencies: ["Secrecy", "Attribution", "Addressing", "Sightings"],
@@ -78,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "mamori",
             dependencies: [
-                "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal",
+                "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal", "Compliance",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -118,6 +121,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing"], swiftSettings: strict),
     ]
 )

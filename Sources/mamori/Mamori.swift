@@ -16,7 +16,7 @@ struct Mamori: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, IngestCommand.self, AttributeCommand.self, AuditCommand.self, PurgeCommand.self,
-            DeclarationsCommand.self, SubscribersCommand.self, CasesCommand.self, NotifyCommand.self, ServeCommand.self, BenchCommand.self,
+            DeclarationsCommand.self, SubscribersCommand.self, CasesCommand.self, NotifyCommand.self, ServeCommand.self, ReportCommand.self, BenchCommand.self,
         ]
     )
 
