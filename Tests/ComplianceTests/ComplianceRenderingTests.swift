@@ -127,12 +127,12 @@ import Testing
             .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
     }
 
-    /// The text of every h1–h3, tags removed, entities decoded.
+    /// The text of every h1–h4, tags removed, entities decoded.
     private func headings(html: String) -> [String] {
         var out: [String] = []
         var rest = html[...]
-        while let open = rest.range(of: #"<h[1-3][^>]*>"#, options: .regularExpression) {
-            guard let close = rest[open.upperBound...].range(of: #"</h[1-3]>"#, options: .regularExpression) else { break }
+        while let open = rest.range(of: #"<h[1-4][^>]*>"#, options: .regularExpression) {
+            guard let close = rest[open.upperBound...].range(of: #"</h[1-4]>"#, options: .regularExpression) else { break }
             let inner = String(rest[open.upperBound..<close.lowerBound]).replacingOccurrences(of: #"<[^>]+>"#, with: "", options: .regularExpression)
             out.append(
                 inner.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")

@@ -57,7 +57,7 @@ import Testing
         return out.sorted()
     }
 
-    @Test func reportCountsWhatWasDoneAndLeaksNothing() async throws {
+    @Test func reportCountsWhatWasDoneAndLeaksNothing() throws {
         let store = try preparedStore()
         let secrets = try secrets()
 

@@ -10,6 +10,8 @@ struct Document {
         case alert(String)
         /// A fact that is as it should be.
         case ok(String)
+        /// A line break inside a cell (`<br>` in both formats: GitHub Markdown tables allow it).
+        case lineBreak
     }
 
     typealias Inline = [Span]
@@ -38,6 +40,7 @@ extension Document.Span {
     var plain: String {
         switch self {
         case .text(let s), .strong(let s), .code(let s), .alert(let s), .ok(let s): s
+        case .lineBreak: "\n"
         }
     }
 }

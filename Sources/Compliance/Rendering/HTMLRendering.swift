@@ -6,11 +6,14 @@ struct HTMLWriter {
         * { box-sizing: border-box; }
         html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
         body { font-family: "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Yu Gothic", "Meiryo", sans-serif;
-               font-size: 9.5pt; line-height: 1.55; color: #111; margin: 0 auto; max-width: 184mm; }
+               font-size: 9pt; line-height: 1.5; color: #111; margin: 0 auto; max-width: 184mm; }
         h1 { font-size: 17pt; line-height: 1.3; margin: 0 0 4mm; padding-bottom: 2mm; border-bottom: 3px solid #1f3a5f; color: #1f3a5f; }
         h2 { font-size: 13pt; margin: 7mm 0 2.5mm; padding: 1mm 0 1mm 2.5mm; border-left: 5px solid #1f3a5f; background: #eef2f7;
              break-after: avoid; page-break-after: avoid; }
         h3 { font-size: 10.5pt; margin: 4.5mm 0 1.5mm; color: #1f3a5f; break-after: avoid; page-break-after: avoid; }
+        h4 { font-size: 9.5pt; margin: 3mm 0 1mm; color: #333; break-after: avoid; page-break-after: avoid; }
+        section.countermeasure { margin-top: 6mm; }
+        section.countermeasure h3 { font-size: 12pt; margin: 0 0 1mm; padding: 1mm 0 1mm 2mm; border-bottom: 1.5px solid #1f3a5f; }
         p { margin: 1.5mm 0; }
         ul { margin: 1mm 0; padding-left: 5mm; }
         li { margin: 0.6mm 0; }
@@ -20,9 +23,11 @@ struct HTMLWriter {
         th { background: #e3e8ef; font-weight: bold; font-size: 8.5pt; }
         thead { display: table-header-group; }
         tr { break-inside: avoid; page-break-inside: avoid; }
-        td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+        td.num { white-space: nowrap; }
         table.summary { font-size: 8pt; }
         table.summary td, table.summary th { padding: 1mm 1.2mm; }
+        table.summary th { font-size: 7pt; overflow-wrap: normal; }
         dl.facts { display: grid; grid-template-columns: 42mm 1fr; margin: 2mm 0 3mm; border-top: 1px solid #c7cfd8; }
         dl.facts dt, dl.facts dd { margin: 0; padding: 1mm 1.5mm; border-bottom: 1px solid #c7cfd8; }
         dl.facts dt { font-weight: bold; background: #f4f6f9; }
@@ -32,7 +37,6 @@ struct HTMLWriter {
         .alert { color: #a40000; font-weight: bold; }
         .ok { color: #1b5e20; }
         .note { font-size: 8.5pt; color: #444; }
-        section.countermeasure > h2:first-child { margin-top: 0; }
         .keep { break-inside: avoid; page-break-inside: avoid; }
         .page-break { break-before: page; page-break-before: always; height: 0; }
         @media screen {
@@ -65,6 +69,7 @@ struct HTMLWriter {
             case .code(let s): "<code>\(escape(s))</code>"
             case .alert(let s): "<strong class=\"alert\">\(escape(s))</strong>"
             case .ok(let s): "<span class=\"ok\">\(escape(s))</span>"
+            case .lineBreak: "<br>"
             }
         }.joined()
     }
@@ -90,7 +95,7 @@ struct HTMLWriter {
         return out
     }
 
-    private static func write(_ block: Document.Block, into out: inout String, tableClass: String? = nil) {
+    private static func write(_ block: Document.Block, into out: inout String) {
         switch block {
         case .heading(let level, let text, let anchor):
             let id = anchor.map { " id=\"\(escape($0))\"" } ?? ""

@@ -115,10 +115,13 @@ extension ComplianceReport {
             ("retention", .array(retention.map(\.json))),
             (
                 "purges",
-                .array(purges.map { .object([("class", .string($0.dataClass.rawValue)), ("runs", .int($0.runs)), ("deleted", .int($0.deleted))]) })
+                .array(
+                    purges.map { p -> JSONValue in
+                        .object([("class", .string(p.dataClass.rawValue)), ("runs", .int(p.runs)), ("deleted", .int(p.deleted))])
+                    })
             ),
-            ("unattributed", .object(unattributed.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-            ("undeclared", .object(undeclared.sorted { $0.key < $1.key }.map { ($0.key.rawValue, .int($0.value)) })),
+            ("unattributed", .object(unattributed.sorted { $0.key < $1.key }.map { (key, value) -> (String, JSONValue) in (key, .int(value)) })),
+            ("undeclared", .object(undeclared.sorted { $0.key < $1.key }.map { (key, value) -> (String, JSONValue) in (key.rawValue, .int(value)) })),
         ])
     }
 
@@ -127,9 +130,9 @@ extension ComplianceReport {
             ("intact", .bool(audit.intact)), ("records", .int(audit.records)), ("head", .optional(audit.head)),
             (
                 "checkpoint",
-                audit.lastCheckpoint.map {
-                    .object([("size", .int(Int($0.size))), ("time", .time($0.time)), ("root", .string(Hex.encode($0.root)))])
-                } ?? .null
+                audit.lastCheckpoint.map { c -> JSONValue in
+                    .object([("size", .int(Int(c.size))), ("time", .time(c.time)), ("root", .string(Hex.encode(c.root)))])
+                } ?? JSONValue.null
             ),
             ("checkpoints", .int(audit.checkpoints)),
         ]
@@ -145,7 +148,7 @@ extension ComplianceReport.Countermeasure {
         return .object([
             ("id", .string(d.id.rawValue)),
             ("name", .object([("ja", .string(d.name.ja)), ("en", .string(d.name.en))])),
-            ("basis", .array(d.bases.map { .string($0.rawValue) })),
+            ("basis", .array(d.bases.map { JSONValue.string($0.rawValue) })),
             ("trigger", .string(d.trigger.description)),
             ("attribution", .bool(d.allowsAttribution)),
             (
@@ -157,14 +160,17 @@ extension ComplianceReport.Countermeasure {
             ),
             ("disclosures", .int(disclosures)),
             ("notices", .object([("queued", .int(notices.queued)), ("sent", .int(notices.sent)), ("failed", .int(notices.failed))])),
-            ("cases", .object(cases.map { ($0.state, .int($0.count)) })),
+            ("cases", .object(cases.map { c -> (String, JSONValue) in (c.state, .int(c.count)) })),
             ("refusals", .int(refusals)),
             ("purges", .int(purges)),
             (
                 "purges_by_class",
-                .object(purgesByClass.map { ($0.dataClass.rawValue, .object([("runs", .int($0.runs)), ("deleted", .int($0.deleted))])) })
+                .object(
+                    purgesByClass.map { p -> (String, JSONValue) in
+                        (p.dataClass.rawValue, .object([("runs", .int(p.runs)), ("deleted", .int(p.deleted))]))
+                    })
             ),
-            ("actions", .object(actions.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            ("actions", .object(actions.sorted { $0.key < $1.key }.map { (key, value) -> (String, JSONValue) in (key, .int(value)) })),
             ("retention", .array(retention.map(\.json))),
         ])
     }
@@ -176,7 +182,7 @@ extension ComplianceReport.Retention {
             ("class", .string(dataClass.rawValue)),
             ("days", .optional(days)),
             ("class_days", .optional(classDays)),
-            ("set_by", .array(setBy.map { .string($0.rawValue) })),
+            ("set_by", .array(setBy.map { JSONValue.string($0.rawValue) })),
             ("tracked", .bool(tracked)),
             ("count", .optional(count)),
             ("oldest", .time(oldest)),

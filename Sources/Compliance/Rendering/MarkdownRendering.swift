@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes a ``Document`` as CommonMark with pipe tables (GitHub style), mirroring the HTML.
 struct MarkdownWriter {
     /// Escapes what Markdown would read as markup; `inTable` also escapes `|` and line breaks.
@@ -22,6 +24,7 @@ struct MarkdownWriter {
             case .code(let s): "`\(s.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: inTable ? "\\|" : "|"))`"
             case .alert(let s): "**⚠ \(escape(s, inTable: inTable))**"
             case .ok(let s): escape(s, inTable: inTable)
+            case .lineBreak: "<br>"
             }
         }.joined()
     }

@@ -32,8 +32,10 @@ struct ReportDocumentBuilder {
         doc.blocks.append(contentsOf: summary)
         doc.blocks.append(contentsOf: auditSection)
         doc.blocks.append(contentsOf: retentionSection)
+        doc.blocks.append(.pageBreak)
+        doc.blocks.append(
+            .heading(level: 2, .t(v("4. 対策ごとの宣言と実施状況", "4. Each countermeasure: its declaration and what was done")), anchor: "countermeasures"))
         for (index, c) in report.countermeasures.enumerated() {
-            doc.blocks.append(.pageBreak)
             doc.blocks.append(contentsOf: countermeasureSection(c, number: index + 1))
         }
         doc.blocks.append(.pageBreak)
@@ -47,7 +49,7 @@ struct ReportDocumentBuilder {
     private var periodText: String {
         let from = report.period.from.map { time($0) } ?? v("記録の最初", "the first record")
         let to = report.period.to.map { time($0) + v("（この時刻を含まない）", " (exclusive)") } ?? v("作成時点", "the time of this report")
-        return v("\(from) から \(to) まで", "from \(from) to \(to)")
+        return v("\(from)から\(to)まで", "from \(from) to \(to)")
     }
 
     private var meta: [(Document.Inline, Document.Inline)] {
@@ -67,14 +69,14 @@ struct ReportDocumentBuilder {
     private var summary: [Document.Block] {
         let header: [Document.Inline] = [
             .t(v("対策", "Countermeasure")), .t(v("法的根拠", "Legal basis")), .t(v("特定（該当／該当なし／曖昧）", "Identifications (found / not found / ambiguous)")),
-            .t(v("開示", "Disclosures")), .t(v("通知（送信／失敗）", "Notices (sent / failed)")), .t(v("事案（現在）", "Cases (now)")),
-            .t(v("拒否", "Refusals")), .t(v("削除", "Purges")), .t(v("保存期間", "Retention")),
+            .t(v("開示", "Disclosed")), .t(v("通知（送信／失敗）", "Notices (sent / failed)")), .t(v("事案（現在）", "Cases (now)")),
+            .t(v("拒否", "Refused")), .t(v("削除", "Purged")), .t(v("保存期間", "Retention")),
         ]
         let rows: [[Document.Inline]] = report.countermeasures.map { c in
             let i = c.identifications
             let caseTotal = c.cases.reduce(0) { $0 + $1.count }
             return [
-                [.text(v.text(c.declaration.name)), .text(" "), .code(c.id.rawValue)],
+                [.text(v.text(c.declaration.name)), .lineBreak, .code(c.id.rawValue)],
                 .t(c.declaration.bases.map { v.text($0.name) }.joined(separator: v("、", "; "))),
                 .t(c.declaration.allowsAttribution ? "\(i.found) / \(i.notFound) / \(i.ambiguous)" : v("対象外", "n/a")),
                 .t("\(c.disclosures)"),
@@ -93,7 +95,7 @@ struct ReportDocumentBuilder {
                         "対策ごとの件数は対象期間中の監査記録から、事案の件数は作成時点のものです。各欄の内訳は第4章にあります。",
                         "Counts per countermeasure are audit records in the period; cases are as of the time of this report. Chapter 4 breaks each column down."
                     ))),
-            .table(header: header, rows: rows, numeric: [2, 3, 4, 5, 6, 7], widths: [24, 17, 13, 7, 9, 7, 7, 6, 10]),
+            .table(header: header, rows: rows, numeric: [2, 3, 4, 5, 6, 7], widths: [20, 15, 13, 8, 9, 8, 8, 8, 11]),
         ]
     }
 
@@ -138,17 +140,19 @@ struct ReportDocumentBuilder {
     // MARK: retention
 
     private func retentionRow(_ r: ComplianceReport.Retention, perCountermeasure: Bool) -> [Document.Inline] {
-        var row: [Document.Inline] = [[.text(v.dataClass(r.dataClass)), .text(" "), .code(r.dataClass.rawValue)]]
+        var row: [Document.Inline] = [[.text(v.dataClass(r.dataClass)), .lineBreak, .code(r.dataClass.rawValue)]]
         row.append(.t(v.days(r.days)))
         if perCountermeasure {
             row.append(.t(r.classDays.map { v.days($0) } ?? "—"))
         } else {
-            row.append(r.setBy.isEmpty ? .t("—") : r.setBy.flatMap { [Document.Span.code($0.rawValue), .text(" ")] })
+            row.append(r.setBy.isEmpty ? .t("—") : Array(r.setBy.flatMap { [Document.Span.lineBreak, .code($0.rawValue)] }.dropFirst()))
         }
-        row.append(.t(r.tracked ? "\(r.count ?? 0)" : v("保存しない／本ストア外", "not in this store")))
+        row.append(.t(r.tracked ? "\(r.count ?? 0)" : "—"))
         row.append(.t(r.tracked ? time(r.oldest) : "—"))
         row.append(
-            r.overdue ? [.alert(v("超過", "OVERDUE"))] : r.tracked ? [.ok(v("期間内", "within"))] : .t("—"))
+            r.overdue
+                ? [.alert(v("超過", "OVERDUE"))]
+                : r.tracked ? [.ok(v("期間内", "within"))] : .t(v(r.dataClass == .transient ? "保存しない" : "本ストア外", r.dataClass == .transient ? "never stored" : "not in this store")))
         return row
     }
 
@@ -176,51 +180,60 @@ struct ReportDocumentBuilder {
     private func countermeasureSection(_ c: ComplianceReport.Countermeasure, number: Int) -> [Document.Block] {
         let d = c.declaration
         let anchor = "cm-\(d.id.rawValue)"
+        func group(_ title: String, _ content: [Document.Block]) -> Document.Block {
+            .section(anchor: nil, [.heading(level: 4, .t(title), anchor: nil)] + content)
+        }
+        // The heading stays with the purpose: never alone at the foot of a page.
         var blocks: [Document.Block] = [
-            .heading(level: 2, [.text("4.\(number) \(v.text(d.name)) "), .code(d.id.rawValue)], anchor: anchor),
-            .heading(level: 3, .t(v("目的", "Purpose")), anchor: nil),
-            .paragraph(.t(v.text(d.purpose))),
-            .heading(level: 3, .t(v("法的根拠と各要件の説明", "Legal basis and the justification of each requirement")), anchor: nil),
+            .section(
+                anchor: nil,
+                [
+                    .heading(level: 3, [.text("4.\(number) \(v.text(d.name)) "), .code(d.id.rawValue)], anchor: anchor),
+                    .heading(level: 4, .t(v("目的", "Purpose")), anchor: nil),
+                    .paragraph(.t(v.text(d.purpose))),
+                ])
         ]
-        for basis in d.bases {
-            let rows: [[Document.Inline]] = basis.requirements.map { requirement in
+        var basis: [Document.Block] = []
+        for legalBasis in d.bases {
+            let rows: [[Document.Inline]] = legalBasis.requirements.map { requirement in
                 [.t(v.requirement(requirement)), .t(d.justification(requirement).map { v.text($0) } ?? "—")]
             }
-            blocks.append(
-                .section(
-                    anchor: nil,
-                    [
-                        .paragraph([.strong(v.text(basis.name))]),
-                        .table(header: [.t(v("要件", "Requirement")), .t(v("説明", "Justification"))], rows: rows, numeric: [], widths: [26, 74]),
-                    ]))
+            basis.append(.paragraph([.strong(v.text(legalBasis.name))]))
+            basis.append(
+                .table(header: [.t(v("要件", "Requirement")), .t(v("説明", "Justification"))], rows: rows, numeric: [], widths: [24, 76]))
         }
-        blocks.append(.heading(level: 3, .t(v("取り扱う情報項目と保存期間", "Data items and retention")), anchor: nil))
+        blocks.append(group(v("法的根拠と各要件の説明", "Legal basis and the justification of each requirement"), basis))
+
         let itemRows: [[Document.Inline]] = d.dataClasses.map { dataClass in
             [
-                [.text(v.dataClass(dataClass)), .text(" "), .code(dataClass.rawValue)],
+                [.text(v.dataClass(dataClass)), .lineBreak, .code(dataClass.rawValue)],
                 .t((d.dataItemsByClass[dataClass] ?? []).map { v.dataItem($0) }.joined(separator: v("、", ", "))),
                 .t(v.days(d.retentionDays(for: dataClass))),
             ]
         }
         blocks.append(
-            .table(
-                header: [.t(v("保存区分", "Data class")), .t(v("情報項目", "Data items")), .t(v("保存期間", "Retention"))], rows: itemRows,
-                numeric: [], widths: [30, 52, 18]))
-        blocks.append(.heading(level: 3, .t(v("実施の条件", "Trigger and conditions")), anchor: nil))
+            group(
+                v("取り扱う情報項目と保存期間", "Data items and retention"),
+                [
+                    .table(
+                        header: [.t(v("保存区分", "Data class")), .t(v("情報項目", "Data items")), .t(v("保存期間", "Retention"))], rows: itemRows,
+                        numeric: [], widths: [28, 54, 18])
+                ]))
+
         var conditions: [Document.Inline] = [[.strong(v("発動：", "Trigger: ")), .text(v.trigger(d.trigger))]]
         conditions += d.conditions.map { .t(v.text($0)) }
-        blocks.append(.bullets(conditions))
-        blocks.append(
-            .paragraph(
-                [
-                    .strong(v("加入者の特定：", "Matching an address to a subscriber: ")),
-                    .text(
-                        d.allowsAttribution
-                            ? v("宣言により許可（アドレス割当記録と契約者識別子を取り扱う）。", "allowed by the declaration (it lists address-assignment records and the subscriber id).")
-                            : v("宣言上許可されていない。求められた場合は拒否し、記録する。", "not allowed by the declaration; a request is refused and audited.")),
-                ] + (d.attributionNote.map { [.text(" " + v.text($0))] } ?? [])))
+        var attribution: Document.Inline = [
+            .strong(v("加入者の特定：", "Matching an address to a subscriber: ")),
+            .text(
+                d.allowsAttribution
+                    ? v("宣言により許可（アドレス割当記録と契約者識別子を取り扱う）。", "allowed by the declaration (it lists address-assignment records and the subscriber id).")
+                    : v("宣言上許可されていない。求められた場合は拒否し、記録する。", "not allowed by the declaration; a request is refused and audited.")),
+        ]
+        if let note = d.attributionNote { attribution.append(.text(" " + v.text(note))) }
+        conditions.append(attribution)
+        blocks.append(group(v("実施の条件", "Trigger and conditions"), [.bullets(conditions)]))
 
-        blocks.append(.heading(level: 3, .t(v("期間中の実施状況", "Activity in the period")), anchor: nil))
+        // What was done: the rows that can apply to this declaration, and any act recorded.
         let i = c.identifications
         var activity: [[Document.Inline]] = []
         if d.allowsAttribution || i.total > 0 {
@@ -228,10 +241,13 @@ struct ReportDocumentBuilder {
             activity.append([.t(v("加入者の特定：該当なし", "Identifications: not found")), .t("\(i.notFound)")])
             activity.append([.t(v("加入者の特定：曖昧（特定せず）", "Identifications: ambiguous (nobody identified)")), .t("\(i.ambiguous)")])
         }
-        activity.append([.t(v("開示（特定結果の引渡し）", "Disclosures (identity handed over)")), .t("\(c.disclosures)")])
-        activity.append([.t(v("通知：送信待ちに登録", "Notices queued")), .t("\(c.notices.queued)")])
-        activity.append([.t(v("通知：送信", "Notices sent")), .t("\(c.notices.sent)")])
-        activity.append([.t(v("通知：送信失敗", "Notices failed")), .t("\(c.notices.failed)")])
+        if d.allowsAttribution || c.disclosures > 0 {
+            activity.append([.t(v("開示（特定結果の引渡し）", "Disclosures (identity handed over)")), .t("\(c.disclosures)")])
+        }
+        let n = c.notices
+        if d.dataClasses.contains(.notices) || n.queued + n.sent + n.failed > 0 {
+            activity.append([.t(v("通知：送信待ちに登録／送信／送信失敗", "Notices: queued / sent / failed")), .t("\(n.queued) / \(n.sent) / \(n.failed)")])
+        }
         activity.append([.t(v("目的外の特定要求の拒否", "Identifications refused for this purpose")), .t("\(c.refusals)")])
         for purge in c.purgesByClass {
             activity.append([
@@ -245,23 +261,31 @@ struct ReportDocumentBuilder {
             activity.append([[.text(v("その他の記録：", "Other records: ")), .code(action)], .t("\(count)")])
         }
         blocks.append(
-            .table(header: [.t(v("項目", "What")), .t(v("件数", "Count"))], rows: activity, numeric: [1], widths: [80, 20]))
+            group(
+                v("期間中の実施状況", "Activity in the period"),
+                [.table(header: [.t(v("項目", "What")), .t(v("件数", "Count"))], rows: activity, numeric: [1], widths: [80, 20])]))
 
         if d.allowsAttribution || c.cases.contains(where: { $0.count > 0 }) {
-            blocks.append(.heading(level: 3, .t(v("対応事案（作成時点）", "Cases (at the time of this report)")), anchor: nil))
             blocks.append(
-                .table(
-                    header: c.cases.map { [.text(v.caseState($0.state))] }, rows: [c.cases.map { .t("\($0.count)") }],
-                    numeric: Set(c.cases.indices), widths: nil))
+                group(
+                    v("対応事案（作成時点）", "Cases (at the time of this report)"),
+                    [
+                        .table(
+                            header: c.cases.map { [.text(v.caseState($0.state))] }, rows: [c.cases.map { .t("\($0.count)") }],
+                            numeric: Set(c.cases.indices), widths: nil)
+                    ]))
         }
 
-        blocks.append(.heading(level: 3, .t(v("保存状況", "Data held")), anchor: nil))
         blocks.append(
-            .table(
-                header: [
-                    .t(v("保存区分", "Data class")), .t(v("この対策の保存期間", "This declaration")), .t(v("区分の保存期間", "Class lifetime")),
-                    .t(v("保有件数", "Rows held")), .t(v("最古の記録", "Oldest held")), .t(v("判定", "State")),
-                ], rows: c.retention.map { retentionRow($0, perCountermeasure: true) }, numeric: [3], widths: [27, 14, 14, 14, 21, 10]))
+            group(
+                v("保存状況", "Data held"),
+                [
+                    .table(
+                        header: [
+                            .t(v("保存区分", "Data class")), .t(v("この対策の保存期間", "This declaration")), .t(v("区分の保存期間", "Class lifetime")),
+                            .t(v("保有件数", "Rows held")), .t(v("最古の記録", "Oldest held")), .t(v("判定", "State")),
+                        ], rows: c.retention.map { retentionRow($0, perCountermeasure: true) }, numeric: [3], widths: [26, 14, 14, 12, 22, 12])
+                ]))
         return [.section(anchor: anchor, blocks)]
     }
 

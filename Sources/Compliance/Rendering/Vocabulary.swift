@@ -1,5 +1,5 @@
 public import Foundation
-public import Secrecy
+import Secrecy
 
 /// The language a report is written in. Japanese is the default: the legal team reads it first.
 public enum ReportLanguage: String, Sendable, Hashable, CaseIterable {

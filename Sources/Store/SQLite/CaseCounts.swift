@@ -12,7 +12,8 @@ extension MamoriStore {
             for row in try Row.fetchAll(db, sql: "SELECT countermeasure, status, COUNT(*) AS n FROM infection_case GROUP BY countermeasure, status") {
                 let countermeasure: String = row["countermeasure"]
                 let status: String = row["status"]
-                out[CountermeasureID(rawValue: countermeasure), default: [:]][status] = row["n"]
+                let count: Int = row["n"]
+                out[CountermeasureID(rawValue: countermeasure), default: [:]][status] = count
             }
             return out
         }
