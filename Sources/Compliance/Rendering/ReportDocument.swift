@@ -171,7 +171,7 @@ struct ReportDocumentBuilder {
                     ))),
             .table(
                 header: header, rows: report.retention.map { retentionRow($0, perCountermeasure: false) }, numeric: [3],
-                widths: [27, 13, 22, 12, 17, 9]),
+                widths: [25, 12, 22, 10, 18, 13]),
         ]
     }
 
