@@ -89,6 +89,13 @@ import Testing
         #expect(ihn["purges"] as? Int == 4)
         let dns = try countermeasure("dns-amplification-prevention")
         #expect(dns["refusals"] as? Int == 1)
+        // The refusal is audited with its countermeasure and reason, not the address asked about.
+        let show = try CLI.run(["audit", "show", "--store", store.path])
+        let refusals = show.lines.filter { $0.contains("\tpurpose-refused\t") }
+        #expect(refusals.count == 1)
+        #expect(refusals.first?.contains("dns-amplification-prevention") == true)
+        #expect(refusals.first?.contains("reason=attribution-not-allowed") == true)
+        #expect(refusals.first?.contains("192.0.2") == false)
         #expect(dns["identifications"] as? [String: Int] == ["found": 0, "not_found": 0, "ambiguous": 0])
         let retention = try #require(object["retention"] as? [[String: Any]])
         let casesClass = try #require(retention.first { $0["class"] as? String == "cases" })
@@ -168,16 +175,17 @@ import Testing
         #expect((CLI.object(empty.stdout)["audit"] as? [String: Any])?["checkpoint"] is NSNull)
     }
 
-    /// `chromium --headless --print-to-pdf`; the test fails (not skips) when Chromium is missing.
+    /// `chromium --headless --print-to-pdf` under `timeout` (120 s); the test fails (not skips)
+    /// when Chromium is missing.
     func printToPDF(_ html: URL, _ pdf: URL) throws {
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let executable = try #require(chromium, "headless Chromium is required: install the Debian package chromium (and fonts-noto-cjk)")
         let profile = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: profile) }
         let run = try CLI.exec(
-            URL(fileURLWithPath: executable),
+            URL(fileURLWithPath: "/usr/bin/timeout"),
             [
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--disable-extensions",
+                "120", executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--disable-extensions",
                 "--user-data-dir=\(profile.path)", "--no-pdf-header-footer", "--print-to-pdf=\(pdf.path)", html.absoluteString,
             ])
         #expect(run.status == 0, "chromium: \(run.stderr.suffix(2000))")
