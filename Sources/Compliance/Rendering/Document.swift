@@ -25,8 +25,6 @@ struct Document {
         case bullets([Inline])
         /// A table; `numeric` marks right-aligned columns; `widths` are percentages (HTML only).
         case table(header: [Inline], rows: [[Inline]], numeric: Set<Int>, widths: [Int]?)
-        /// Starts a new printed page (HTML); a rule (Markdown).
-        case pageBreak
         /// A group kept together where it fits (HTML `section`).
         case section(anchor: String?, [Block])
     }

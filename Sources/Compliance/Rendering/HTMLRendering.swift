@@ -38,10 +38,8 @@ struct HTMLWriter {
         .ok { color: #1b5e20; }
         .note { font-size: 8.5pt; color: #444; }
         .keep { break-inside: avoid; page-break-inside: avoid; }
-        .page-break { break-before: page; page-break-before: always; height: 0; }
         @media screen {
           body { padding: 8mm 6mm; }
-          .page-break { break-before: auto; border-top: 1px dashed #9aa5b1; margin: 8mm 0; height: 0; }
         }
         """
 
@@ -133,8 +131,6 @@ struct HTMLWriter {
                 out += "</tr>\n"
             }
             out += "</tbody>\n</table>\n"
-        case .pageBreak:
-            out += "<div class=\"page-break\"></div>\n"
         case .section(let anchor, let blocks):
             if let anchor {
                 out += "<section class=\"countermeasure\" data-id=\"\(escape(anchor))\">\n"

@@ -56,8 +56,6 @@ struct MarkdownWriter {
             out += "|" + header.indices.map { numeric.contains($0) ? "---:|" : "---|" }.joined() + "\n"
             for row in rows { out += "| " + row.map { inline($0, inTable: true) }.joined(separator: " | ") + " |\n" }
             out += "\n"
-        case .pageBreak:
-            out += "---\n\n"
         case .section(_, let blocks):
             for inner in blocks { write(inner, into: &out) }
         }

@@ -32,13 +32,11 @@ struct ReportDocumentBuilder {
         doc.blocks.append(contentsOf: summary)
         doc.blocks.append(contentsOf: auditSection)
         doc.blocks.append(contentsOf: retentionSection)
-        doc.blocks.append(.pageBreak)
         doc.blocks.append(
             .heading(level: 2, .t(v("4. 対策ごとの宣言と実施状況", "4. Each countermeasure: its declaration and what was done")), anchor: "countermeasures"))
         for (index, c) in report.countermeasures.enumerated() {
             doc.blocks.append(contentsOf: countermeasureSection(c, number: index + 1))
         }
-        doc.blocks.append(.pageBreak)
         doc.blocks.append(contentsOf: otherRecords)
         doc.blocks.append(contentsOf: method)
         return doc
