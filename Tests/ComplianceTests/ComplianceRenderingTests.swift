@@ -67,7 +67,7 @@ import Testing
         #expect(!ja.contains(escaped(ihn.justification(.presentDanger)?.en ?? "?")))
         #expect(ja.contains("改ざんなし"))
         #expect(ja.contains("2026-11-27 09:15:00 +09:00"))  // the checkpoint, in Japan time
-        for forbidden in ["<script", "javascript:", "<link", "<img", "src=", "http://", "https://"] {
+        for forbidden in ["<script", "javascript:", "<link", "<img", "<iframe", "src=", "href=", "@import", "url("] {
             #expect(!ja.lowercased().contains(forbidden), "the page holds \(forbidden)")
         }
         let en = ComplianceRenderer(report: report, language: .en).html()
