@@ -42,6 +42,10 @@ import Testing
         #expect(cases["oldest"] as? String == "2026-11-27T00:00:00Z")
         #expect(cases["overdue"] as? Bool == false)
         #expect(object["retention"] is [[String: Any]])
+        let declarations = try #require(object["declarations"] as? [String: Any])
+        #expect(declarations["source"] as? String == "declarations.json")
+        #expect((declarations["sha256"] as? String)?.count == 64)
+        #expect(declarations["sha256"] as? String == (try Declarations.bundled()).sha256)
 
         // No checkpoint: null, not absent.
         let bare = ComplianceRenderer(report: ComplianceReport(try Fixture.standard().input())).json()
@@ -66,6 +70,7 @@ import Testing
         #expect(ja.contains(escaped(ihn.justification(.presentDanger)?.ja ?? "?")))
         #expect(!ja.contains(escaped(ihn.justification(.presentDanger)?.en ?? "?")))
         #expect(ja.contains("改ざんなし"))
+        #expect(ja.contains(declarations.sha256))
         #expect(ja.contains("2026-11-27 09:15:00 +09:00"))  // the checkpoint, in Japan time
         for forbidden in ["<script", "javascript:", "<link", "<img", "<iframe", "src=", "href=", "@import", "url("] {
             #expect(!ja.lowercased().contains(forbidden), "the page holds \(forbidden)")

@@ -128,6 +128,8 @@ public struct ComplianceReport: Sendable, Hashable {
     public var generatedAt: Date
     /// The declarations file's name.
     public var declarationsSource: String
+    /// SHA-256 of the declarations file, hex.
+    public var declarationsSHA256: String
     /// The audit log's state.
     public var audit: AuditState
     /// Audit records in the period.
@@ -149,6 +151,7 @@ public struct ComplianceReport: Sendable, Hashable {
         period = input.period
         generatedAt = input.generatedAt
         declarationsSource = input.declarations.source
+        declarationsSHA256 = input.declarations.sha256
 
         // The audit state covers the whole log.
         let verification = AuditChain.verify(input.records, checkpoints: input.checkpoints)

@@ -107,7 +107,7 @@ extension ComplianceReport {
             ("report", .string("mamori-compliance")),
             ("version", .int(1)),
             ("generated_at", .time(generatedAt)),
-            ("declarations", .string(declarationsSource)),
+            ("declarations", .object([("source", .string(declarationsSource)), ("sha256", .string(declarationsSHA256))])),
             ("period", .object([("from", .time(period.from)), ("to", .time(period.to))])),
             ("audit", auditJSON),
             ("records_in_period", .int(recordsInPeriod)),

@@ -54,7 +54,10 @@ struct ReportDocumentBuilder {
         [
             (.t(v("対象期間", "Period")), .t(periodText)),
             (.t(v("作成日時", "Generated")), .t(time(report.generatedAt))),
-            (.t(v("宣言ファイル", "Declarations")), [.code(report.declarationsSource)]),
+            (
+                .t(v("宣言ファイル", "Declarations")),
+                [.code(report.declarationsSource), .lineBreak, .text("SHA-256 "), .code(report.declarationsSHA256)]
+            ),
             (
                 .t(v("監査ログ", "Audit log")),
                 report.audit.intact
@@ -339,6 +342,11 @@ struct ReportDocumentBuilder {
                 .t(v("開示は、特定結果を通知のためのスクリプト等に引き渡した回数である。", "Disclosures count hand-overs of an identity (e.g. to the ISP's notification script).")),
                 .t(v("拒否は、宣言が加入者の特定を許可していない目的で特定を求められ、拒否した回数である（記録 purpose-refused）。宣言にない対策名での要求は、入力誤りとして処理前に拒否され、記録されない。", "Refusals count identifications asked for a purpose whose declaration does not allow them (record purpose-refused). A request naming no declared countermeasure is refused as a usage error before any processing and is not recorded.")),
                 .t(v("対応事案の件数は作成時点の状態であり、対象期間に限らない。", "Cases are their state at the time of this report, not limited to the period.")),
+                .t(
+                    v(
+                        "宣言は作成時点で有効なもの（上記のSHA-256で特定）を示す。期間中に宣言が変更された場合、変更前の内容は宣言ファイルの履歴で確認する。",
+                        "The declarations shown are those in force when the report is made (named by the SHA-256 above); if they changed during the period, read the earlier ones in the declarations file's history."
+                    )),
                 .t(v("削除は保存区分ごとに行われるため、その区分を用いる各対策に計上する。", "Purges run per data class; each is counted under every countermeasure that uses the class.")),
                 .t(v("本報告書は件数のみを示し、個々の通信、アドレス、契約者、連絡先を記載しない。", "This report shows counts only; it names no communication, address, subscriber or contact.")),
             ]),
