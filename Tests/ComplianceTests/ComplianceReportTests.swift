@@ -122,6 +122,9 @@ struct Fixture {
         let audit = try #require(json["audit"] as? [String: Any])
         #expect(audit["intact"] as? Bool == false)
         #expect(audit["broken_at"] as? Int == 5)
+        #expect(ComplianceRenderer(report: broken, language: .ja).html().contains("本報告書の件数は、検出箇所以降の記録について信頼できない"))
+        #expect(ComplianceRenderer(report: broken, language: .en).markdown().contains("cannot be trusted"))
+        #expect(!ComplianceRenderer(report: report, language: .en).markdown().contains("cannot be trusted"))
     }
 
     @Test func retentionFlagsTheOverdueAndWhatNoDeclarationKeeps() throws {

@@ -29,6 +29,16 @@ struct ReportDocumentBuilder {
                         "For every countermeasure Mamori runs, this report shows its declared purpose, legal basis and data, and what was done under it in the period, counted from the audit log. It shows counts only: no IP address, subscriber id, mail address or anything else that could single out a communication or a subscriber."
                     ))))
         doc.blocks.append(.facts(meta))
+        if !report.audit.intact {
+            doc.blocks.append(
+                .paragraph([
+                    .alert(
+                        v(
+                            "監査ログに不整合（改ざん又は欠落）が検出された（第2章）。本報告書の件数は、検出箇所以降の記録について信頼できない。",
+                            "The audit log is broken (tampering or loss, chapter 2). The counts in this report cannot be trusted for the records from the broken one on."
+                        ))
+                ]))
+        }
         doc.blocks.append(contentsOf: summary)
         doc.blocks.append(contentsOf: auditSection)
         doc.blocks.append(contentsOf: retentionSection)
