@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Mailer", targets: ["Mailer"]),
         .library(name: "Portal", targets: ["Portal"]),
         .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "Compliance", targets: ["Compliance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,6 +52,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Attribution", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
+        // The compliance report: a pure model over declarations, audit records and counts, and its renderers.
+        .target(name: "Compliance", dependencies: ["Secrecy"], swiftSettings: strict),
         .target(name: "Sightings", dependencies: ["TextScanning", "Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")], swiftSettings: strict),
         .target(
             name: "Remediation", dependencies: ["TextScanning", "Secrecy", "Attribution", "Addressing", "Sightings"],
@@ -96,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "mamori",
             dependencies: [
-                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal",
+                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal", "Compliance",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -150,6 +153,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], swiftSettings: strict),
         .testTarget(
             name: "RuntimeTests",

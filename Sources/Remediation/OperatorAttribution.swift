@@ -36,8 +36,7 @@ public struct OperatorAttribution: Sendable {
                 attributor.identify(CnCTakedownNotification.self, capability: .init(), address: address, at: time, port: port),
                 capability: .init())
         default:
-            if attributor.declarations[purpose] == nil { throw IdentificationError.undeclared(purpose) }
-            throw IdentificationError.attributionNotAllowed(purpose)
+            throw try attributor.refusal(purpose)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 /// Tampering with the audit table directly in the SQLite file (with the real sqlite3 shell,

@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 /// Runs the built `mamori` executable and real peers (sqlite3) for end-to-end tests.

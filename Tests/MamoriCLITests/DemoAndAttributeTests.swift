@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 @Suite struct DemoAndAttributeTests {

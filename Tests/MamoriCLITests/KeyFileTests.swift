@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 /// Keys live in the key file, not in the store: a copy of the store file alone holds none; a key

@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 /// The tail of the audit log against the signed checkpoints file that every appending command

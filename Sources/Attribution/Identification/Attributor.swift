@@ -42,7 +42,8 @@ public enum IdentificationError: Error, Sendable, CustomStringConvertible {
 /// ```
 /// Each call checks that the purpose's declaration allows attribution, then writes one audit
 /// record (`identification`) with the address pseudonymised (Crypto-PAn), the time, the status
-/// and, when found, the subscriber's keyed pseudonym — never the raw address or identity.
+/// and, when found, the subscriber's keyed pseudonym — never the raw address or identity. A
+/// refused identification is audited too (`purpose-refused`, ``refusal(_:auditingTo:)``).
 ///
 /// The index is not public: identifying a subscriber goes through ``identify(_:capability:address:at:port:)``,
 /// with a purpose and an audit record. Code that must query the index without either (benchmarks,
@@ -98,10 +99,7 @@ public struct Attributor: Sendable {
         auditingTo sink: any AuditLog
     ) throws -> Identification<P> {
         let port = givenPort == 0 ? nil : givenPort
-        guard attributing.contains(P.countermeasure) else {
-            if declarations[P.countermeasure] == nil { throw IdentificationError.undeclared(P.countermeasure) }
-            throw IdentificationError.attributionNotAllowed(P.countermeasure)
-        }
+        guard attributing.contains(P.countermeasure) else { throw try refusal(P.countermeasure, auditingTo: sink) }
         let answer = index.holder(of: address, at: time, port: port)
         var detail: [String: String] = [
             "address": pseudonymizer.pseudonym(address: address).description,
@@ -131,5 +129,19 @@ public struct Attributor: Sendable {
                 time: Date(), countermeasure: P.countermeasure, action: "identification", actor: actor, subject: subject,
                 detail: detail))
         return result
+    }
+
+    /// Audits a refused identification under `countermeasure` (undeclared, or its declaration
+    /// does not allow attribution) and returns the error to throw.
+    ///
+    /// The record (`purpose-refused`, subject `-`) names the countermeasure and the reason only:
+    /// the address and time asked about are not kept, since no declared purpose covers them.
+    public func refusal(_ countermeasure: CountermeasureID, auditingTo sink: (any AuditLog)? = nil) throws -> IdentificationError {
+        let undeclared = declarations[countermeasure] == nil
+        _ = try (sink ?? audit).append(
+            AuditEntry(
+                time: Date(), countermeasure: countermeasure, action: "purpose-refused", actor: actor, subject: "-",
+                detail: ["reason": undeclared ? "undeclared" : "attribution-not-allowed"]))
+        return undeclared ? .undeclared(countermeasure) : .attributionNotAllowed(countermeasure)
     }
 }

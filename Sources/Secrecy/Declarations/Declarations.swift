@@ -53,6 +53,9 @@ public struct Declarations: Sendable {
     public let all: [Declaration]
     /// The name of the file they came from.
     public let source: String
+    /// SHA-256 of the file's bytes, lowercase hex: names the version in force (the compliance
+    /// report prints it).
+    public let sha256: String
     private let byID: [CountermeasureID: Declaration]
 
     /// The declarations bundled with Mamori (`Resources/declarations.json`).
@@ -89,6 +92,7 @@ public struct Declarations: Sendable {
         guard parser.problems.isEmpty else { throw DeclarationError(problems: parser.problems) }
         self.all = declarations
         self.source = source
+        self.sha256 = Hex.encode(Digest.sha256(json))
         self.byID = Dictionary(declarations.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

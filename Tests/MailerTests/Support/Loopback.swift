@@ -19,7 +19,7 @@ enum Loopback {
     }
 
     /// Waits until something accepts connections on the port.
-    static func waitUntilListening(port: Int, timeout: Duration = .seconds(10)) async throws {
+    static func waitUntilListening(port: Int, timeout: Duration = .seconds(120)) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {
@@ -157,7 +157,7 @@ final class SMTPSink {
     }
 
     /// Waits (at most `timeout`) until `count` messages were dumped and returns them.
-    func waitForDumps(count: Int, timeout: Duration = .seconds(10)) async throws -> [String] {
+    func waitForDumps(count: Int, timeout: Duration = .seconds(120)) async throws -> [String] {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while true {

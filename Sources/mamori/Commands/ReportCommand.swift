@@ -1,0 +1,99 @@
+import ArgumentParser
+import Runtime
+import Compliance
+import Foundation
+import Secrecy
+import Store
+
+/// Where the report reads the audit log's checkpoints from.
+///
+/// Today the store's `audit_checkpoint` table; signed checkpoints kept in a file outside the
+/// store can take its place without the report changing.
+protocol CheckpointSource {
+    func checkpoints() throws -> [Checkpoint]
+}
+
+/// The checkpoints recorded in the store (`mamori audit checkpoint`).
+struct StoreCheckpoints: CheckpointSource {
+    let log: SQLiteAuditLog
+
+    func checkpoints() throws -> [Checkpoint] { try log.checkpoints() }
+}
+
+/// `mamori report [--from TIME] [--to TIME] [--format html|json|md] [--lang ja|en] [--out FILE]`:
+/// the compliance report for the legal team.
+///
+/// Per declared countermeasure: the declaration (basis and the justification of every
+/// requirement, data items, retention, trigger, conditions) and what was done under it in the
+/// period, counted from the audit log; the retention state of every stored class; whether the
+/// audit log verifies. Counts only: no address, subscriber id or mail address appears.
+///
+/// Exit 0, or 3 when the audit chain is broken (the report is still written and says so).
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The compliance report: per countermeasure, its declared basis and what was done (counts only).")
+
+    @OptionGroup var options: StoreOptions
+
+    @Option(help: "Count acts from this RFC 3339 time on (inclusive). Default: the first record.")
+    var from: String?
+
+    @Option(help: "Count acts before this RFC 3339 time (exclusive). Default: now.")
+    var to: String?
+
+    @Option(help: "md, html (a standalone printable page) or json.")
+    var format: String = "md"
+
+    @Option(help: "ja or en.")
+    var lang: String = "ja"
+
+    @Option(help: "Write the report to this file instead of stdout.")
+    var out: String?
+
+    func validate() throws {
+        guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format: use html, json or md") }
+        guard ReportLanguage(rawValue: lang) != nil else { throw ValidationError("--lang: use ja or en") }
+        let period = try self.period()
+        if let from = period.from, let to = period.to, to <= from { throw ValidationError("--to must be after --from") }
+    }
+
+    private func period() throws -> ReportPeriod {
+        func time(_ text: String?, _ field: String) throws -> Date? {
+            guard let text else { return nil }
+            switch Query.parseTime(text, field: field) {
+            case .success(let date): return date
+            case .failure(let failure): throw ValidationError(failure.message)
+            }
+        }
+        return ReportPeriod(from: try time(from, "--from"), to: try time(to, "--to"))
+    }
+
+    func run() async throws {
+        let declarations = try options.loadDeclarations()
+        let store = try options.openStore()
+        let log = try store.auditLog()
+        let checkpoints: any CheckpointSource = StoreCheckpoints(log: log)
+        let input = ComplianceInput(
+            declarations: declarations, records: try log.records(from: 1), checkpoints: try checkpoints.checkpoints(),
+            caseCounts: try store.caseCounts(),
+            held: try store.retentionStates().map { HeldData(dataClass: $0.dataClass, count: $0.count, oldest: $0.oldest) },
+            period: try period(), generatedAt: Date())
+        let report = ComplianceReport(input)
+        let text = ComplianceRenderer(report: report, language: ReportLanguage(rawValue: lang) ?? .ja)
+            .render(ReportFormat(rawValue: format) ?? .md)
+        if let out {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
+            } catch {
+                throw MamoriExit(code: 1, message: "\(out): cannot write the report (\(error.localizedDescription))")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        if !report.audit.intact {
+            throw MamoriExit(
+                code: MamoriExit.brokenChain, message: "the audit log is broken at record \(report.audit.brokenAt ?? 0); the report says so")
+        }
+    }
+}
