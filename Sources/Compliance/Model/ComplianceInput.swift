@@ -64,12 +64,16 @@ public struct ComplianceInput: Sendable {
     public var period: ReportPeriod
     /// When the report is made: retention is judged at this instant.
     public var generatedAt: Date
+    /// The log checked against the signed checkpoints kept outside the store (truncation,
+    /// rollback, fork, bad signature), when the caller has the checkpoints file.
+    public var signedCheckpoints: AuditTailVerification?
 
     /// An input.
     public init(
         declarations: Declarations, records: [AuditRecord], checkpoints: [Checkpoint], caseCounts: [CountermeasureID: [String: Int]],
-        held: [HeldData], period: ReportPeriod, generatedAt: Date
+        held: [HeldData], period: ReportPeriod, generatedAt: Date, signedCheckpoints: AuditTailVerification? = nil
     ) {
+        self.signedCheckpoints = signedCheckpoints
         self.declarations = declarations
         self.records = records
         self.checkpoints = checkpoints

@@ -40,6 +40,8 @@ public struct ComplianceReport: Sendable, Hashable {
         public var checkpoints: Int
         /// The latest checkpoint (largest size), if any.
         public var lastCheckpoint: Checkpoint?
+        /// Signed checkpoints (in the file outside the store) verified.
+        public var signedCheckpoints = 0
     }
 
     /// Identifications by outcome.
@@ -165,6 +167,20 @@ public struct ComplianceReport: Sendable, Hashable {
             audit = AuditState(
                 intact: false, records: input.records.count, head: nil, brokenAt: sequence, reason: reason,
                 checkpoints: input.checkpoints.count, lastCheckpoint: last)
+        }
+
+        // Against the signed checkpoints outside the store: what the chain alone cannot see.
+        if let tail = input.signedCheckpoints {
+            audit.signedCheckpoints = tail.checkpointsChecked
+            if let signed = tail.checkpoint?.checkpoint, signed.size >= (audit.lastCheckpoint?.size ?? 0) {
+                audit.lastCheckpoint = signed
+            }
+            if audit.intact, tail.status != .intact {
+                audit.intact = false
+                audit.head = nil
+                audit.brokenAt = tail.sequence ?? Int64(tail.records)
+                audit.reason = "\(tail.status.rawValue): \(tail.reason ?? "")"
+            }
         }
 
         // Retention, class by class.

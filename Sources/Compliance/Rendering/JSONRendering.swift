@@ -134,7 +134,7 @@ extension ComplianceReport {
                     .object([("size", .int(Int(c.size))), ("time", .time(c.time)), ("root", .string(Hex.encode(c.root)))])
                 } ?? JSONValue.null
             ),
-            ("checkpoints", .int(audit.checkpoints)),
+            ("checkpoints", .int(audit.checkpoints)), ("signed_checkpoints", .int(audit.signedCheckpoints)),
         ]
         if let brokenAt = audit.brokenAt { members.append(("broken_at", .int(Int(brokenAt)))) }
         if let reason = audit.reason { members.append(("reason", .string(reason))) }

@@ -136,6 +136,7 @@ struct ReportDocumentBuilder {
             facts.append((.t(v("最新のチェックポイント", "Last checkpoint")), .t(v("なし", "none"))))
         }
         facts.append((.t(v("検証したチェックポイント数", "Checkpoints verified")), .t("\(a.checkpoints)")))
+        facts.append((.t(v("検証した署名付きチェックポイント数（ストア外）", "Signed checkpoints verified (outside the store)")), .t("\(a.signedCheckpoints)")))
         return [
             .heading(level: 2, .t(v("2. 監査ログの完全性", "2. Integrity of the audit log")), anchor: "audit"),
             .paragraph(

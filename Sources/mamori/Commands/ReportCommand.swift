@@ -74,11 +74,16 @@ struct ReportCommand: AsyncParsableCommand {
         let store = try options.openStore()
         let log = try store.auditLog()
         let checkpoints: any CheckpointSource = StoreCheckpoints(log: log)
+        let records = try log.records(from: 1)
+        // The signed checkpoints outside the store, checked as `audit verify` does.
+        let trusted = log.trustedCheckpointKeys()
+        let signed = AuditTail.verify(
+            records, signed: try CheckpointFile(path: options.checkpointsPath).lines(), trustedKeys: trusted.isEmpty ? nil : trusted)
         let input = ComplianceInput(
-            declarations: declarations, records: try log.records(from: 1), checkpoints: try checkpoints.checkpoints(),
+            declarations: declarations, records: records, checkpoints: try checkpoints.checkpoints(),
             caseCounts: try store.caseCounts(),
             held: try store.retentionStates().map { HeldData(dataClass: $0.dataClass, count: $0.count, oldest: $0.oldest) },
-            period: try period(), generatedAt: Date())
+            period: try period(), generatedAt: Date(), signedCheckpoints: signed)
         let report = ComplianceReport(input)
         let text = ComplianceRenderer(report: report, language: ReportLanguage(rawValue: lang) ?? .ja)
             .render(ReportFormat(rawValue: format) ?? .md)
