@@ -148,3 +148,17 @@ public protocol RemediationStore: Sendable {
     func update(case: CaseRecord, audit: AuditEntry) throws
     func append(audit: AuditEntry) throws
 }
+
+/// What the remediation page needs from storage, asynchronously: a server's request never
+/// blocks a cooperative thread on the database (the SQLite store suspends on GRDB's own queues).
+public protocol RemediationPageStore: Sendable {
+    /// The token record of a personal link, by the SHA-256 of the token.
+    func pageToken(hash: String) async throws -> TokenRecord?
+    /// A case, by id.
+    func pageCase(id: Int64) async throws -> CaseRecord?
+    /// Marks a case remediated (unless it already is) and writes `audit` with it; a targeted
+    /// update, so sightings a concurrent ingest adds to the case are kept. Returns whether it changed.
+    func markRemediated(caseID: Int64, at: Date, audit: AuditEntry) async throws -> Bool
+    /// Appends one audit record (a page view, a refusal).
+    func appendPageAudit(_ audit: AuditEntry) async throws
+}

@@ -7,12 +7,12 @@ import Secrecy
 /// A refusal (unknown, expired, malformed token, or a case that no longer exists) is one
 /// answer, `.refused`, whatever the cause, and its audit record holds no token material.
 public struct StoreDesk: RemediationDesk {
-    public let store: any RemediationStore
+    public let store: any RemediationPageStore
     public let templates: NoticeTemplates
     public let pseudonymizer: Pseudonymizer
     public let actor: String
 
-    public init(store: any RemediationStore, templates: NoticeTemplates, pseudonymizer: Pseudonymizer, actor: String = "service:portal") {
+    public init(store: any RemediationPageStore, templates: NoticeTemplates, pseudonymizer: Pseudonymizer, actor: String = "service:portal") {
         self.store = store
         self.templates = templates
         self.pseudonymizer = pseudonymizer
@@ -20,22 +20,22 @@ public struct StoreDesk: RemediationDesk {
     }
 
     public func page(token: String, language: Language?, now: Date) async throws -> PageLookup {
-        guard let (record, c) = try resolve(token, now: now) else { return try refuse(now: now, action: "page-view") }
-        try store.append(
-            audit: AuditEntry(
+        guard let (record, c) = try await resolve(token, now: now) else { return try await refuse(now: now, action: "page-view") }
+        try await store.appendPageAudit(
+            AuditEntry(
                 time: now, countermeasure: c.countermeasure, action: "page-view", actor: actor,
                 subject: pseudonymizer.pseudonym(subscriber: c.subscriber), detail: ["case": "\(record.caseID)"]))
         return .page(render(c, token: record, language: language ?? record.language))
     }
 
     public func markRemediated(token: String, language: Language?, now: Date) async throws -> PageLookup {
-        guard let (record, found) = try resolve(token, now: now) else { return try refuse(now: now, action: "remediated") }
+        guard let (record, found) = try await resolve(token, now: now) else { return try await refuse(now: now, action: "remediated") }
         var c = found
         if c.status != .remediated {
             c.status = .remediated
             c.remediatedAt = now
-            try store.update(
-                case: c,
+            _ = try await store.markRemediated(
+                caseID: record.caseID, at: now,
                 audit: AuditEntry(
                     time: now, countermeasure: c.countermeasure, action: "remediated", actor: actor,
                     subject: pseudonymizer.pseudonym(subscriber: c.subscriber), detail: ["case": "\(record.caseID)", "by": "subscriber"]))
@@ -43,16 +43,16 @@ public struct StoreDesk: RemediationDesk {
         return .page(render(c, token: record, language: language ?? record.language))
     }
 
-    private func resolve(_ token: String, now: Date) throws -> (TokenRecord, CaseRecord)? {
-        guard PersonalToken.isWellFormed(token), let record = try store.token(hash: PersonalToken.hash(token)), record.expiresAt > now,
-            let c = try store.caseRecord(id: record.caseID)
+    private func resolve(_ token: String, now: Date) async throws -> (TokenRecord, CaseRecord)? {
+        guard PersonalToken.isWellFormed(token), let record = try await store.pageToken(hash: PersonalToken.hash(token)),
+            record.expiresAt > now, let c = try await store.pageCase(id: record.caseID)
         else { return nil }
         return (record, c)
     }
 
-    private func refuse(now: Date, action: String) throws -> PageLookup {
-        try store.append(
-            audit: AuditEntry(time: now, countermeasure: nil, action: "token-refused", actor: actor, subject: "-", detail: ["on": action]))
+    private func refuse(now: Date, action: String) async throws -> PageLookup {
+        try await store.appendPageAudit(
+            AuditEntry(time: now, countermeasure: nil, action: "token-refused", actor: actor, subject: "-", detail: ["on": action]))
         return .refused
     }
 

@@ -386,12 +386,16 @@ public final class SQLiteRemediationStore: RemediationStore {
     public func token(hash: String) throws -> TokenRecord? {
         try store.pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM access_token WHERE hash = ?", arguments: [hash]) else { return nil }
-            let language: String = row["language"]
-            return TokenRecord(
-                hash: row["hash"], caseID: row["case_id"], language: Language(rawValue: language) ?? .ja,
-                createdAt: Self.date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                expiresAt: Self.date(row["expires_at"]) ?? Date(timeIntervalSince1970: 0))
+            return Self.tokenRecord(row)
         }
+    }
+
+    static func tokenRecord(_ row: Row) -> TokenRecord {
+        let language: String = row["language"]
+        return TokenRecord(
+            hash: row["hash"], caseID: row["case_id"], language: Language(rawValue: language) ?? .ja,
+            createdAt: Self.date(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            expiresAt: Self.date(row["expires_at"]) ?? Date(timeIntervalSince1970: 0))
     }
 
     public func update(case c: CaseRecord, audit: AuditEntry) throws {
@@ -403,6 +407,46 @@ public final class SQLiteRemediationStore: RemediationStore {
 
     public func append(audit: AuditEntry) throws {
         try write { db in try SQLiteAuditLog.append(audit, in: db) }
+    }
+}
+
+extension SQLiteRemediationStore: RemediationPageStore {
+    public func pageToken(hash: String) async throws -> TokenRecord? {
+        try await store.pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM access_token WHERE hash = ?", arguments: [hash]) else { return nil }
+            return Self.tokenRecord(row)
+        }
+    }
+
+    public func pageCase(id: Int64) async throws -> CaseRecord? {
+        try await store.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM infection_case WHERE id = ?", arguments: [id]).map(Self.caseRecord)
+        }
+    }
+
+    public func markRemediated(caseID: Int64, at: Date, audit: AuditEntry) async throws -> Bool {
+        // IMMEDIATE, as every write here: the audit append reads the head, then inserts.
+        try await store.pool.writeWithoutTransaction { db in
+            var changed = false
+            try db.inTransaction(.immediate) {
+                try db.execute(
+                    sql: "UPDATE infection_case SET status = 'remediated', remediated_at = ?, updated_at = ? WHERE id = ? AND status != 'remediated'",
+                    arguments: [at.timeIntervalSince1970, Date().timeIntervalSince1970, caseID])
+                changed = db.changesCount == 1
+                if changed { try SQLiteAuditLog.append(audit, in: db) }
+                return .commit
+            }
+            return changed
+        }
+    }
+
+    public func appendPageAudit(_ audit: AuditEntry) async throws {
+        try await store.pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                try SQLiteAuditLog.append(audit, in: db)
+                return .commit
+            }
+        }
     }
 }
 
