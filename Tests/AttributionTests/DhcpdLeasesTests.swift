@@ -2,9 +2,10 @@ import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
+import MamoriTesting
 import Testing
 
-@Suite("dhcpd.leases")
+@Suite("dhcpd.leases", .enabled(if: Corpus.isPresent, "needs the shared corpus"))
 struct DhcpdLeasesTests {
     @Test func packetGuardianFourLeases() throws {
         let r = try parse(Paths.corpus("dhcp/dhcpd.leases"))

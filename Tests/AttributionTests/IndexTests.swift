@@ -5,7 +5,7 @@ import Foundation
 import MamoriTesting
 import Testing
 
-@Suite("Attribution index")
+@Suite("Attribution index", .enabled(if: Corpus.isPresent, "needs the shared corpus"))
 struct IndexTests {
     func holding(_ sub: String, _ p: String, _ from: TimeInterval, _ to: TimeInterval?, ports: ClosedRange<UInt16>? = nil)
         -> Holding

@@ -2,9 +2,10 @@ import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
+import MamoriTesting
 import Testing
 
-@Suite("Kea lease CSV")
+@Suite("Kea lease CSV", .enabled(if: Corpus.isPresent, "needs the shared corpus"))
 struct KeaLeaseTests {
     @Test func metalStackTwelveColumns() throws {
         let r = try parse(Paths.corpus("dhcp/kea-leases4.csv"))

@@ -2,9 +2,10 @@ import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
+import MamoriTesting
 import Testing
 
-@Suite("RADIUS detail")
+@Suite("RADIUS detail", .enabled(if: Corpus.isPresent, "needs the shared corpus"))
 struct RadiusDetailTests {
     @Test func livingstonStopsUseTimestampNotHeader() throws {
         let r = try parse(Paths.corpus("abuse/radius-detail-livingston-2stop.txt"))

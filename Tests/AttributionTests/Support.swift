@@ -2,6 +2,7 @@ import TextScanning
 import Addressing
 import Attribution
 import Foundation
+import MamoriTesting
 
 /// Paths to the shared corpus (read in place, never copied) and to this target's fixtures.
 enum Paths {
@@ -20,7 +21,7 @@ enum Paths {
 
     /// A file of the shared corpus, `../shared/corpus/<relative>` from the package root.
     static func corpus(_ relative: String) -> URL {
-        packageRoot.appendingPathComponent("../shared/corpus/\(relative)").standardizedFileURL
+        Corpus.file(relative)
     }
 
     /// A hand-made fixture in `Tests/AttributionTests/Fixtures/`.

@@ -21,7 +21,7 @@ enum CLI {
     }()
 
     /// `../shared/corpus` from the repository root.
-    static let corpus = root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    static let corpus = Corpus.root
 
     /// The `mamori` binary next to the test bundle (SwiftPM builds it with the tests).
     static let binary: URL = {

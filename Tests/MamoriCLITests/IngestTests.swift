@@ -2,7 +2,7 @@ import Foundation
 import MamoriTesting
 import Testing
 
-@Suite struct IngestTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct IngestTests {
     let samples = CLI.root.appendingPathComponent("Sources/mamori/Samples")
 
     /// The stored events as a sorted list of their JSON bodies (independent of store keys and row ids).

@@ -15,7 +15,7 @@ extension CLI {
     }
 }
 
-@Suite struct NotificationFlowTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct NotificationFlowTests {
     let samples = CLI.root.appendingPathComponent("Sources/mamori/Samples")
 
     /// A store with the sample AAA records and subscriber directory.

@@ -60,8 +60,7 @@ private func cryptoPAnHexDigit(_ c: UInt8) -> UInt8? {
 /// All pairs of `../shared/corpus/privacy/cryptopan-vectors.txt` (see its PROVENANCE.md): line 1 is
 /// the reference key, `# key <hex>` switches the key, other `#` lines start sections.
 private func loadCryptoPAnVectors() throws -> [CryptoPAnVector] {
-    let url = try cryptoPAnRepositoryRoot()
-        .appendingPathComponent("../shared/corpus/privacy/cryptopan-vectors.txt").standardizedFileURL
+    let url = Corpus.file("privacy/cryptopan-vectors.txt")
     let text = try String(contentsOf: url, encoding: .utf8)
     var key: [UInt8]?
     var vectors: [CryptoPAnVector] = []
@@ -110,7 +109,7 @@ private func cryptoPAnCommonPrefix(_ a: UInt128, _ b: UInt128, width: Int) -> In
     return difference == 0 ? width : difference.leadingZeroBitCount - (128 - width)
 }
 
-@Suite struct CryptoPAnTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct CryptoPAnTests {
     @Test(arguments: [CryptoPAn.Backend.automatic, .portable])
     func allKnownAnswerVectors(backend: CryptoPAn.Backend) throws {
         let vectors = try loadCryptoPAnVectors()

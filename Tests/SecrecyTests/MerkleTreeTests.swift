@@ -1,5 +1,6 @@
 import Foundation
 import Secrecy
+import MamoriTesting
 import Testing
 
 /// The RFC 6962/9162 reference tree of `merkle-rfc9162-tree.txt`.
@@ -61,7 +62,7 @@ let proofCases: [ProofCase] = {
     return text.split(separator: "\n").compactMap { try? JSONDecoder().decode(ProofCase.self, from: Data($0.utf8)) }
 }()
 
-@Suite struct MerkleTreeTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct MerkleTreeTests {
     @Test func referenceRootsForEverySize() throws {
         let tree = try #require(TestPaths.readCorpus("merkle-rfc9162-tree.txt").flatMap(ReferenceTree.init))
         #expect(tree.leaves.count == 8)

@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 /// Paths for tests: the package root (found from this file) and the shared corpus beside it.
@@ -15,13 +16,13 @@ enum TestPaths {
 
     /// `../shared/corpus/privacy/<name>` from the package root; never copied into the project.
     static func privacyCorpus(_ name: String) -> URL? {
-        packageRoot?.deletingLastPathComponent().appendingPathComponent("shared/corpus/privacy/\(name)")
+        Corpus.file("privacy/\(name)")
     }
 
     /// The contents of a corpus file, recording an issue when it is missing.
     static func readCorpus(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
         guard let url = privacyCorpus(name), let text = try? String(contentsOf: url, encoding: .utf8) else {
-            Issue.record("corpus file \(name) not found beside the package (../shared/corpus/privacy/)", sourceLocation: sourceLocation)
+            Issue.record("corpus file privacy/\(name) not found: \(Corpus.missingMessage)", sourceLocation: sourceLocation)
             return nil
         }
         return text

@@ -1,12 +1,13 @@
 import TextScanning
 import Addressing
 import Foundation
+import MamoriTesting
 import Testing
 
 @testable import Sightings
 
 /// Every real sample in `shared/corpus` parses, with its counts asserted.
-@Suite struct CorpusTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct CorpusTests {
     static let expected: [(String, String, Counts)] = [
         // Shadowserver: infected reports.
         ("shadowserver/botnet_drone.csv", "shadowserver:botnet_drone", Counts(records: 102, sightings: 102)),

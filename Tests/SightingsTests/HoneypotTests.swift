@@ -1,11 +1,12 @@
 import TextScanning
 import Addressing
 import Foundation
+import MamoriTesting
 import Testing
 
 @testable import Sightings
 
-@Suite struct HoneypotTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct HoneypotTests {
     // MARK: Cowrie
 
     /// Every string value of a content-bearing member in a Cowrie log (passwords, user names,

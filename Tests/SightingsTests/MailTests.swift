@@ -1,11 +1,12 @@
 import TextScanning
 import Addressing
 import Foundation
+import MamoriTesting
 import Testing
 
 @testable import Sightings
 
-@Suite struct ReportMailTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct ReportMailTests {
     @Test func shadowserverMailsFromTheCorpus() throws {
         let drone = try SightingReader().parse(mail: Paths.corpus("abuse/shadowserver-sinkhole_http_drone-sample.eml"))
         #expect(drone.count == 1)

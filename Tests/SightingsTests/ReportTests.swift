@@ -1,11 +1,12 @@
 import TextScanning
 import Addressing
 import Foundation
+import MamoriTesting
 import Testing
 
 @testable import Sightings
 
-@Suite struct CnCTakedownTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct CnCTakedownTests {
     static let csvLayout: CnCLogLayout = {
         (try? CnCLogLayout(
             format: .csv, ipColumn: "client_ip", portColumn: "client_port", timeColumn: "first_seen", familyColumn: "botnet",
@@ -98,7 +99,7 @@ import Testing
     }
 }
 
-@Suite struct IoTReportTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct IoTReportTests {
     @Test func infectedRowsAreSightingsVulnerableOnesAreNot() throws {
         let result = try SightingReader().parse(contentsOf: Paths.fixture("iot-report-2026-11-27.csv"))
         let file = "iot-report-2026-11-27.csv"
@@ -129,7 +130,7 @@ import Testing
     }
 }
 
-@Suite struct FeedDetectionTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct FeedDetectionTests {
     static func head(_ path: String) throws -> [UInt8] {
         Array(try Data(contentsOf: Paths.corpus(path)).prefix(8192))
     }

@@ -6,7 +6,7 @@ import Testing
 
 @testable import Sightings
 
-@Suite struct ShadowserverTests {
+@Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct ShadowserverTests {
     // MARK: meaning from the mappings
 
     @Test func infectedReportRowsAreSightingsWithTheirSourcePort() throws {

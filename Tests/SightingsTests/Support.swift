@@ -1,5 +1,6 @@
 import TextScanning
 import Foundation
+import MamoriTesting
 import Testing
 
 @testable import Sightings
@@ -18,7 +19,7 @@ enum Paths {
 
     /// `../shared/corpus/<relative>` next to the package root.
     static func corpus(_ relative: String) -> URL {
-        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus").appendingPathComponent(relative)
+        Corpus.file(relative)
     }
 
     /// `Tests/SightingsTests/Fixtures/<name>`.
