@@ -22,9 +22,23 @@ public struct MamoriRuntime: Sendable {
         self.configuration = configuration
     }
 
-    /// The attribution index over every stored assignment event.
+    /// The attribution index over every stored assignment event: read from the snapshot beside
+    /// the store (`<store>.index`) when it was made of the records stored now, else built from
+    /// them and saved as the new snapshot (see `AttributionIndex.writeSnapshot`).
     public func attributionIndex() throws -> AttributionIndex {
-        AttributionIndex(events: try store.allEvents(), config: configuration.flow.attribution)
+        let config = configuration.flow.attribution
+        let stamp = try store.assignmentStamp()
+        if let snapshot = try? AttributionIndex(snapshotAt: store.indexSnapshotPath, stamp: stamp, config: config) {
+            return snapshot
+        }
+        let index = AttributionIndex(events: try store.allEvents(), config: config)
+        do {
+            try index.writeSnapshot(to: store.indexSnapshotPath, stamp: stamp)
+        } catch {
+            // The index is still good; the next command rebuilds it.
+            Output.error("attribution index snapshot: \(error)")
+        }
+        return index
     }
 
     /// An attributor over a fresh index, auditing to the store as `actor`.

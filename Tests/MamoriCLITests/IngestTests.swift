@@ -146,6 +146,10 @@ import Testing
             ["ingest", "aaa", "--store", store.path] + ["radius-detail.txt", "cgn-blocks.csv"].map { samples.appendingPathComponent($0).path })
         #expect(ingest.status == 0, "\(ingest.stderr)")
         let total = try eventBodies(store).count
+        // The attribution index snapshot beside the store, as private as the store's records.
+        let snapshot = store.path + ".index"
+        let mode = try FileManager.default.attributesOfItem(atPath: snapshot)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
         // Within retention: nothing goes.
         let early = try CLI.run(["purge", "--store", store.path, "--now", "2026-12-01T00:00:00Z"])
         #expect(early.status == 0, "\(early.stderr)")
@@ -154,6 +158,7 @@ import Testing
         let late = try CLI.run(["purge", "--store", store.path, "--now", "2036-12-01T00:00:00Z"])
         #expect(late.status == 0)
         #expect(try eventBodies(store).count == 0)
+        #expect(!FileManager.default.fileExists(atPath: snapshot))  // it held the purged records too
         let show = try CLI.run(["audit", "show", "--store", store.path])
         #expect(show.stdout.contains("purge"))
         #expect(try CLI.run(["audit", "verify", "--store", store.path]).status == 0)

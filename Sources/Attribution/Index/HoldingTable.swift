@@ -109,6 +109,24 @@ final class Group: @unchecked Sendable {
         }
     }
 
+    /// A group read back from a snapshot: the buffers already filled.
+    init(
+        family: IPAddress.Family, length: Int, count: Int, keys32: UnsafeMutableBufferPointer<UInt32>,
+        keysHi: UnsafeMutableBufferPointer<UInt64>, keysLo: UnsafeMutableBufferPointer<UInt64>, rows: UnsafeMutableBufferPointer<Row>,
+        slots: UnsafeMutableBufferPointer<UInt64>, slotShift: UInt64
+    ) {
+        self.family = family
+        self.length = length
+        self.count = count
+        self.keys32 = keys32
+        self.keysHi = keysHi
+        self.keysLo = keysLo
+        self.rows = rows
+        self.mask = IPPrefix.mask(family, length)
+        self.slots = slots
+        self.slotShift = slotShift
+    }
+
     deinit {
         keys32.deallocate()
         keysHi.deallocate()

@@ -12,6 +12,14 @@ struct StringTable: Sendable {
     private(set) var bytes: [UInt8] = []
     private(set) var count = 0
 
+    init() {}
+
+    /// A table read back from a snapshot.
+    init(bytes: [UInt8], count: Int) {
+        self.bytes = bytes
+        self.count = count
+    }
+
     func string(_ id: UInt32) -> String {
         bytes.withUnsafeBufferPointer { b in
             let (s, e) = StringTable.span(b, Int(id))

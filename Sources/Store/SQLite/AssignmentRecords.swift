@@ -99,4 +99,19 @@ extension MamoriStore: AssignmentRecordStore {
             return db.changesCount
         }
     }
+
+    /// Names the stored assignment events as they are now (count, highest id, last ingest):
+    /// an index snapshot made for another stamp is not used.
+    public func assignmentStamp() throws -> String {
+        try pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MAX(id) AS m, MAX(ingested_at) AS t FROM aaa_event")
+            let n: Int = row?["n"] ?? 0
+            let m: Int64? = row?["m"]
+            let t: Double? = row?["t"]
+            return "events=\(n);max=\(m ?? 0);at=\(t ?? 0)"
+        }
+    }
+
+    /// Where the attribution index snapshot of this store lives: `<store path>.index`.
+    public var indexSnapshotPath: String { path + ".index" }
 }

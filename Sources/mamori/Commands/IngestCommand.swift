@@ -38,6 +38,9 @@ struct IngestAAACommand: AsyncParsableCommand {
     @Flag(help: "End with one JSON line of counts on stdout.")
     var json = false
 
+    @Flag(help: "Do not rebuild the attribution index snapshot after adding events (the next command that attributes does).")
+    var noIndexSnapshot = false
+
     @Argument(help: "The files to ingest.")
     var files: [String]
 
@@ -74,6 +77,11 @@ struct IngestAAACommand: AsyncParsableCommand {
             Output.line(
                 "total: \(totals.files) files, \(totals.records) records, \(totals.added) events added, "
                     + "\(totals.duplicates) already stored, \(totals.rejected) rejected, \(totals.skippedFiles) files already ingested")
+        }
+        if totals.added > 0 && !noIndexSnapshot {
+            // Rebuild the attribution index snapshot now, so that `attribute` answers at once.
+            let runtime = MamoriRuntime(store: store, configuration: MamoriConfiguration(declarations: try options.loadDeclarations()))
+            _ = try runtime.attributionIndex()
         }
         if unreadable { throw MamoriExit(code: MamoriExit.noInput) }
         if totals.rejected > 0 { throw MamoriExit(code: MamoriExit.dataError) }

@@ -32,6 +32,11 @@ struct PurgeCommand: AsyncParsableCommand {
         }
         let store = try options.openStore()
         let policy = RetentionPolicy(declarations: declarations)
+        // The attribution index snapshot holds assignment records too: it goes with them (the next
+        // command that attributes rebuilds it from what is left).
+        if FileManager.default.fileExists(atPath: store.indexSnapshotPath) {
+            try? FileManager.default.removeItem(atPath: store.indexSnapshotPath)
+        }
         for dataClass in MamoriStore.storedDataClasses {
             // A class no declaration keeps has no lifetime: nothing of it may stay.
             let lifetime = policy.lifetime(for: dataClass)
