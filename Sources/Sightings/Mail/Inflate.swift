@@ -217,3 +217,11 @@ enum CRC32 {
         return c ^ 0xFFFF_FFFF
     }
 }
+
+extension ReportMail {
+    /// Decodes a raw DEFLATE stream of at most `limit` output bytes, as for a zip entry. For the
+    /// fuzz targets (`Fuzz/`), which reach the decoder without building a zip with a right CRC.
+    @_spi(Fuzzing) public static func inflate(_ stream: [UInt8], limit: Int) throws -> [UInt8] {
+        try Inflater.inflate(stream, limit: limit)
+    }
+}
