@@ -23,7 +23,12 @@ struct Inflater {
     /// Decodes a raw DEFLATE stream; the output may not exceed `limit` bytes.
     static func inflate(_ input: [UInt8], expectedSize: Int? = nil, limit: Int) throws(Failure) -> [UInt8] {
         var state = Inflater(input: input, limit: limit)
-        if let expectedSize, expectedSize <= limit { state.output.reserveCapacity(expectedSize) }
+        // The size a zip header claims is only trusted as far as DEFLATE can expand (1032:1):
+        // a 100-byte entry claiming 1 GiB must not reserve 1 GiB.
+        if let expectedSize, expectedSize > 0 {
+            let (most, overflow) = input.count.multipliedReportingOverflow(by: 1032)
+            state.output.reserveCapacity(min(expectedSize, limit, overflow ? limit : most))
+        }
         try state.run()
         return state.output
     }

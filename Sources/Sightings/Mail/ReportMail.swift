@@ -28,7 +28,8 @@ public struct ReportAttachment: Sendable, Hashable {
 /// }
 /// ```
 public enum ReportMail {
-    /// The most bytes one CSV may decompress to.
+    /// The most bytes one CSV may decompress to, and all the CSVs of one zip together (entries
+    /// of a zip may share their compressed data: a "zip bomb" of many entries).
     public static let maximumAttachmentSize = 1 << 30
 
     /// The CSV attachments of a mail, in order; `file` names the mail in errors.
@@ -169,6 +170,7 @@ enum ZipArchive {
         }
         guard let e = eocd, let count = u16(e + 10), let dirOffset = u32(e + 16) else { throw fail("not a zip archive") }
         var entries: [ReportAttachment] = []
+        var budget = ReportMail.maximumAttachmentSize
         var p = dirOffset
         for _ in 0..<count {
             guard u32(p) == 0x0201_4B50, let flags = u16(p + 8), let method = u16(p + 10), let crc = u32(p + 16),
@@ -180,7 +182,7 @@ enum ZipArchive {
             p += 46 + nameLength + extraLength + commentLength
             guard flags & 1 == 0 else { throw fail("encrypted entry") }
             guard !name.hasSuffix("/") else { continue }
-            guard size <= ReportMail.maximumAttachmentSize else { throw fail("entry larger than the limit") }
+            guard size <= budget else { throw fail("entries larger than the limit") }
             guard u32(local) == 0x0403_4B50, let localName = u16(local + 26), let localExtra = u16(local + 28) else {
                 throw fail("damaged local header")
             }
@@ -192,7 +194,7 @@ enum ZipArchive {
             case 0: bytes = data
             case 8:
                 do {
-                    bytes = try Inflater.inflate(data, expectedSize: size, limit: ReportMail.maximumAttachmentSize)
+                    bytes = try Inflater.inflate(data, expectedSize: size, limit: size)
                 } catch {
                     throw fail("damaged deflate data")
                 }
@@ -201,6 +203,7 @@ enum ZipArchive {
             guard bytes.count == size, CRC32.checksum(bytes) == UInt32(truncatingIfNeeded: crc) else {
                 throw fail("entry \(name): size or CRC mismatch")
             }
+            budget -= size
             entries.append(ReportAttachment(name: SightingReader.displayName(name), bytes: bytes))
         }
         return entries
