@@ -19,6 +19,7 @@ let targets: [(String, [String])] = [
     ("FuzzIoTReport", ["Sightings"]),
     ("FuzzReportMail", ["Sightings"]),
     ("FuzzInflate", ["Sightings"]),
+    ("FuzzZipArchive", ["Sightings"]),
     ("FuzzDeclarations", ["Secrecy"]),
     ("FuzzPortalForm", ["Remediation"]),
 ]

@@ -16,7 +16,7 @@ shared="$root/../shared/corpus"
 fixtures="$root/Tests"
 
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
-    FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzReportMail FuzzInflate FuzzDeclarations FuzzPortalForm)
+    FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
@@ -41,7 +41,7 @@ seeds() {
         FuzzIoTReport) echo "$fixtures"/SightingsTests/Fixtures/iot-*.csv ;;
         FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
         FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
-        FuzzInflate | FuzzPortalForm) ;;  # generated below
+        FuzzInflate | FuzzZipArchive | FuzzPortalForm) ;;  # generated below
     esac
 }
 
@@ -77,6 +77,18 @@ for i, path in enumerate(sys.argv[2:]):
     open(f"{out}/deflate-{i}-fixed", 'wb').write(c.compress(data) + c.flush())
 PY
         n=$((n + 8))
+        ;;
+    FuzzZipArchive)
+        # The zip attachments of the real and hand-made report mails.
+        python3 - "$corpus" "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml <<'PY'
+import email, sys
+out = sys.argv[1]
+for i, path in enumerate(sys.argv[2:]):
+    for j, part in enumerate(email.message_from_bytes(open(path, 'rb').read()).walk()):
+        if (part.get_filename() or '').lower().endswith('.zip'):
+            open(f"{out}/zip-{i}-{j}", 'wb').write(part.get_payload(decode=True))
+PY
+        n=$((n + $(find "$corpus" -name 'zip-*' | wc -l)))
         ;;
     FuzzPortalForm)
         printf 'lang=en&check=0123456789abcdef0123456789abcdef' > "$corpus/form-1"

@@ -227,3 +227,11 @@ extension SightingReader {
         return results
     }
 }
+
+extension ReportMail {
+    /// The entries of a zip archive, as for a `….zip` attachment. For the fuzz targets (`Fuzz/`),
+    /// which reach the zip reader without wrapping the archive in a MIME message and base64.
+    @_spi(Fuzzing) public static func zipEntries(_ zip: [UInt8]) throws(SightingError) -> [ReportAttachment] {
+        try ZipArchive.entries(zip, file: "fuzz.eml", attachment: "fuzz.zip")
+    }
+}
