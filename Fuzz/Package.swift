@@ -17,6 +17,7 @@ let targets: [(String, [String])] = [
     ("FuzzCnCCSV", ["Sightings"]),
     ("FuzzCnCJSONLines", ["Sightings"]),
     ("FuzzIoTReport", ["Sightings"]),
+    ("FuzzSightingChunks", ["Sightings"]),
     ("FuzzReportMail", ["Sightings"]),
     ("FuzzInflate", ["Sightings"]),
     ("FuzzZipArchive", ["Sightings"]),

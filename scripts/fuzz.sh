@@ -16,7 +16,7 @@ shared="$root/../shared/corpus"
 fixtures="$root/Tests"
 
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
-    FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm)
+    FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
@@ -41,7 +41,7 @@ seeds() {
         FuzzIoTReport) echo "$fixtures"/SightingsTests/Fixtures/iot-*.csv ;;
         FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
         FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
-        FuzzInflate | FuzzZipArchive | FuzzPortalForm) ;;  # generated below
+        FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm) ;;  # generated below
     esac
 }
 
@@ -89,6 +89,20 @@ for i, path in enumerate(sys.argv[2:]):
             open(f"{out}/zip-{i}-{j}", 'wb').write(part.get_payload(decode=True))
 PY
         n=$((n + $(find "$corpus" -name 'zip-*' | wc -l)))
+        ;;
+    FuzzSightingChunks)
+        # A feed-selecting first byte (0 Shadowserver, 1 Cowrie, 2 Dionaea, 3 C&C CSV, 4 C&C JSON
+        # lines, 5 IoT report), then a real sample or fixture of that feed.
+        python3 - "$corpus" "$shared" "$fixtures/SightingsTests/Fixtures" <<'PY'
+import glob, sys
+out, shared, fx = sys.argv[1:4]
+feeds = [(0, shared + '/shadowserver/*.csv'), (1, shared + '/cowrie/cowrie.json*'), (2, shared + '/dionaea/*.json'),
+         (3, fx + '/cnc-*.csv'), (4, fx + '/cnc-*.jsonl'), (5, fx + '/iot-*.csv')]
+for selector, pattern in feeds:
+    for k, path in enumerate(sorted(glob.glob(pattern))[:4]):
+        open(f"{out}/feed-{selector}-{k}", 'wb').write(bytes([selector]) + open(path, 'rb').read()[:60000])
+PY
+        n=$((n + $(find "$corpus" -name 'feed-*' | wc -l)))
         ;;
     FuzzPortalForm)
         printf 'lang=en&check=0123456789abcdef0123456789abcdef' > "$corpus/form-1"
