@@ -151,7 +151,10 @@ public enum ReportMail {
 
 /// Reads the entries of a zip archive (PKWARE APPNOTE: central directory, stored or deflated).
 enum ZipArchive {
-    static func entries(_ zip: [UInt8], file: String, attachment: String) throws(SightingError) -> [ReportAttachment] {
+    /// The entries of `zip`; all of them together may not decompress to more than `limit` bytes.
+    static func entries(
+        _ zip: [UInt8], file: String, attachment: String, limit: Int = ReportMail.maximumAttachmentSize
+    ) throws(SightingError) -> [ReportAttachment] {
         func fail(_ reason: String) -> SightingError { .malformedMail(file: file, reason: "attachment \(attachment): \(reason)") }
         func u16(_ i: Int) -> Int? { i >= 0 && i + 2 <= zip.count ? Int(zip[i]) | Int(zip[i + 1]) << 8 : nil }
         func u32(_ i: Int) -> Int? {
@@ -170,7 +173,7 @@ enum ZipArchive {
         }
         guard let e = eocd, let count = u16(e + 10), let dirOffset = u32(e + 16) else { throw fail("not a zip archive") }
         var entries: [ReportAttachment] = []
-        var budget = ReportMail.maximumAttachmentSize
+        var budget = limit
         var p = dirOffset
         for _ in 0..<count {
             guard u32(p) == 0x0201_4B50, let flags = u16(p + 8), let method = u16(p + 10), let crc = u32(p + 16),
