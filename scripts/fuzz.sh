@@ -121,8 +121,9 @@ binary="$root/Fuzz/.build/debug/$target"
 log="$work/fuzz.log"
 status=0
 # Swift's own crash backtracer would run inside the ASan process and fault; let libFuzzer report
-# a trap ("deadly signal") and save the input instead.
-SWIFT_BACKTRACE=enable=no "$binary" "$corpus" \
+# a trap ("deadly signal") and save the input instead. TMPDIR: the files a target writes
+# (FuzzSightingChunks) stay in the run's directory.
+TMPDIR="$work" SWIFT_BACKTRACE=enable=no "$binary" "$corpus" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-65536}" \
     -print_final_stats=1 -artifact_prefix="$crashers/" > "$log" 2>&1 || status=$?
 
