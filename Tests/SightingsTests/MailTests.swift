@@ -72,4 +72,25 @@ import Testing
         #expect(throws: Inflater.Failure.tooLarge) { try Inflater.inflate([0x01, 0x03, 0x00, 0xFC, 0xFF, 0x61, 0x62, 0x63], limit: 2) }
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
     }
+
+    /// Central-directory entries may all point at one local entry (a zip bomb without nesting):
+    /// the limit holds for all entries of an archive together, not for each.
+    @Test func overlappingZipEntriesShareOneLimit() throws {
+        let data = Array(String(repeating: "ip,timestamp\n", count: 80).utf8)  // 1040 bytes
+        let name = Array("a.csv".utf8)
+        func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        let crc = Int(CRC32.checksum(data))
+        let sizes = le(crc, 4) + le(data.count, 4) + le(data.count, 4)
+        let local = le(0x0403_4B50, 4) + le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + sizes + le(name.count, 2) + le(0, 2) + name + data
+        let central = le(0x0201_4B50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + sizes
+            + le(name.count, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(0, 4) + name
+        let entries = 3
+        let directory = Array([[UInt8]](repeating: central, count: entries).joined())
+        let zip = local + directory + le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(entries, 2) + le(entries, 2)
+            + le(directory.count, 4) + le(local.count, 4) + le(0, 2)
+        #expect(try ZipArchive.entries(zip, file: "x.eml", attachment: "z.zip", limit: 3 * data.count).count == 3)
+        #expect(throws: SightingError.malformedMail(file: "x.eml", reason: "attachment z.zip: entries larger than the limit")) {
+            try ZipArchive.entries(zip, file: "x.eml", attachment: "z.zip", limit: 3 * data.count - 1)
+        }
+    }
 }

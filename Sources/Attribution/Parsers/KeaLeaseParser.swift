@@ -142,7 +142,10 @@ public struct KeaLeaseParser: AssignmentParser {
         guard let lifetime = ByteParse.uint(field(line, l.validLifetime)), lifetime <= UInt64(UInt32.max) else {
             return bad("valid_lifetime: not a number")
         }
+        // Kea writes `expire` as an unsigned time_t; a negative or absurd one (past year 36812)
+        // is refused here, before `expire - valid_lifetime` could overflow.
         guard let expire = ByteParse.int(field(line, l.expire)) else { return bad("expire: not a number") }
+        guard expire >= 0, expire < 1 << 40 else { return bad("expire: out of range") }
         var state: UInt64 = 0
         if l.state >= 0, field(line, l.state).count > 0 {
             guard let s = ByteParse.uint(field(line, l.state)) else { return bad("state: not a number") }

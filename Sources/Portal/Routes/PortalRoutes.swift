@@ -55,7 +55,7 @@ struct PortalRoutes: Sendable {
         guard TokenShape.isWellFormed(token) else { return refused(context, reason: "malformed") }
         var request = request
         let body = try await request.collectBody(upTo: Self.maximumFormBytes)
-        let form = Self.formFields(String(buffer: body))
+        let form = RemediatedForm.fields(String(buffer: body))
         let language = form["lang"].flatMap(Language.init(rawValue:))
         if let site = crossSite(request) {
             log(context).notice("remediated form refused", metadata: ["reason": "\(site)"])
@@ -113,21 +113,6 @@ struct PortalRoutes: Sendable {
 
     static func redirect(to location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
-    }
-
-    /// The fields of an `application/x-www-form-urlencoded` body; the last value of a repeated name wins.
-    static func formFields(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decodeFormComponent(parts[0]) else { continue }
-            fields[name] = parts.count > 1 ? decodeFormComponent(parts[1]) ?? "" : ""
-        }
-        return fields
-    }
-
-    private static func decodeFormComponent(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 
     /// The origin (`scheme://host[:port]`, lower case, default port left out) of `url`.

@@ -29,7 +29,8 @@ public struct ReportAttachment: Sendable, Hashable {
 /// }
 /// ```
 public enum ReportMail {
-    /// The most bytes one CSV may decompress to.
+    /// The most bytes one CSV may decompress to, and all the CSVs of one zip together (entries
+    /// of a zip may share their compressed data: a "zip bomb" of many entries).
     public static let maximumAttachmentSize = 1 << 30
 
     /// The CSV attachments of a mail, in order; `file` names the mail in errors.
@@ -151,7 +152,10 @@ public enum ReportMail {
 
 /// Reads the entries of a zip archive (PKWARE APPNOTE: central directory, stored or deflated).
 enum ZipArchive {
-    static func entries(_ zip: [UInt8], file: String, attachment: String) throws(SightingError) -> [ReportAttachment] {
+    /// The entries of `zip`; all of them together may not decompress to more than `limit` bytes.
+    static func entries(
+        _ zip: [UInt8], file: String, attachment: String, limit: Int = ReportMail.maximumAttachmentSize
+    ) throws(SightingError) -> [ReportAttachment] {
         func fail(_ reason: String) -> SightingError { .malformedMail(file: file, reason: "attachment \(attachment): \(reason)") }
         func u16(_ i: Int) -> Int? { i >= 0 && i + 2 <= zip.count ? Int(zip[i]) | Int(zip[i + 1]) << 8 : nil }
         func u32(_ i: Int) -> Int? {
@@ -170,6 +174,7 @@ enum ZipArchive {
         }
         guard let e = eocd, let count = u16(e + 10), let dirOffset = u32(e + 16) else { throw fail("not a zip archive") }
         var entries: [ReportAttachment] = []
+        var budget = limit
         var p = dirOffset
         for _ in 0..<count {
             guard u32(p) == 0x0201_4B50, let flags = u16(p + 8), let method = u16(p + 10), let crc = u32(p + 16),
@@ -181,7 +186,7 @@ enum ZipArchive {
             p += 46 + nameLength + extraLength + commentLength
             guard flags & 1 == 0 else { throw fail("encrypted entry") }
             guard !name.hasSuffix("/") else { continue }
-            guard size <= ReportMail.maximumAttachmentSize else { throw fail("entry larger than the limit") }
+            guard size <= budget else { throw fail("entries larger than the limit") }
             guard u32(local) == 0x0403_4B50, let localName = u16(local + 26), let localExtra = u16(local + 28) else {
                 throw fail("damaged local header")
             }
@@ -193,7 +198,7 @@ enum ZipArchive {
             case 0: bytes = data
             case 8:
                 do {
-                    bytes = try Inflater.inflate(data, expectedSize: size, limit: ReportMail.maximumAttachmentSize)
+                    bytes = try Inflater.inflate(data, expectedSize: size, limit: size)
                 } catch {
                     throw fail("damaged deflate data")
                 }
@@ -202,6 +207,7 @@ enum ZipArchive {
             guard bytes.count == size, CRC32.checksum(bytes) == UInt32(truncatingIfNeeded: crc) else {
                 throw fail("entry \(name): size or CRC mismatch")
             }
+            budget -= size
             entries.append(ReportAttachment(name: SightingReader.displayName(name), bytes: bytes))
         }
         return entries
@@ -223,5 +229,13 @@ extension SightingReader {
             results.append(try parse(bytes: attachment.bytes, fileName: attachment.name))
         }
         return results
+    }
+}
+
+extension ReportMail {
+    /// The entries of a zip archive, as for a `….zip` attachment. For the fuzz targets (`Fuzz/`),
+    /// which reach the zip reader without wrapping the archive in a MIME message and base64.
+    @_spi(Fuzzing) public static func zipEntries(_ zip: [UInt8]) throws(SightingError) -> [ReportAttachment] {
+        try ZipArchive.entries(zip, file: "fuzz.eml", attachment: "fuzz.zip")
     }
 }

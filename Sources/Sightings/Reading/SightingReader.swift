@@ -121,6 +121,17 @@ public struct SightingReader: Sendable {
         case file(RawFile, chunkSize: Int)
         case memory([UInt8])
 
+        /// How many sightings to reserve room for: a batch (at most 64 Ki), but for bytes in
+        /// memory no more than they can hold (a record is longer than 16 bytes), so that a small
+        /// attachment does not reserve room for 64 Ki sightings (megabytes) per parse.
+        func capacityHint(batchSize: Int) -> Int {
+            let batch = max(0, min(batchSize, 1 << 16))
+            switch self {
+            case .file: return batch
+            case .memory(let bytes): return min(batch, bytes.count / 16 + 1)
+            }
+        }
+
         /// Hands all bytes to `consume(bytes, atEOF, full)`, calling `afterChunk` after each call.
         func drive(consume: (Bytes, Bool, Bool) throws -> Int, afterChunk: () throws -> Void) throws {
             switch self {
@@ -173,7 +184,7 @@ public struct SightingReader: Sendable {
         var parser = initial
         var framer = LineRecordFramer()
         var out = SightingOutput(feed: parser.feedName, file: file, issueLimit: issueLimit)
-        out.sightings.reserveCapacity(min(batchSize, 1 << 16))
+        out.sightings.reserveCapacity(input.capacityHint(batchSize: batchSize))
         try input.drive(
             consume: { bytes, atEOF, full in framer.consume(bytes, atEOF: atEOF, full: full, parser: &parser, into: &out) },
             afterChunk: { try Self.handOver(&out, batchSize: batchSize, force: false, onBatch) })
@@ -189,7 +200,7 @@ public struct SightingReader: Sendable {
         var framer = CSVFramer()
         defer { framer.deallocate() }
         var out = SightingOutput(feed: parser.feedName, file: file, issueLimit: issueLimit)
-        out.sightings.reserveCapacity(min(batchSize, 1 << 16))
+        out.sightings.reserveCapacity(input.capacityHint(batchSize: batchSize))
         try input.drive(
             consume: { bytes, atEOF, full in try framer.consume(bytes, atEOF: atEOF, full: full, parser: &parser, into: &out) },
             afterChunk: { try Self.handOver(&out, batchSize: batchSize, force: false, onBatch) })

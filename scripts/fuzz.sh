@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Builds one libFuzzer target of Fuzz/ (ASan + libFuzzer) and runs it for SECONDS, seeded from the
+# real samples in ../shared/corpus, the test fixtures and the kept crashers. See docs/fuzzing.md.
+#
+#   scripts/fuzz.sh FuzzRadiusDetail 300
+#   scripts/fuzz.sh list                       # the targets
+#   FUZZ_MAX_LEN=1048576 scripts/fuzz.sh FuzzCowrie 60
+#
+# Seeds are copied into a temporary corpus (nothing is written into the project); crashers go to
+# a temporary directory that is printed at the end and kept. One fuzzer, one process: no -jobs
+# or -workers (the machine is shared). Exit status: 0 when nothing was found, 1 otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+shared="$root/../shared/corpus"
+fixtures="$root/Tests"
+
+targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
+    FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm)
+
+if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
+if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
+    echo "usage: $0 TARGET SECONDS   (targets: $0 list)" >&2
+    exit 2
+fi
+target=$1
+seconds=$2
+
+# The seeds of each target: real samples first, then the fixtures of the tests.
+seeds() {
+    case $1 in
+        FuzzRadiusDetail) echo "$shared"/radius/*.txt "$shared"/abuse/radius-* "$fixtures"/AttributionTests/Fixtures/detail-* ;;
+        FuzzKeaLeases) echo "$shared"/abuse/kea-* "$shared"/dhcp/kea-* "$fixtures"/AttributionTests/Fixtures/kea-* ;;
+        FuzzDhcpdLeases) echo "$shared"/abuse/dhcpd-* "$shared"/dhcp/dhcpd.leases "$fixtures"/AttributionTests/Fixtures/*.leases ;;
+        FuzzCGNPortBlocks) echo "$fixtures"/AttributionTests/Fixtures/cgn-* ;;
+        FuzzShadowserver) echo "$shared"/shadowserver/*.csv "$fixtures"/SightingsTests/Fixtures/*event4_*.csv ;;
+        FuzzCowrie) echo "$shared"/cowrie/cowrie.json* "$shared"/abuse/cowrie-* ;;
+        FuzzDionaea) echo "$shared"/dionaea/*.json "$shared"/abuse/dionaea-* ;;
+        FuzzCnCCSV) echo "$fixtures"/SightingsTests/Fixtures/cnc-*.csv ;;
+        FuzzCnCJSONLines) echo "$fixtures"/SightingsTests/Fixtures/cnc-*.jsonl ;;
+        FuzzIoTReport) echo "$fixtures"/SightingsTests/Fixtures/iot-*.csv ;;
+        FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
+        FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
+        FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm) ;;  # generated below
+    esac
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mamori-fuzz-$target.XXXXXX")
+corpus="$work/corpus"
+crashers="$work/crashers"
+mkdir -p "$corpus" "$crashers"
+
+n=0
+for f in $(seeds "$target"); do
+    [ -f "$f" ] || continue
+    n=$((n + 1))
+    cp "$f" "$corpus/seed-$n-$(basename "$f")"
+done
+# Crashers kept as regression fixtures (Tests/<Module>Tests/Fixtures/fuzz-crashers/<Target>/).
+for f in "$fixtures"/*/Fixtures/fuzz-crashers/"$target"/*; do
+    [ -f "$f" ] || continue
+    n=$((n + 1))
+    cp "$f" "$corpus/crasher-$n-$(basename "$f")"
+done
+case $target in
+    FuzzInflate)
+        # Raw DEFLATE streams (stored, fixed and dynamic Huffman blocks) of real report samples.
+        python3 - "$corpus" "$shared"/shadowserver/scan_ssh.csv "$shared"/radius/freeradius-detail-one.txt <<'PY'
+import sys, zlib
+out = sys.argv[1]
+for i, path in enumerate(sys.argv[2:]):
+    data = open(path, 'rb').read()[:16384]
+    for level in (0, 1, 9):
+        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+        open(f"{out}/deflate-{i}-{level}", 'wb').write(c.compress(data) + c.flush())
+    c = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_FIXED)
+    open(f"{out}/deflate-{i}-fixed", 'wb').write(c.compress(data) + c.flush())
+PY
+        n=$((n + 8))
+        ;;
+    FuzzZipArchive)
+        # The zip attachments of the real and hand-made report mails.
+        python3 - "$corpus" "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml <<'PY'
+import email, sys
+out = sys.argv[1]
+for i, path in enumerate(sys.argv[2:]):
+    for j, part in enumerate(email.message_from_bytes(open(path, 'rb').read()).walk()):
+        if (part.get_filename() or '').lower().endswith('.zip'):
+            open(f"{out}/zip-{i}-{j}", 'wb').write(part.get_payload(decode=True))
+PY
+        n=$((n + $(find "$corpus" -name 'zip-*' | wc -l)))
+        ;;
+    FuzzSightingChunks)
+        # A feed-selecting first byte (0 Shadowserver, 1 Cowrie, 2 Dionaea, 3 C&C CSV, 4 C&C JSON
+        # lines, 5 IoT report), then a real sample or fixture of that feed.
+        python3 - "$corpus" "$shared" "$fixtures/SightingsTests/Fixtures" <<'PY'
+import glob, sys
+out, shared, fx = sys.argv[1:4]
+feeds = [(0, shared + '/shadowserver/*.csv'), (1, shared + '/cowrie/cowrie.json*'), (2, shared + '/dionaea/*.json'),
+         (3, fx + '/cnc-*.csv'), (4, fx + '/cnc-*.jsonl'), (5, fx + '/iot-*.csv')]
+for selector, pattern in feeds:
+    for k, path in enumerate(sorted(glob.glob(pattern))[:4]):
+        open(f"{out}/feed-{selector}-{k}", 'wb').write(bytes([selector]) + open(path, 'rb').read()[:60000])
+PY
+        n=$((n + $(find "$corpus" -name 'feed-*' | wc -l)))
+        ;;
+    FuzzPortalForm)
+        printf 'lang=en&check=0123456789abcdef0123456789abcdef' > "$corpus/form-1"
+        printf 'check=%%E3%%81%%82+x&lang=ja&lang=en&=&&x' > "$corpus/form-2"
+        printf 'token=AAAAAAAAAAAAAAAAAAAAAA&check=%%zz' > "$corpus/form-3"
+        n=$((n + 3))
+        ;;
+esac
+echo "fuzz.sh: $target, $seconds s, $n seeds in $corpus"
+
+# Build: debug (fast to compile, checks on), ASan + libFuzzer coverage on the Swift code.
+swift build --package-path Fuzz -c debug --product "$target" -Xswiftc -sanitize=fuzzer,address 2>&1 \
+    | grep -v "Cannot export local symbol" | grep -v "^warning: '" | grep -v "^    /" | tail -n 5
+binary="$root/Fuzz/.build/debug/$target"
+
+log="$work/fuzz.log"
+status=0
+# Swift's own crash backtracer would run inside the ASan process and fault; let libFuzzer report
+# a trap ("deadly signal") and save the input instead. TMPDIR: the files a target writes
+# (FuzzSightingChunks) stay in the run's directory.
+TMPDIR="$work" SWIFT_BACKTRACE=enable=no "$binary" "$corpus" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-65536}" \
+    -print_final_stats=1 -artifact_prefix="$crashers/" > "$log" 2>&1 || status=$?
+
+grep -E '^(INFO: (Loaded|seed corpus)|#[0-9]+ +DONE|Done [0-9]+ runs|stat::)' "$log" || true
+found=$(find "$crashers" -type f | wc -l)
+echo "fuzz.sh: $target exit $status, $found crasher(s) in $crashers, log $log"
+if [ "$found" -gt 0 ] || [ "$status" -ne 0 ]; then
+    grep -E '^(==[0-9]+==ERROR|SUMMARY|Fatal error|.*Fatal error:|ALARM|==[0-9]+== ERROR: libFuzzer)' "$log" | head -n 5 || true
+    exit 1
+fi
