@@ -30,10 +30,16 @@ public struct PrefixTable<Value>: Sendable where Value: Sendable {
         let key = Key(value: prefix.network.value, length: UInt8(prefix.length))
         if prefix.family == .v4 {
             v4[key] = value
-            if !v4Lengths.contains(prefix.length) { v4Lengths.append(prefix.length); v4Lengths.sort(by: >) }
+            if !v4Lengths.contains(prefix.length) {
+                v4Lengths.append(prefix.length)
+                v4Lengths.sort(by: >)
+            }
         } else {
             v6[key] = value
-            if !v6Lengths.contains(prefix.length) { v6Lengths.append(prefix.length); v6Lengths.sort(by: >) }
+            if !v6Lengths.contains(prefix.length) {
+                v6Lengths.append(prefix.length)
+                v6Lengths.sort(by: >)
+            }
         }
     }
 

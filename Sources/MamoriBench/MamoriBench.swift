@@ -1,8 +1,8 @@
 import ArgumentParser
+import Foundation
 import MamoriTesting
 import Runtime
 import TextScanning
-import Foundation
 
 /// `mamori-bench attribution|ingest|cryptopan|sightings`: the benchmarks of docs/benchmarks.md.
 ///

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Writes synthetic Shadowserver `event4_sinkhole_http` reports for benchmarks and load tests.
 ///

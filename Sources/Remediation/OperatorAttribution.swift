@@ -22,7 +22,9 @@ public struct OperatorAttribution: Sendable {
     ]
 
     /// Attributes under the purpose `purpose` and discloses the answer to the caller.
-    public func attribute(purpose: CountermeasureID, address: IPAddress, at time: Date, port: UInt16?) throws
+    public func attribute(
+        purpose: CountermeasureID, address: IPAddress, at time: Date, port: UInt16?
+    ) throws
         -> AttributionAnswer
     {
         switch purpose {
@@ -40,7 +42,9 @@ public struct OperatorAttribution: Sendable {
         }
     }
 
-    private func disclose<P: Purpose>(_ identification: Identification<P>, capability: P.Capability) throws
+    private func disclose<P: Purpose>(
+        _ identification: Identification<P>, capability: P.Capability
+    ) throws
         -> AttributionAnswer
     {
         switch identification {

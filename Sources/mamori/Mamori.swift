@@ -1,8 +1,8 @@
 import ArgumentParser
-import TextScanning
 import Foundation
 import Logging
 import Runtime
+import TextScanning
 
 /// The `mamori` command line: the ISP's scripts call these subcommands, so their names,
 /// options and JSON outputs are a contract (see README.md).

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Runtime
-import TextScanning
 import Foundation
+import Runtime
 import Secrecy
 import Store
+import TextScanning
 
 /// Options every command that touches the store takes.
 struct StoreOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import Testing
-@testable import Addressing
 import TextScanning
+
+@testable import Addressing
 
 @Suite struct AddressParsingTests {
     @Test(arguments: [

@@ -1,8 +1,8 @@
-import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
 import Testing
+import TextScanning
 
 @Suite("CGN port-block CSV")
 struct CGNTests {
@@ -76,10 +76,11 @@ struct CGNTests {
             q.feed(line: row, number: i + 2, into: &s)
         }
         #expect(s.events.isEmpty)
-        #expect(s.issues.map(\.reason) == [
-            "subscriber: empty and no private_ip", "subscriber: leading or trailing space",
-            "port_end: not a port number", "private_ip: not an IP address", "end: before start",
-            "end: time has no zone: RFC 3339 requires Z or ±HH:MM",
-        ])
+        #expect(
+            s.issues.map(\.reason) == [
+                "subscriber: empty and no private_ip", "subscriber: leading or trailing space",
+                "port_end: not a port number", "private_ip: not an IP address", "end: before start",
+                "end: time has no zone: RFC 3339 requires Z or ±HH:MM",
+            ])
     }
 }

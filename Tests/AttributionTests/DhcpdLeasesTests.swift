@@ -1,9 +1,9 @@
-import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @Suite("dhcpd.leases", .enabled(if: Corpus.isPresent, "needs the shared corpus"))
 struct DhcpdLeasesTests {
@@ -137,9 +137,10 @@ struct DhcpdLeasesTests {
         let duid = "00:01:00:01:2a:cc:87:f4:52:54:00:12:34:56"
         #expect(r.events.count == 3)
         #expect(Set(r.events.map(\.subscriber)) == [duid])
-        #expect(r.events.map(\.session) == [
-            "2001:db8:1::6@2026-11-27T00:00:00Z", "2001:db8:100::/56@2026-11-27T00:00:00Z", "2001:db8:200::/56@2026-11-26T00:00:00Z",
-        ])
+        #expect(
+            r.events.map(\.session) == [
+                "2001:db8:1::6@2026-11-27T00:00:00Z", "2001:db8:100::/56@2026-11-27T00:00:00Z", "2001:db8:200::/56@2026-11-26T00:00:00Z",
+            ])
         #expect(r.recordsSkipped == 1)  // the abandoned ia-ta address
         // The IAID-only identifier and the prefix with host bits set are named, not guessed.
         #expect(r.issues.map(\.reason) == ["ia: identifier is not an IAID followed by a DUID", "iaprefix: not an IPv6 prefix"])

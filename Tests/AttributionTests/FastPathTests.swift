@@ -1,9 +1,9 @@
-import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 /// Cross-checks of the fast paths (hashed network lookup, byte-level IPv6 parsing, SWAR
 /// attribute-name scan) against plain reference computations.

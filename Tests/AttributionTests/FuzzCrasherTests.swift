@@ -1,7 +1,7 @@
-import TextScanning
 import Attribution
 import Foundation
 import Testing
+import TextScanning
 
 /// Inputs that crashed a fuzz target (`Fuzz/`, docs/fuzzing.md), kept in
 /// `Fixtures/fuzz-crashers/<target>/`: each must now give a result or throw, never trap. Every

@@ -1,13 +1,15 @@
-import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @Suite("Attribution index", .enabled(if: Corpus.isPresent, "needs the shared corpus"))
 struct IndexTests {
-    func holding(_ sub: String, _ p: String, _ from: TimeInterval, _ to: TimeInterval?, ports: ClosedRange<UInt16>? = nil)
+    func holding(
+        _ sub: String, _ p: String, _ from: TimeInterval, _ to: TimeInterval?, ports: ClosedRange<UInt16>? = nil
+    )
         -> Holding
     {
         Holding(
@@ -94,22 +96,27 @@ struct IndexTests {
         // Pseudo-random holdings over a few addresses and lengths, checked against a linear scan.
         var rng = SplitMix(seed: 42)
         var holdings: [Holding] = []
-        let prefixes = ["198.51.100.0/24", "198.51.100.7/32", "198.51.100.8/32", "198.51.100.9/32",
-                        "2001:db8::/56", "2001:db8::1/128", "2001:db8:0:1::/64"].map(prefix)
+        let prefixes = [
+            "198.51.100.0/24", "198.51.100.7/32", "198.51.100.8/32", "198.51.100.9/32",
+            "2001:db8::/56", "2001:db8::1/128", "2001:db8:0:1::/64",
+        ].map(prefix)
         for i in 0..<3000 {
             let p = prefixes[Int(rng.next() % UInt64(prefixes.count))]
             let from = Double(rng.next() % 100_000)
             let len = Double(rng.next() % 5_000)
             let open = rng.next() % 50 == 0
-            holdings.append(Holding(
-                subscriber: "u\(rng.next() % 40)", session: "s\(i)", prefix: p, from: t0.addingTimeInterval(from),
-                to: open ? nil : t0.addingTimeInterval(from + len),
-                portRange: rng.next() % 10 == 0 ? 1000...1999 : nil))
+            holdings.append(
+                Holding(
+                    subscriber: "u\(rng.next() % 40)", session: "s\(i)", prefix: p, from: t0.addingTimeInterval(from),
+                    to: open ? nil : t0.addingTimeInterval(from + len),
+                    portRange: rng.next() % 10 == 0 ? 1000...1999 : nil))
         }
         let skew = 30.0
         let index = AttributionIndex(holdings: holdings, config: AttributionConfig(skew: skew))
-        let addresses = ["198.51.100.7", "198.51.100.8", "198.51.100.200", "2001:db8::1", "2001:db8::2",
-                         "2001:db8:0:1::5", "2001:db8:1::1", "203.0.113.1"].map(ip)
+        let addresses = [
+            "198.51.100.7", "198.51.100.8", "198.51.100.200", "2001:db8::1", "2001:db8::2",
+            "2001:db8:0:1::5", "2001:db8:1::1", "203.0.113.1",
+        ].map(ip)
         for _ in 0..<3000 {
             let a = addresses[Int(rng.next() % UInt64(addresses.count))]
             let t = t0.addingTimeInterval(Double(rng.next() % 110_000) - 5_000)
@@ -165,7 +172,9 @@ struct IndexTests {
         let keys = r.events.map(\.stableKey)
         #expect(Set(keys).count == keys.count)
         #expect(try parse(Paths.fixture("cgn-blocks.csv")).events.map(\.stableKey) == keys)
-        #expect(keys[0] == "v1|cgn-csv|portBlock|sub-a|203.0.113.5:1024-2047@2026-11-27T00:00:00Z|203.0.113.5/32|1024-2047|1795737600|1795737600|1795744800|")
+        #expect(
+            keys[0]
+                == "v1|cgn-csv|portBlock|sub-a|203.0.113.5:1024-2047@2026-11-27T00:00:00Z|203.0.113.5/32|1024-2047|1795737600|1795737600|1795744800|")
         var e = r.events[0]
         e.subscriber = "a|b,c%"
         #expect(e.stableKey.contains("|a%7Cb%2Cc%25|"))
@@ -194,8 +203,10 @@ struct IndexTests {
             let data = try Data(contentsOf: Paths.corpus(path))
             #expect(AssignmentFormat.detect(firstBytes: data.prefix(4096)) == expected, "\(path)")
         }
-        for (name, expected) in [("cgn-blocks.csv", AssignmentFormat.cgnCSV), ("dhcpd-states.leases", .dhcpdLeases),
-                                 ("detail-sessions.txt", .radiusDetail), ("kea-leases6-pd.csv", .keaCSV)] {
+        for (name, expected) in [
+            ("cgn-blocks.csv", AssignmentFormat.cgnCSV), ("dhcpd-states.leases", .dhcpdLeases),
+            ("detail-sessions.txt", .radiusDetail), ("kea-leases6-pd.csv", .keaCSV),
+        ] {
             let data = try Data(contentsOf: Paths.fixture(name))
             #expect(AssignmentFormat.detect(firstBytes: data) == expected, "\(name)")
         }
@@ -212,8 +223,20 @@ struct IndexTests {
             var bytes: [UInt8] = []
             for _ in 0..<20_000 {
                 let r = rng.next() % 100
-                bytes.append(r < 10 ? 0x0A : r < 15 ? 0x09 : r < 20 ? 0x3D : r < 25 ? 0x22 : r < 30 ? 0x7B : r < 35 ? 0x7D
-                             : r < 40 ? 0x2C : UInt8(truncatingIfNeeded: rng.next()))
+                bytes.append(
+                    r < 10
+                        ? 0x0A
+                        : r < 15
+                            ? 0x09
+                            : r < 20
+                                ? 0x3D
+                                : r < 25
+                                    ? 0x22
+                                    : r < 30
+                                        ? 0x7B
+                                        : r < 35
+                                            ? 0x7D
+                                            : r < 40 ? 0x2C : UInt8(truncatingIfNeeded: rng.next()))
             }
             let result = try? AssignmentReader.parse(bytes: bytes, fileName: "g", format: format)
             #expect(result != nil)

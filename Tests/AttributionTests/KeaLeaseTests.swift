@@ -1,9 +1,9 @@
-import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @Suite("Kea lease CSV", .enabled(if: Corpus.isPresent, "needs the shared corpus"))
 struct KeaLeaseTests {
@@ -126,7 +126,8 @@ struct KeaLeaseTests {
     }
 
     @Test func byteOrderMarkAndCRLF() throws {
-        let text = "\u{FEFF}address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname\r\n"
+        let text =
+            "\u{FEFF}address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname\r\n"
             + "192.0.2.9,aa:bb:cc:dd:ee:ff,,600,1795738200,1,0,0,\r\n"
         let r = try AssignmentReader.parse(bytes: Array(text.utf8), fileName: "win.csv")
         #expect(r.issues.isEmpty)

@@ -1,9 +1,9 @@
-import TextScanning
 import Addressing
 @_spi(Unaudited) import Attribution
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @Suite("RADIUS detail", .enabled(if: Corpus.isPresent, "needs the shared corpus"))
 struct RadiusDetailTests {

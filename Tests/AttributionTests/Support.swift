@@ -1,8 +1,8 @@
-import TextScanning
 import Addressing
 import Attribution
 import Foundation
 import MamoriTesting
+import TextScanning
 
 /// Paths to the shared corpus (read in place, never copied) and to this target's fixtures.
 enum Paths {

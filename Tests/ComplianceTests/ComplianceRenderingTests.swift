@@ -140,8 +140,10 @@ import Testing
             guard let close = rest[open.upperBound...].range(of: #"</h[1-4]>"#, options: .regularExpression) else { break }
             let inner = String(rest[open.upperBound..<close.lowerBound]).replacingOccurrences(of: #"<[^>]+>"#, with: "", options: .regularExpression)
             out.append(
-                inner.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
-                    .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&"))
+                inner.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(
+                    of: "&quot;", with: "\""
+                )
+                .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&"))
             rest = rest[close.upperBound...]
         }
         return out

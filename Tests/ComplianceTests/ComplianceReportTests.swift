@@ -42,7 +42,9 @@ struct Fixture {
         return f
     }
 
-    func input(period: ReportPeriod = ReportPeriod(), checkpoints: [Checkpoint] = [], held: [HeldData] = [], records: [AuditRecord]? = nil)
+    func input(
+        period: ReportPeriod = ReportPeriod(), checkpoints: [Checkpoint] = [], held: [HeldData] = [], records: [AuditRecord]? = nil
+    )
         -> ComplianceInput
     {
         ComplianceInput(

@@ -26,7 +26,8 @@ import Testing
 
     @Test func triggersRefuseUpdateAndDelete() throws {
         let (store, _) = try demoStore()
-        let update = try CLI.exec(URL(fileURLWithPath: "/usr/bin/env"), ["sqlite3", store.path], stdin: "UPDATE audit SET actor = 'x' WHERE seq = 2;")
+        let update = try CLI.exec(
+            URL(fileURLWithPath: "/usr/bin/env"), ["sqlite3", store.path], stdin: "UPDATE audit SET actor = 'x' WHERE seq = 2;")
         #expect(update.stderr.contains("append-only"))
         let delete = try CLI.exec(URL(fileURLWithPath: "/usr/bin/env"), ["sqlite3", store.path], stdin: "DELETE FROM audit WHERE seq = 2;")
         #expect(delete.stderr.contains("append-only"))

@@ -110,7 +110,9 @@ import Testing
         try #require(CLI.object(ingest.lines.last ?? "")["cases_opened"] as? Int == 300, "\(ingest.stdout) \(ingest.stderr)")
         let sink = try SinkServer()
         defer { sink.stop() }
-        let arguments = ["notify", "--store", store.path, "--json", "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"]
+        let arguments = [
+            "notify", "--store", store.path, "--json", "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off",
+        ]
         let a = try Self.start(arguments, in: dir)
         let b = try Self.start(arguments, in: dir)
         a.wait()

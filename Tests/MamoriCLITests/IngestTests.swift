@@ -52,28 +52,28 @@ import Testing
         let store = dir.appendingPathComponent("m.sqlite").path
         let bad = dir.appendingPathComponent("bad-detail.txt")
         try """
-            Fri Nov 27 09:00:00 2026
-            \tAcct-Status-Type = Start
-            \tUser-Name = "good-1"
-            \tAcct-Session-Id = "S1"
-            \tFramed-IP-Address = 192.0.2.1
-            \tTimestamp = 1795737600
+        Fri Nov 27 09:00:00 2026
+        \tAcct-Status-Type = Start
+        \tUser-Name = "good-1"
+        \tAcct-Session-Id = "S1"
+        \tFramed-IP-Address = 192.0.2.1
+        \tTimestamp = 1795737600
 
-            Fri Nov 27 09:00:00 2026
-            \tAcct-Status-Type = Start
-            \tUser-Name = "bad-ip"
-            \tAcct-Session-Id = "S2"
-            \tFramed-IP-Address = 192.0.2.300
-            \tTimestamp = 1795737600
+        Fri Nov 27 09:00:00 2026
+        \tAcct-Status-Type = Start
+        \tUser-Name = "bad-ip"
+        \tAcct-Session-Id = "S2"
+        \tFramed-IP-Address = 192.0.2.300
+        \tTimestamp = 1795737600
 
-            Fri Nov 27 09:00:00 2026
-            \tAcct-Status-Type = Start
-            \tUser-Name = "good-2"
-            \tAcct-Session-Id = "S3"
-            \tFramed-IP-Address = 192.0.2.3
-            \tTimestamp = 1795737600
+        Fri Nov 27 09:00:00 2026
+        \tAcct-Status-Type = Start
+        \tUser-Name = "good-2"
+        \tAcct-Session-Id = "S3"
+        \tFramed-IP-Address = 192.0.2.3
+        \tTimestamp = 1795737600
 
-            """.write(to: bad, atomically: true, encoding: .utf8)
+        """.write(to: bad, atomically: true, encoding: .utf8)
         let run = try CLI.run(["ingest", "aaa", "--store", store, "--json", bad.path])
         #expect(run.status == 65)
         #expect(run.stderr.contains("bad-detail.txt:12:"))
@@ -169,7 +169,10 @@ import Testing
         let bundled = CLI.root.appendingPathComponent("Sources/Secrecy/Resources/declarations.json")
         var text = try String(contentsOf: bundled, encoding: .utf8)
         // Remove the one "necessity" justification of a legitimate-business-act declaration.
-        guard let range = text.range(of: "\"necessity\"") else { Issue.record("no necessity justification in the bundled file"); return }
+        guard let range = text.range(of: "\"necessity\"") else {
+            Issue.record("no necessity justification in the bundled file")
+            return
+        }
         text.replaceSubrange(range, with: "\"necessity-typo\"")
         let file = dir.appendingPathComponent("declarations.json")
         try text.write(to: file, atomically: true, encoding: .utf8)

@@ -129,7 +129,9 @@ extension CLI {
                 + ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"].map { samples.appendingPathComponent($0).path })
         let sink = try SinkServer()
         defer { sink.stop() }
-        let notify = try CLI.run(["notify", "--store", store.path, "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"])
+        let notify = try CLI.run([
+            "notify", "--store", store.path, "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off",
+        ])
         #expect(notify.status == 0, "\(notify.stderr)")
         func count(_ table: String) throws -> Int {
             Int(try CLI.sqlite(store, "SELECT COUNT(*) FROM \(table);").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
@@ -179,7 +181,9 @@ extension CLI {
         try sightings.write(to: dir.appendingPathComponent("cnc.csv"), atomically: true, encoding: .utf8)
         #expect(try CLI.run(["ingest", "aaa", "--store", store.path, dir.appendingPathComponent("k.detail").path]).status == 0)
         #expect(try CLI.run(["subscribers", "import", "--store", store.path, dir.appendingPathComponent("k.csv").path]).status == 0)
-        let ingest = try CLI.run(["ingest", "sightings", "--store", store.path, "--feed", "cnc-takedown", "--json", dir.appendingPathComponent("cnc.csv").path])
+        let ingest = try CLI.run([
+            "ingest", "sightings", "--store", store.path, "--feed", "cnc-takedown", "--json", dir.appendingPathComponent("cnc.csv").path,
+        ])
         try #require(CLI.object(ingest.lines.last ?? "")["cases_opened"] as? Int == 12, "\(ingest.stdout) \(ingest.stderr)")
 
         // The sink waits 1 s before answering DATA, so notify is slow enough to be killed midway.

@@ -16,7 +16,7 @@ import Testing
         func stop() {
             if process.isRunning {
                 // SIGKILL: a child started from a Swift concurrency thread inherits a mask that blocks SIGTERM.
-            kill(process.processIdentifier, SIGKILL)
+                kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
         }
@@ -86,9 +86,10 @@ import Testing
 
         // "I have cleaned": the form's field, posted, marks the case remediated.
         let page = try curl([link])
-        let check = try #require(page.stdout.range(of: #"name="check" value="[^"]+""#, options: .regularExpression).map {
-            String(page.stdout[$0]).replacingOccurrences(of: #"name="check" value=""#, with: "").dropLast()
-        })
+        let check = try #require(
+            page.stdout.range(of: #"name="check" value="[^"]+""#, options: .regularExpression).map {
+                String(page.stdout[$0]).replacingOccurrences(of: #"name="check" value=""#, with: "").dropLast()
+            })
         // A token for another case: case A's form field posted to case B's link is refused.
         let other = try #require(served.links.dropFirst().first)
         let crossed = try curl(["-X", "POST", "--data-urlencode", "check=\(check)", other + "/remediated"])

@@ -26,11 +26,17 @@ import Testing
         try #require(counts["attributed"] as? Int == 4 && counts["not_found"] as? Int == 1 && counts["ambiguous"] as? Int == 1)
         // Refused: DNS amplification prevention may not attribute.
         let refused = try CLI.run(
-            ["attribute", "--store", store.path, "--purpose", "dns-amplification-prevention", "--ip", "192.0.2.10", "--at", "2026-11-27T09:15:00+09:00"])
+            [
+                "attribute", "--store", store.path, "--purpose", "dns-amplification-prevention", "--ip", "192.0.2.10", "--at",
+                "2026-11-27T09:15:00+09:00",
+            ])
         try #require(refused.status != 0)
         // Granted: one identification (found) and its disclosure to the script.
         let granted = try CLI.run(
-            ["attribute", "--store", store.path, "--purpose", "infected-host-notification", "--ip", "192.0.2.10", "--at", "2026-11-27T09:15:00+09:00"])
+            [
+                "attribute", "--store", store.path, "--purpose", "infected-host-notification", "--ip", "192.0.2.10", "--at",
+                "2026-11-27T09:15:00+09:00",
+            ])
         try #require(granted.status == 0, "\(granted.stderr)")
         let sink = try SinkServer()
         defer { sink.stop() }
@@ -110,7 +116,8 @@ import Testing
         let later = try CLI.run(["report", "--store", store.path, "--format", "json", "--from", "2099-01-01T00:00:00Z"])
         #expect(later.status == 0, "\(later.stderr)")
         let laterObject = try #require(try JSONSerialization.jsonObject(with: Data(later.stdout.utf8)) as? [String: Any])
-        let laterIHN = try #require((laterObject["countermeasures"] as? [[String: Any]])?.first { $0["id"] as? String == "infected-host-notification" })
+        let laterIHN = try #require(
+            (laterObject["countermeasures"] as? [[String: Any]])?.first { $0["id"] as? String == "infected-host-notification" })
         #expect(laterIHN["identifications"] as? [String: Int] == ["found": 0, "not_found": 0, "ambiguous": 0])
         #expect((laterObject["period"] as? [String: Any])?["from"] as? String == "2099-01-01T00:00:00Z")
         #expect((laterObject["audit"] as? [String: Any])?["records"] as? Int == records)

@@ -1,7 +1,7 @@
-import TextScanning
 import Foundation
 import Secrecy
 import Testing
+import TextScanning
 
 @testable import Remediation
 
@@ -96,8 +96,12 @@ import Testing
         #expect(policy.noticeDue(for: makeCase(.remediated, lastSeen: 0, lastNotice: nil), now: t0) == nil)
         #expect(policy.noticeDue(for: makeCase(.expired, lastSeen: 0, lastNotice: nil), now: t0) == nil)
         // Reopened after remediation: a new first notice, once.
-        #expect(policy.noticeDue(for: makeCase(.reopened, lastSeen: 3 * day, lastNotice: 0, remediated: day), now: t0.addingTimeInterval(4 * day)) == .first)
-        #expect(policy.noticeDue(for: makeCase(.reopened, lastSeen: 3 * day, lastNotice: 2 * day, remediated: day), now: t0.addingTimeInterval(4 * day)) == nil)
+        #expect(
+            policy.noticeDue(for: makeCase(.reopened, lastSeen: 3 * day, lastNotice: 0, remediated: day), now: t0.addingTimeInterval(4 * day))
+                == .first)
+        #expect(
+            policy.noticeDue(for: makeCase(.reopened, lastSeen: 3 * day, lastNotice: 2 * day, remediated: day), now: t0.addingTimeInterval(4 * day))
+                == nil)
     }
 
     @Test func backoffDoubles() {
@@ -169,9 +173,10 @@ import Testing
         #expect(contacts.map(\.subscriber) == ["sub-1@isp.example", "sub,2", "sub-5"])
         #expect(contacts[1].language == .en)
         #expect(contacts[2].language == .ja)
-        #expect(issues.map(\.description) == [
-            "dir.csv:4: email: not an e-mail address", "dir.csv:5: language: must be ja or en", "dir.csv:6: subscriber: empty",
-        ])
+        #expect(
+            issues.map(\.description) == [
+                "dir.csv:4: email: not an e-mail address", "dir.csv:5: language: must be ja or en", "dir.csv:6: subscriber: empty",
+            ])
         let wrongHeader = SubscriberDirectoryCSV.parse("id,mail\n", file: "h.csv")
         #expect(wrongHeader.contacts.isEmpty)
         #expect(wrongHeader.issues.first?.description.contains("header") == true)

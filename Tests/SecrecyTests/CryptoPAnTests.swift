@@ -102,7 +102,6 @@ private let cryptoPAnReferenceKey: [UInt8] = [
     216, 152, 143, 131, 121, 121, 101, 39, 98, 87, 76, 45, 42, 132, 34, 2,
 ]
 
-
 /// The number of leading bits two values of `width` bits have in common.
 private func cryptoPAnCommonPrefix(_ a: UInt128, _ b: UInt128, width: Int) -> Int {
     let difference = a ^ b

@@ -1,6 +1,6 @@
 import Foundation
-import Secrecy
 import MamoriTesting
+import Secrecy
 import Testing
 
 /// The RFC 6962/9162 reference tree of `merkle-rfc9162-tree.txt`.

@@ -1,8 +1,8 @@
-import TextScanning
 import Addressing
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @testable import Sightings
 
@@ -60,8 +60,10 @@ import Testing
         let covered = Set(Self.expected.map { Paths.corpus($0.0).lastPathComponent })
         for folder in ["shadowserver", "cowrie", "dionaea"] {
             let names = try FileManager.default.contentsOfDirectory(atPath: Paths.corpus(folder).path)
-            for name in names where name.hasSuffix(".csv") || name.contains("json") && !name.contains("schema")
-                && !name.contains("reports-list")
+            for name in names
+            where name.hasSuffix(".csv")
+                || name.contains("json") && !name.contains("schema")
+                    && !name.contains("reports-list")
             {
                 #expect(covered.contains(name), "corpus file \(name) has no expected counts")
             }

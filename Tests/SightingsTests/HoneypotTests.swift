@@ -1,8 +1,8 @@
-import TextScanning
 import Addressing
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @testable import Sightings
 

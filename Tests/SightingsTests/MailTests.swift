@@ -1,8 +1,8 @@
-import TextScanning
 import Addressing
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @testable import Sightings
 
@@ -34,17 +34,20 @@ import Testing
             ])
         let results = try SightingReader().parse(mail: url)
         #expect(results.map(\.summary.feed) == ["shadowserver:event4_sinkhole", "iot-report", "shadowserver:scan_dns"])
-        #expect(results.map { Counts($0.summary) } == [
-            Counts(records: 300, sightings: 300), Counts(records: 2, sightings: 1, notInfected: 1),
-            Counts(records: 1, sightings: 0, notInfected: 1),
-        ])
+        #expect(
+            results.map { Counts($0.summary) } == [
+                Counts(records: 300, sightings: 300), Counts(records: 2, sightings: 1, notInfected: 1),
+                Counts(records: 1, sightings: 0, notInfected: 1),
+            ])
         #expect(results[0].sightings.last?.sourcePort == 40299)
     }
 
     @Test func damagedMailsAreErrorsNamingTheMail() throws {
         let good = try String(contentsOf: Paths.corpus("abuse/shadowserver-sinkhole_http_drone-sample.eml"), encoding: .utf8)
         // Flip bytes inside the base64 zip: the CRC (or the deflate stream) no longer matches.
-        let damaged = good.replacingOccurrences(of: "b25lLXNhbXBsZS1hc24uY3N2VVQJAANicQhVYnEIVXV4CwABBAAAAAAEAAAAAL2TbWvbMBDH3+9T", with: "b25lLXNhbXBsZS1hc24uY3N2VVQJAANicQhVYnEIVXV4CwABBAAAAAAEAAAAAL2TbWvbMBDH3+9A")
+        let damaged = good.replacingOccurrences(
+            of: "b25lLXNhbXBsZS1hc24uY3N2VVQJAANicQhVYnEIVXV4CwABBAAAAAAEAAAAAL2TbWvbMBDH3+9T",
+            with: "b25lLXNhbXBsZS1hc24uY3N2VVQJAANicQhVYnEIVXV4CwABBAAAAAAEAAAAAL2TbWvbMBDH3+9A")
         #expect(damaged != good)
         #expect(throws: SightingError.self) {
             try ReportMail.csvAttachments(in: Array(damaged.utf8), file: "x.eml")
@@ -82,11 +85,13 @@ import Testing
         let crc = Int(CRC32.checksum(data))
         let sizes = le(crc, 4) + le(data.count, 4) + le(data.count, 4)
         let local = le(0x0403_4B50, 4) + le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + sizes + le(name.count, 2) + le(0, 2) + name + data
-        let central = le(0x0201_4B50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + sizes
+        let central =
+            le(0x0201_4B50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4) + sizes
             + le(name.count, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(0, 4) + name
         let entries = 3
         let directory = Array([[UInt8]](repeating: central, count: entries).joined())
-        let zip = local + directory + le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(entries, 2) + le(entries, 2)
+        let zip =
+            local + directory + le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(entries, 2) + le(entries, 2)
             + le(directory.count, 4) + le(local.count, 4) + le(0, 2)
         #expect(try ZipArchive.entries(zip, file: "x.eml", attachment: "z.zip", limit: 3 * data.count).count == 3)
         #expect(throws: SightingError.malformedMail(file: "x.eml", reason: "attachment z.zip: entries larger than the limit")) {

@@ -1,8 +1,8 @@
-import TextScanning
 import Addressing
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @testable import Sightings
 
@@ -168,7 +168,9 @@ import Testing
         // A custom C&C layout is never guessed.
         let custom = Array(try Data(contentsOf: Paths.fixture("cnc-takedown-botnet-2026-11.csv")))
         #expect(SightingFeed.detect(fileName: "cnc-takedown-botnet-2026-11.csv", firstBytes: custom) == nil)
-        #expect(SightingFeed.detect(fileName: "intelmq_schema.json.test.json", firstBytes: try Self.head("shadowserver/intelmq_schema.json.test.json")) == nil)
+        #expect(
+            SightingFeed.detect(fileName: "intelmq_schema.json.test.json", firstBytes: try Self.head("shadowserver/intelmq_schema.json.test.json"))
+                == nil)
         #expect(SightingFeed.detect(fileName: "empty", firstBytes: []) == nil)
         #expect(throws: SightingError.unknownFeed(file: "intelmq_schema.json.test.json")) {
             try SightingReader().parse(contentsOf: Paths.corpus("shadowserver/intelmq_schema.json.test.json"))
@@ -211,7 +213,9 @@ import Testing
 
 @Suite struct FeedNameTests {
     @Test func namesRoundTrip() {
-        for feed: SightingFeed in [.cowrie, .dionaea, .shadowserver(report: nil), .shadowserver(report: "event4_sinkhole"), .iotReport, .cncTakedown(.default)] {
+        for feed: SightingFeed in [
+            .cowrie, .dionaea, .shadowserver(report: nil), .shadowserver(report: "event4_sinkhole"), .iotReport, .cncTakedown(.default),
+        ] {
             #expect(SightingFeed(name: feed.name) == feed)
         }
         #expect(SightingFeed(name: "cnc-takedown:json-lines") == .cncTakedown(.defaultJSONLines))

@@ -1,8 +1,8 @@
-import TextScanning
 import Addressing
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @testable import Sightings
 
@@ -126,9 +126,10 @@ import Testing
         let last = try #require(result.sightings.last)
         #expect(last.source == IPAddress("35.197.11.12") && last.sourcePort == 36968)
         #expect(last.evidence == "event4_sinkhole_2021-05_malformed-row.csv:7")
-        #expect(result.sightings.map { $0.family ?? "-" } == [
-            "victorygate.b", "b68-zeroaccess-2-32bit", "b68-zeroaccess-2-32bit", "b68-zeroaccess-1-32bit", "virut", "virut",
-        ])
+        #expect(
+            result.sightings.map { $0.family ?? "-" } == [
+                "victorygate.b", "b68-zeroaccess-2-32bit", "b68-zeroaccess-2-32bit", "b68-zeroaccess-1-32bit", "virut", "virut",
+            ])
     }
 
     @Test func shortRowReadsMissingTrailingFieldsAsEmpty() throws {
@@ -146,7 +147,8 @@ import Testing
     }
 
     @Test func crlfLineEndsAndByteOrderMark() throws {
-        let csv = "\u{FEFF}\"timestamp\",\"src_ip\",\"src_port\",\"family\"\r\n\"2026-11-27 00:00:00\",\"192.0.2.1\",1,\"Virut\"\r\n\r\n\"2026-11-27 00:00:01\",\"192.0.2.2\",2,\"virut\"\r\n"
+        let csv =
+            "\u{FEFF}\"timestamp\",\"src_ip\",\"src_port\",\"family\"\r\n\"2026-11-27 00:00:00\",\"192.0.2.1\",1,\"Virut\"\r\n\r\n\"2026-11-27 00:00:01\",\"192.0.2.2\",2,\"virut\"\r\n"
         let result = try SightingReader().parse(bytes: Array(csv.utf8), fileName: "event4_sinkhole.csv")
         #expect(result.sightings.map(\.evidence) == ["event4_sinkhole.csv:2", "event4_sinkhole.csv:4"])
         #expect(result.sightings.allSatisfy { $0.family == "virut" })
@@ -273,9 +275,18 @@ import Testing
         (#"{"version":1,"reports":[{"type":"x","title":"t","meaning":"maybe","why":"w","time":["t"],"ip":["i"]}]}"#, "x: meaning"),
         (#"{"version":1,"reports":[{"type":"x","title":"t","meaning":"infected","why":"w","time":["t"],"ip":["i"]}]}"#, "x: kind"),
         (#"{"version":1,"reports":[{"type":"x","title":"t","meaning":"infected","kind":"sinkholeContact","time":["t"],"ip":["i"]}]}"#, "x: why"),
-        (#"{"version":1,"reports":[{"type":"x","title":"t","meaning":"not-infected","why":"w","colour":"red","time":["t"],"ip":["i"]}]}"#, "x: colour"),
-        (#"{"version":1,"reports":[{"type":"x","title":"t","meaning":"not-infected","why":"w","time":["t"],"ip":["i"],"rules":[{"column":"tag","meaning":"infected","kind":"thirdPartyReport"}]}]}"#, "x: rules[0]"),
-        (#"{"version":1,"reports":[{"type":"x","title":"t","meaning":"not-infected","why":"w","time":["t"],"ip":["i"]},{"type":"y","aliases":["x"],"title":"t","meaning":"not-infected","why":"w","time":["t"],"ip":["i"]}]}"#, "x: type"),
+        (
+            #"{"version":1,"reports":[{"type":"x","title":"t","meaning":"not-infected","why":"w","colour":"red","time":["t"],"ip":["i"]}]}"#,
+            "x: colour"
+        ),
+        (
+            #"{"version":1,"reports":[{"type":"x","title":"t","meaning":"not-infected","why":"w","time":["t"],"ip":["i"],"rules":[{"column":"tag","meaning":"infected","kind":"thirdPartyReport"}]}]}"#,
+            "x: rules[0]"
+        ),
+        (
+            #"{"version":1,"reports":[{"type":"x","title":"t","meaning":"not-infected","why":"w","time":["t"],"ip":["i"]},{"type":"y","aliases":["x"],"title":"t","meaning":"not-infected","why":"w","time":["t"],"ip":["i"]}]}"#,
+            "x: type"
+        ),
         (#"{"version":1,"reports":[{"type":"x","title":"t","meaning":"not-infected","why":"w","ip":["i"]}]}"#, "x: time"),
     ])
     func invalidMappingsNameEntryAndField(_ json: String, _ place: String) {

@@ -1,7 +1,7 @@
-import TextScanning
 import Foundation
 import MamoriTesting
 import Testing
+import TextScanning
 
 @testable import Sightings
 

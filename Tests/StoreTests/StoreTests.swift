@@ -1,7 +1,7 @@
 import Addressing
 import Attribution
-import GRDB
 import Foundation
+import GRDB
 import Remediation
 import Secrecy
 import Testing
@@ -52,7 +52,10 @@ import Testing
         let store = try temporaryStore()
         let log = try store.auditLog()
         for i in 0..<20 {
-            _ = try log.append(AuditEntry(countermeasure: .infectedHostNotification, action: "identification", actor: "test", subject: "sub:\(i)", detail: ["n": "\(i)", "quote": "a\"b\\c\n"]))
+            _ = try log.append(
+                AuditEntry(
+                    countermeasure: .infectedHostNotification, action: "identification", actor: "test", subject: "sub:\(i)",
+                    detail: ["n": "\(i)", "quote": "a\"b\\c\n"]))
         }
         let other = try MamoriStore(path: store.path).auditLog()
         _ = try other.append(AuditEntry(countermeasure: nil, action: "purge", actor: "test", subject: "retention"))
@@ -81,9 +84,15 @@ import Testing
             countermeasure: .infectedHostNotification, kind: .infectedHost, subscriber: "a", family: "mirai", firstSeen: t, lastSeen: t,
             sightings: 1, status: .open)
         let file = SightingFileRef(sha256: "abc", name: "f.json")
-        #expect(try r.commitSightingBatch(file: file, range: 0..<2) { _ in SightingBatchWrite(cases: [c], counts: counts, audit: [audit, audit]) } == .committed)
+        #expect(
+            try r.commitSightingBatch(file: file, range: 0..<2) { _ in SightingBatchWrite(cases: [c], counts: counts, audit: [audit, audit]) }
+                == .committed)
         // The same range again (a second run of the file): skipped, and `apply` sees nothing to do.
-        #expect(try r.commitSightingBatch(file: file, range: 0..<2) { _ in Issue.record("applied twice"); return SightingBatchWrite(cases: [], counts: counts, audit: []) } == .alreadyCommitted)
+        #expect(
+            try r.commitSightingBatch(file: file, range: 0..<2) { _ in
+                Issue.record("applied twice")
+                return SightingBatchWrite(cases: [], counts: counts, audit: [])
+            } == .alreadyCommitted)
         // A batch overlapping what is committed is told how much of it to skip.
         var skipped = -1
         _ = try r.commitSightingBatch(file: file, range: 1..<3) { context in
@@ -94,7 +103,8 @@ import Testing
         #expect(try r.sightingFile(sha256: "abc") == SightingFileProgress(committed: 3, complete: false))
         #expect(try r.completeSightingFile(file, counts: counts, audit: audit))
         #expect(try r.completeSightingFile(file, counts: counts, audit: audit) == false)
-        #expect(try r.commitSightingBatch(file: file, range: 3..<4) { _ in SightingBatchWrite(cases: [], counts: counts, audit: []) } == .fileComplete)
+        #expect(
+            try r.commitSightingBatch(file: file, range: 3..<4) { _ in SightingBatchWrite(cases: [], counts: counts, audit: []) } == .fileComplete)
         #expect(try r.sightingFile(sha256: "abc")?.complete == true)
         #expect(try r.feedCounts().first?.parsed == 6)
         let stored = try #require(try r.cases(status: .open).first)

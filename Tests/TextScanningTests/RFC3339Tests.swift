@@ -1,6 +1,6 @@
-import TextScanning
 import Foundation
 import Testing
+import TextScanning
 
 @Suite("RFC 3339")
 struct RFC3339Tests {
@@ -23,8 +23,10 @@ struct RFC3339Tests {
         #expect(throws: RFC3339.ParseError.outOfRange) { try RFC3339.date(from: "2026-11-27T24:00:00Z") }
         #expect(throws: RFC3339.ParseError.outOfRange) { try RFC3339.date(from: "2026-11-27T00:00:00+24:00") }
         #expect(throws: RFC3339.ParseError.empty) { try RFC3339.date(from: "") }
-        for bad in ["2026-11-27", "2026-11-27T00:00Z", "2026/11/27T00:00:00Z", "2026-11-27T00:00:00+0900",
-                    "2026-11-27T00:00:00ZZ", "2026-11-27T00:00:00.Z", "１２３４-11-27T00:00:00Z"] {
+        for bad in [
+            "2026-11-27", "2026-11-27T00:00Z", "2026/11/27T00:00:00Z", "2026-11-27T00:00:00+0900",
+            "2026-11-27T00:00:00ZZ", "2026-11-27T00:00:00.Z", "１２３４-11-27T00:00:00Z",
+        ] {
             #expect(RFC3339.parse(bad) == nil, "\(bad)")
         }
         #expect(RFC3339.ParseError.missingZone.description.contains("zone"))

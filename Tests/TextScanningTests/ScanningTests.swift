@@ -1,6 +1,6 @@
 import Foundation
-import TextScanning
 import Testing
+import TextScanning
 
 @Suite struct ByteParseTests {
     func bytes<R>(_ text: String, _ body: (Bytes) -> R) -> R {
@@ -113,7 +113,12 @@ import Testing
         try ChunkLoop.run(
             file, chunkSize: 4096, maximumRecordLength: 64,
             consume: { b, atEOF, full in
-                framer.consume(b, atEOF: atEOF, full: full, line: { line, _ in count += 1; last = line.string }, overlong: { _ in })
+                framer.consume(
+                    b, atEOF: atEOF, full: full,
+                    line: { line, _ in
+                        count += 1
+                        last = line.string
+                    }, overlong: { _ in })
             }, afterChunk: {})
         #expect(count == 5000)
         #expect(last == "line 4999")

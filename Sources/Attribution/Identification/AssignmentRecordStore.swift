@@ -1,5 +1,5 @@
-import TextScanning
 import Foundation
+import TextScanning
 
 /// What attribution needs from storage: the ingested assignment events, idempotently.
 ///

@@ -1,7 +1,7 @@
-import TextScanning
 import Addressing
 import Foundation
 import Secrecy
+import TextScanning
 
 /// The outcome of an identification made under purpose `P`.
 ///

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Who held which address when: an immutable, compact, fast index of holdings.
 ///
@@ -101,7 +101,9 @@ public struct AttributionIndex: Sendable {
 
     /// Who held `address` at `time`, with an explicit skew tolerance (seconds, ≥ 0). Unaudited, as
     /// ``holder(of:at:port:)``.
-    @_spi(Unaudited) public func holder(of address: IPAddress, at time: Date, port: UInt16? = nil, skew: TimeInterval)
+    @_spi(Unaudited) public func holder(
+        of address: IPAddress, at time: Date, port: UInt16? = nil, skew: TimeInterval
+    )
         -> AttributionAnswer
     {
         let address = address.unmappedV4 ?? address

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 extension AttributionIndex {
     /// Builds the index from parsed events of any formats, in any order, applying:

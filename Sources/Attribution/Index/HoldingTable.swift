@@ -1,5 +1,5 @@
-import TextScanning
 import Addressing
+import TextScanning
 
 /// The holdings of one (family, prefix length), sorted by (network, from), as parallel
 /// arrays in memory allocated once and never changed (hence `@unchecked Sendable`: the

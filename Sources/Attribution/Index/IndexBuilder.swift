@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 extension AttributionIndex {
     /// Builds an index from ready-made holdings, fast: no session or lease semantics, just

@@ -1,5 +1,5 @@
-import TextScanning
 import Foundation
+import TextScanning
 
 #if canImport(Glibc)
     import Glibc
@@ -37,7 +37,9 @@ extension AssignmentParser {
 extension AssignmentFormat {
     /// A fresh parser for this format. `fileName` is used in issues; `headerTimeZone` only
     /// by ``RadiusDetailParser`` (see there).
-    public func makeParser(fileName: String, headerTimeZone: TimeZone = .gmt)
+    public func makeParser(
+        fileName: String, headerTimeZone: TimeZone = .gmt
+    )
         -> any AssignmentParser
     {
         switch self {

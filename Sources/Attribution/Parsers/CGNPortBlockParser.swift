@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Parser for Mamori's CGN port-block allocation CSV (`cgn-csv`), read strictly.
 ///

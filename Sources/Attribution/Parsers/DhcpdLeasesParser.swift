@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Parser for ISC dhcpd `dhcpd.leases` (DHCPv4 `lease` blocks).
 ///
@@ -461,7 +461,10 @@ public struct DhcpdLeasesParser: AssignmentParser {
         while i < b.count {
             let c = b[i]
             if inQuote {
-                if c == ASCII.backslash { i += 2; continue }
+                if c == ASCII.backslash {
+                    i += 2
+                    continue
+                }
                 if c == ASCII.quote { inQuote = false }
             } else if c == ASCII.quote {
                 inQuote = true
@@ -481,7 +484,10 @@ public struct DhcpdLeasesParser: AssignmentParser {
         while i < b.count {
             let c = b[i]
             if inQuote {
-                if c == ASCII.backslash { i += 2; continue }
+                if c == ASCII.backslash {
+                    i += 2
+                    continue
+                }
                 if c == ASCII.quote { inQuote = false }
             } else if c == ASCII.quote {
                 inQuote = true

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Parser for Kea memfile lease files (`kea-leases4.csv`, `kea-leases6.csv`) and
 /// `kea-admin lease-dump` output.
@@ -102,15 +102,25 @@ public struct KeaLeaseParser: AssignmentParser {
         l.count = fields.count
         for (i, r) in fields.enumerated() {
             let name = line.sub(r).trimmed
-            if name.equals("address") { l.address = i }
-            else if name.equals("hwaddr") { l.hwaddr = i }
-            else if name.equals("client_id") { l.clientID = i }
-            else if name.equals("duid") { l.duid = i }
-            else if name.equals("valid_lifetime") { l.validLifetime = i }
-            else if name.equals("expire") { l.expire = i }
-            else if name.equals("state") { l.state = i }
-            else if name.equals("lease_type") { l.leaseType = i }
-            else if name.equals("prefix_len") { l.prefixLen = i }
+            if name.equals("address") {
+                l.address = i
+            } else if name.equals("hwaddr") {
+                l.hwaddr = i
+            } else if name.equals("client_id") {
+                l.clientID = i
+            } else if name.equals("duid") {
+                l.duid = i
+            } else if name.equals("valid_lifetime") {
+                l.validLifetime = i
+            } else if name.equals("expire") {
+                l.expire = i
+            } else if name.equals("state") {
+                l.state = i
+            } else if name.equals("lease_type") {
+                l.leaseType = i
+            } else if name.equals("prefix_len") {
+                l.prefixLen = i
+            }
         }
         l.v6 = l.duid >= 0
         var missing: [String] = []

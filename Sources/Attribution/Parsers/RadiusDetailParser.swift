@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Parser for FreeRADIUS / Livingston accounting `detail` files.
 ///
@@ -394,14 +394,22 @@ public struct RadiusDetailParser: AssignmentParser {
             }
             let d = v[i + 1]
             switch d {
-            case 0x6E: out.append(0x0A); i += 2  // \n
-            case 0x72: out.append(0x0D); i += 2  // \r
-            case 0x74: out.append(0x09); i += 2  // \t
+            case 0x6E:
+                out.append(0x0A)
+                i += 2  // \n
+            case 0x72:
+                out.append(0x0D)
+                i += 2  // \r
+            case 0x74:
+                out.append(0x09)
+                i += 2  // \t
             case 0x30...0x37 where i + 3 < v.count && (0x30...0x37).contains(v[i + 2]) && (0x30...0x37).contains(v[i + 3]):
                 let o = (Int(d - 0x30) << 6) | (Int(v[i + 2] - 0x30) << 3) | Int(v[i + 3] - 0x30)
                 out.append(UInt8(truncatingIfNeeded: o))
                 i += 4
-            default: out.append(d); i += 2  // \" \\ and anything else: the character itself
+            default:
+                out.append(d)
+                i += 2  // \" \\ and anything else: the character itself
             }
         }
         return out

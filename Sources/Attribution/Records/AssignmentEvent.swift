@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// One parsed address-assignment record, normalised across formats.
 ///

@@ -1,4 +1,5 @@
 import TextScanning
+
 /// The record formats Mamori reads address assignments from.
 public enum AssignmentFormat: String, Sendable, Hashable, Codable, CaseIterable {
     /// FreeRADIUS (Livingston-style) accounting `detail` files. See ``RadiusDetailParser``.

@@ -1,5 +1,5 @@
-import TextScanning
 import Foundation
+import TextScanning
 
 /// Tunables for parsing and attribution.
 ///

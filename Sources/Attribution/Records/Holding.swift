@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// One subscriber's hold on a prefix (and, for CGN, a port range) over a time interval.
 ///

@@ -118,7 +118,12 @@ struct ReportDocumentBuilder {
             (
                 .t(v("検証結果", "Verification")),
                 a.intact
-                    ? [.ok(v("ハッシュチェーン及びチェックポイントと整合（改ざん・削除・挿入・並べ替えなし）", "the hash chain and every checkpoint verify (nothing edited, deleted, inserted or reordered)"))]
+                    ? [
+                        .ok(
+                            v(
+                                "ハッシュチェーン及びチェックポイントと整合（改ざん・削除・挿入・並べ替えなし）",
+                                "the hash chain and every checkpoint verify (nothing edited, deleted, inserted or reordered)"))
+                    ]
                     : [.alert(v("不整合：記録\(a.brokenAt ?? 0)番で検出", "BROKEN at record \(a.brokenAt ?? 0)"))]
             ),
             (.t(v("記録数", "Records")), .t("\(a.records)")),
@@ -164,7 +169,9 @@ struct ReportDocumentBuilder {
         row.append(
             r.overdue
                 ? [.alert(v("超過", "OVERDUE"))]
-                : r.tracked ? [.ok(v("期間内", "within"))] : .t(v(r.dataClass == .transient ? "保存しない" : "本ストア外", r.dataClass == .transient ? "never stored" : "not in this store")))
+                : r.tracked
+                    ? [.ok(v("期間内", "within"))]
+                    : .t(v(r.dataClass == .transient ? "保存しない" : "本ストア外", r.dataClass == .transient ? "never stored" : "not in this store")))
         return row
     }
 
@@ -304,7 +311,9 @@ struct ReportDocumentBuilder {
     // MARK: the rest
 
     private var otherRecords: [Document.Block] {
-        var rows: [[Document.Inline]] = report.unattributed.sorted { $0.key < $1.key }.map { [[.code($0.key)], .t(describe($0.key)), .t("\($0.value)")] }
+        var rows: [[Document.Inline]] = report.unattributed.sorted { $0.key < $1.key }.map {
+            [[.code($0.key)], .t(describe($0.key)), .t("\($0.value)")]
+        }
         for (id, count) in report.undeclared.sorted(by: { $0.key < $1.key }) {
             rows.append([[.code(id.rawValue)], [.alert(v("現在の宣言にない対策の記録", "records of a countermeasure not declared now"))], .t("\(count)")])
         }
@@ -321,14 +330,17 @@ struct ReportDocumentBuilder {
             blocks.append(.paragraph(.t(v("対象期間中、該当する記録はない。", "None in the period."))))
         } else {
             blocks.append(
-                .table(header: [.t(v("記録の種類", "Action")), .t(v("内容", "Meaning")), .t(v("件数", "Count"))], rows: rows, numeric: [2], widths: [25, 60, 15]))
+                .table(
+                    header: [.t(v("記録の種類", "Action")), .t(v("内容", "Meaning")), .t(v("件数", "Count"))], rows: rows, numeric: [2], widths: [25, 60, 15]))
         }
         if !report.purges.isEmpty {
             blocks.append(.heading(level: 3, .t(v("保存期間による削除", "Retention purges")), anchor: nil))
             blocks.append(
                 .table(
                     header: [.t(v("保存区分", "Data class")), .t(v("実行回数", "Runs")), .t(v("削除件数", "Rows deleted"))],
-                    rows: report.purges.map { [[.text(v.dataClass($0.dataClass)), .text(" "), .code($0.dataClass.rawValue)], .t("\($0.runs)"), .t("\($0.deleted)")] },
+                    rows: report.purges.map {
+                        [[.text(v.dataClass($0.dataClass)), .text(" "), .code($0.dataClass.rawValue)], .t("\($0.runs)"), .t("\($0.deleted)")]
+                    },
                     numeric: [1, 2], widths: [60, 20, 20]))
         }
         return blocks
@@ -348,18 +360,34 @@ struct ReportDocumentBuilder {
         [
             .heading(level: 2, .t(v("6. 集計の方法", "6. How this report is counted")), anchor: "method"),
             .bullets([
-                .t(v("集計元は監査ログ（仮名化済み）である。対象期間は開始時刻を含み、終了時刻を含まない。", "The source is the (pseudonymised) audit log. The period includes its start and excludes its end.")),
-                .t(v("加入者の特定は、特定の結果（該当、該当なし、曖昧）ごとに数える。曖昧な場合は誰も特定していない。", "Identifications are counted by outcome (found, not found, ambiguous); an ambiguous one identifies nobody.")),
+                .t(
+                    v(
+                        "集計元は監査ログ（仮名化済み）である。対象期間は開始時刻を含み、終了時刻を含まない。",
+                        "The source is the (pseudonymised) audit log. The period includes its start and excludes its end.")),
+                .t(
+                    v(
+                        "加入者の特定は、特定の結果（該当、該当なし、曖昧）ごとに数える。曖昧な場合は誰も特定していない。",
+                        "Identifications are counted by outcome (found, not found, ambiguous); an ambiguous one identifies nobody.")),
                 .t(v("開示は、特定結果を通知のためのスクリプト等に引き渡した回数である。", "Disclosures count hand-overs of an identity (e.g. to the ISP's notification script).")),
-                .t(v("拒否は、宣言が加入者の特定を許可していない目的で特定を求められ、拒否した回数である（記録 purpose-refused）。宣言にない対策名での要求は、入力誤りとして処理前に拒否され、記録されない。", "Refusals count identifications asked for a purpose whose declaration does not allow them (record purpose-refused). A request naming no declared countermeasure is refused as a usage error before any processing and is not recorded.")),
+                .t(
+                    v(
+                        "拒否は、宣言が加入者の特定を許可していない目的で特定を求められ、拒否した回数である（記録 purpose-refused）。宣言にない対策名での要求は、入力誤りとして処理前に拒否され、記録されない。",
+                        "Refusals count identifications asked for a purpose whose declaration does not allow them (record purpose-refused). A request naming no declared countermeasure is refused as a usage error before any processing and is not recorded."
+                    )),
                 .t(v("対応事案の件数は作成時点の状態であり、対象期間に限らない。", "Cases are their state at the time of this report, not limited to the period.")),
                 .t(
                     v(
                         "宣言は作成時点で有効なもの（上記のSHA-256で特定）を示す。期間中に宣言が変更された場合、変更前の内容は宣言ファイルの履歴で確認する。",
                         "The declarations shown are those in force when the report is made (named by the SHA-256 above); if they changed during the period, read the earlier ones in the declarations file's history."
                     )),
-                .t(v("削除は保存区分ごとに行われるため、その区分を用いる各対策に計上する。", "Purges run per data class; each is counted under every countermeasure that uses the class.")),
-                .t(v("本報告書は件数のみを示し、個々の通信、アドレス、契約者、連絡先を記載しない。", "This report shows counts only; it names no communication, address, subscriber or contact.")),
+                .t(
+                    v(
+                        "削除は保存区分ごとに行われるため、その区分を用いる各対策に計上する。",
+                        "Purges run per data class; each is counted under every countermeasure that uses the class.")),
+                .t(
+                    v(
+                        "本報告書は件数のみを示し、個々の通信、アドレス、契約者、連絡先を記載しない。",
+                        "This report shows counts only; it names no communication, address, subscriber or contact.")),
             ]),
         ]
     }

@@ -41,7 +41,9 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
         }
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+    mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
+    ) throws
         -> DecodingState
     {
         while try decode(context: context, buffer: &buffer) == .continue {}
@@ -59,7 +61,9 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
     }
 
     /// Consumes at most one line from `buffer`.
-    static func nextLine(from buffer: inout ByteBuffer, code pendingCode: inout Int?, lines: inout [String]) throws
+    static func nextLine(
+        from buffer: inout ByteBuffer, code pendingCode: inout Int?, lines: inout [String]
+    ) throws
         -> LineResult
     {
         let view = buffer.readableBytesView

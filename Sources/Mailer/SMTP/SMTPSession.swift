@@ -137,7 +137,9 @@ struct SMTPSession {
     ///
     /// Goes on with the recipients the server accepts; fails at `rcpt` only when it accepts none
     /// (with a 4xx reply among the refusals if there is one, so the failure is retried).
-    mutating func deliver(from sender: EmailAddress, to recipients: [EmailAddress], payload: [UInt8]) async throws
+    mutating func deliver(
+        from sender: EmailAddress, to recipients: [EmailAddress], payload: [UInt8]
+    ) async throws
         -> SMTPReceipt
     {
         log(.mail)

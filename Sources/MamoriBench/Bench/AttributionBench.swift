@@ -1,9 +1,9 @@
 import Addressing
+@_spi(Unaudited) import Attribution
+import Foundation
 import MamoriTesting
 import Runtime
 import TextScanning
-@_spi(Unaudited) import Attribution
-import Foundation
 
 /// `mamori bench attribution`: Mamori's attribution index against PostgreSQL 15 (GiST on
 /// `(prefix inet_ops, during)`), same sessions, same lookups, one run.
@@ -96,7 +96,8 @@ enum AttributionBench {
         table.row("subscribers", BenchFormat.count(index.subscriberCount))
         table.row(
             "index build (bulk builder)",
-            "\(BenchFormat.seconds(buildSeconds)) (\(BenchFormat.rate(Double(held) / buildSeconds)) sessions; \(BenchFormat.seconds(buildCPU)) thread CPU)")
+            "\(BenchFormat.seconds(buildSeconds)) (\(BenchFormat.rate(Double(held) / buildSeconds)) sessions; \(BenchFormat.seconds(buildCPU)) thread CPU)"
+        )
         table.row(
             "index memory",
             "\(BenchFormat.megabytes(index.approximateMemoryBytes)), \(BenchFormat.fixed(bytesPerSession)) bytes/session "
@@ -118,7 +119,8 @@ enum AttributionBench {
             "bench": "attribution", "seed": o.seed, "sessions": index.sessionCount, "subscribers": index.subscriberCount,
             "open_sessions": openCount,
             "mix": ["ipv4_32": kinds[0], "ipv6_56": kinds[1], "ipv6_64": kinds[2], "cgn_port_blocks": kinds[3]],
-            "build_seconds": BenchFormat.json(buildSeconds), "build_cpu_seconds": BenchFormat.json(buildCPU), "memory_bytes": index.approximateMemoryBytes,
+            "build_seconds": BenchFormat.json(buildSeconds), "build_cpu_seconds": BenchFormat.json(buildCPU),
+            "memory_bytes": index.approximateMemoryBytes,
             "bytes_per_session": BenchFormat.json(bytesPerSession, 2),
             "lookups": ours.lookups, "lookup_seconds": BenchFormat.json(ours.seconds, 4),
             "lookups_per_second": Int(ours.perSecond.rounded()), "answers": ours.outcomes.dictionary,
@@ -363,7 +365,8 @@ struct PostgresRun {
             if ourAnswer != peerAnswer {
                 a.mismatches += 1
                 if a.examples.count < 5 {
-                    a.examples.append("\(q.address) at \(q.seconds) port \(q.port.map(String.init) ?? "-"): ours \(ourAnswer), PostgreSQL \(peerAnswer)")
+                    a.examples.append(
+                        "\(q.address) at \(q.seconds) port \(q.port.map(String.init) ?? "-"): ours \(ourAnswer), PostgreSQL \(peerAnswer)")
                 }
             }
         }

@@ -1,8 +1,8 @@
 import Foundation
 import MamoriTesting
 import Runtime
-import TextScanning
 import Secrecy
+import TextScanning
 
 /// `mamori bench cryptopan`: Mamori's batch IPv4 Crypto-PAn against yacryptopan (Python),
 /// same key, one thread each, one run.
@@ -28,7 +28,8 @@ enum CryptoPAnBench {
                 + "(goal ≥ 5,000,000/s: \(BenchFormat.goal(ours.addressesPerSecond >= 5_000_000)))")
         var json: [String: Any] = [
             "bench": "cryptopan", "addresses": o.count, "seconds": BenchFormat.json(ours.seconds, 4),
-            "per_second": Int(ours.addressesPerSecond.rounded()), "goal_per_second_met": ours.addressesPerSecond >= 5_000_000, "load_average": load ?? -1,
+            "per_second": Int(ours.addressesPerSecond.rounded()), "goal_per_second_met": ours.addressesPerSecond >= 5_000_000,
+            "load_average": load ?? -1,
         ]
 
         switch peer(count: o.peerCount) {
@@ -80,7 +81,10 @@ enum CryptoPAnBench {
                 return .failure(PeerProblem(text: "yacryptopan is not installed; install it with: pip install yacryptopan"))
             }
             return .failure(
-                PeerProblem(text: "\(script) exited with status \(result.status): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))"))
+                PeerProblem(
+                    text:
+                        "\(script) exited with status \(result.status): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines).prefix(300))")
+            )
         }
         guard let line = result.stdout.split(separator: "\n").last,
             let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],

@@ -1,9 +1,9 @@
 import Attribution
-import MamoriTesting
-import TextScanning
 import Foundation
+import MamoriTesting
 import Runtime
 import Store
+import TextScanning
 
 /// `mamori bench ingest`: parsing a FreeRADIUS detail file with `AssignmentReader.stream`,
 /// and (optionally) the end-to-end `ingest aaa` into the SQLite store.
@@ -45,7 +45,8 @@ enum IngestBench {
         var table = BenchTable("mamori bench ingest (seed \(o.seed))")
         if let load { table.row("load average (1 min) at start", BenchFormat.fixed(load, 2)) }
         table.row(
-            "detail file", "\(BenchFormat.count(o.records)) records, \(BenchFormat.megabytes(bytes)) (written in \(BenchFormat.seconds(writeSeconds)))")
+            "detail file",
+            "\(BenchFormat.count(o.records)) records, \(BenchFormat.megabytes(bytes)) (written in \(BenchFormat.seconds(writeSeconds)))")
         table.row(
             "parsed",
             "\(BenchFormat.count(best.summary.recordsSeen)) records → \(BenchFormat.count(best.events)) events "
@@ -57,7 +58,8 @@ enum IngestBench {
                 + passes.map { BenchFormat.seconds($0.seconds) }.joined(separator: ", ") + ")")
         table.row(
             "  rate",
-            "\(BenchFormat.rate(rate)) records, \(BenchFormat.fixed(megabytesPerSecond)) MiB/s (goal ≥ 500,000/s: \(BenchFormat.goal(rate >= 500_000)))")
+            "\(BenchFormat.rate(rate)) records, \(BenchFormat.fixed(megabytesPerSecond)) MiB/s (goal ≥ 500,000/s: \(BenchFormat.goal(rate >= 500_000)))"
+        )
         table.row("  per thread-CPU second", "\(BenchFormat.rate(cpuRate)) records (\(BenchFormat.seconds(best.cpu)) CPU)")
 
         var json: [String: Any] = [

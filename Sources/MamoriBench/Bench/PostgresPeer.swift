@@ -35,7 +35,8 @@ final class PostgresPeer {
         let data = directory.appendingPathComponent("data").path
         do {
             try Subprocess.run(asUser + ["\(bin)/initdb", "-D", data, "-A", "trust", "-U", "mamori", "--no-sync", "-E", "UTF8"])
-            let options = "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            let options =
+                "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
                 + "-c full_page_writes=off -c shared_buffers=1GB -c maintenance_work_mem=1GB -c max_wal_size=8GB -c work_mem=64MB"
             PostgresPeer.running.add(self)
             try Subprocess.run(asUser + ["\(bin)/pg_ctl", "-D", data, "-o", options, "-l", directory.path + "/server.log", "-w", "start"])
@@ -63,8 +64,10 @@ final class PostgresPeer {
     @discardableResult
     func psql(file: URL, extra: [String] = []) throws -> String {
         try Subprocess.run(
-            ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "mamori", "-d", "postgres",
-             "-f", file.path] + extra
+            [
+                "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "mamori", "-d", "postgres",
+                "-f", file.path,
+            ] + extra
         ).stdout
     }
 

@@ -1,8 +1,8 @@
 import Addressing
+import Foundation
 import MamoriTesting
 import Runtime
 import TextScanning
-import Foundation
 
 /// One synthetic holding of the attribution benchmark (kept compact: 10 million of them are
 /// generated in memory and handed to both Mamori's index and PostgreSQL).
@@ -187,7 +187,8 @@ struct SessionGenerator {
                 lane(.v4, value: UInt64(Self.v4Address(lane: lanes.v4)), ports: (0, 0), sessions: rng.within(1...15), scale: 1, rng: &rng)
                 lanes.v4 += 1
             } else if x < cumulative[1] {
-                lane(.v6Delegated, value: Self.delegatedPrefix(lane: lanes.delegated), ports: (0, 0), sessions: rng.within(1...5), scale: 3, rng: &rng)
+                lane(
+                    .v6Delegated, value: Self.delegatedPrefix(lane: lanes.delegated), ports: (0, 0), sessions: rng.within(1...5), scale: 3, rng: &rng)
                 lanes.delegated += 1
             } else if x < cumulative[2] {
                 lane(.v6Framed, value: Self.framedPrefix(lane: lanes.framed), ports: (0, 0), sessions: rng.within(1...7), scale: 1, rng: &rng)
@@ -292,7 +293,9 @@ extension SessionGenerator {
             switch category {
             case .middle:
                 let s = sessions[base + rng.below(n)]
-                out.append(BenchQuery(address: address(in: s, rng: &rng), seconds: middle(of: s, rng: &rng), port: port(in: s, rng: &rng), category: category))
+                out.append(
+                    BenchQuery(
+                        address: address(in: s, rng: &rng), seconds: middle(of: s, rng: &rng), port: port(in: s, rng: &rng), category: category))
             case .middleV6:
                 guard let i = pick(&rng, where: { $0.isV6 }) else { continue }
                 let s = sessions[i]
@@ -308,7 +311,10 @@ extension SessionGenerator {
                 out.append(BenchQuery(address: a, seconds: t, port: nil, category: category))
             case .missTime:
                 let s = sessions[base + rng.below(n)]
-                out.append(BenchQuery(address: address(in: s, rng: &rng), seconds: epoch - UInt32(rng.within(3_600...30 * 86_400)), port: port(in: s, rng: &rng), category: category))
+                out.append(
+                    BenchQuery(
+                        address: address(in: s, rng: &rng), seconds: epoch - UInt32(rng.within(3_600...30 * 86_400)), port: port(in: s, rng: &rng),
+                        category: category))
             case .gap:
                 guard
                     let i = pick(&rng, where: { _ in true }).flatMap({ i -> Int? in
@@ -321,18 +327,26 @@ extension SessionGenerator {
                 else { continue }
                 let s = sessions[i]
                 let next = sessions[i + 1]
-                out.append(BenchQuery(address: address(in: s, rng: &rng), seconds: s.to + (next.from - s.to) / 2, port: port(in: s, rng: &rng), category: category))
+                out.append(
+                    BenchQuery(
+                        address: address(in: s, rng: &rng), seconds: s.to + (next.from - s.to) / 2, port: port(in: s, rng: &rng), category: category))
             case .boundaryStart:
                 let s = sessions[base + rng.below(n)]
                 out.append(BenchQuery(address: address(in: s, rng: &rng), seconds: s.from, port: port(in: s, rng: &rng), category: category))
             case .boundaryEnd, .nearHandover:
                 guard let i = pick(&rng, where: { !$0.isOpen }) else { continue }
                 let s = sessions[i]
-                out.append(BenchQuery(address: address(in: s, rng: &rng), seconds: s.to + (category == .nearHandover ? 30 : 0), port: port(in: s, rng: &rng), category: category))
+                out.append(
+                    BenchQuery(
+                        address: address(in: s, rng: &rng), seconds: s.to + (category == .nearHandover ? 30 : 0), port: port(in: s, rng: &rng),
+                        category: category))
             case .cgnNoPort, .cgnOtherPort:
                 guard let i = pick(&rng, where: { $0.kind == .cgn }) else { continue }
                 let s = sessions[i]
-                out.append(BenchQuery(address: address(in: s, rng: &rng), seconds: middle(of: s, rng: &rng), port: category == .cgnNoPort ? nil : 80, category: category))
+                out.append(
+                    BenchQuery(
+                        address: address(in: s, rng: &rng), seconds: middle(of: s, rng: &rng), port: category == .cgnNoPort ? nil : 80,
+                        category: category))
             }
         }
         return out

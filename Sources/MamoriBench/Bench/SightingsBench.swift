@@ -1,13 +1,13 @@
 import Addressing
-import Runtime
-import TextScanning
 import Attribution
 import Foundation
 import MamoriTesting
 import Remediation
+import Runtime
 import Secrecy
 import Sightings
 import Store
+import TextScanning
 
 /// `mamori bench sightings`: from a Shadowserver report file to cases, end to end (parse,
 /// attribute under the purpose with an audit record per identification, group into cases, commit
@@ -92,7 +92,8 @@ enum SightingsBench {
             "index_build_seconds": BenchFormat.json(buildSeconds, 2), "sightings": parsed.sightings.count, "attributed": counts.attributed,
             "not_found": counts.notFound, "ambiguous": counts.ambiguous, "cases_opened": counts.casesOpened, "audit_records": auditRecords,
             "end_to_end_seconds": BenchFormat.json(wall, 3), "end_to_end_cpu_seconds": BenchFormat.json(cpu, 3),
-            "end_to_end_per_second": Int(ours), "parse_per_second": Int(oursParse), "parse_per_cpu_second": Int(Double(parsed.summary.recordsSeen) / parseCPU),
+            "end_to_end_per_second": Int(ours), "parse_per_second": Int(oursParse),
+            "parse_per_cpu_second": Int(Double(parsed.summary.recordsSeen) / parseCPU),
             "intelmq": peer, "parse_ratio_vs_intelmq": peerRate.map { BenchFormat.json(oursParse / $0, 1) } ?? NSNull(),
             "end_to_end_ratio_vs_intelmq_parse": peerRate.map { BenchFormat.json(ours / $0, 1) } ?? NSNull(),
             "load_average": LoadAverage.oneMinute() ?? NSNull(),
@@ -103,12 +104,18 @@ enum SightingsBench {
         }
         Output.line("Sightings → cases, end to end (\(options.rows) Shadowserver rows, \(index.sessionCount) sessions)")
         Output.line("  index build (not timed below):  \(BenchFormat.json(buildSeconds, 2)) s")
-        Output.line("  parsed / attributed / cases:     \(parsed.sightings.count) / \(counts.attributed) / \(counts.casesOpened) (audit records \(auditRecords))")
-        Output.line("  end to end:                      \(Int(ours)) sightings/s (\(BenchFormat.json(wall, 2)) s wall, \(BenchFormat.json(cpu, 2)) s CPU); goal 200,000/s \(BenchFormat.goal(ours >= 200_000))")
+        Output.line(
+            "  parsed / attributed / cases:     \(parsed.sightings.count) / \(counts.attributed) / \(counts.casesOpened) (audit records \(auditRecords))"
+        )
+        Output.line(
+            "  end to end:                      \(Int(ours)) sightings/s (\(BenchFormat.json(wall, 2)) s wall, \(BenchFormat.json(cpu, 2)) s CPU); goal 200,000/s \(BenchFormat.goal(ours >= 200_000))"
+        )
         Output.line("  parse only:                      \(Int(oursParse)) rows/s")
         if let peerRate {
             Output.line("  IntelMQ Shadowserver parser:     \(Int(peerRate)) rows/s (\(options.peerRows) rows)")
-            Output.line("  ratio (parse / IntelMQ parse):   \(BenchFormat.json(oursParse / peerRate, 1))×; end to end / IntelMQ parse: \(BenchFormat.json(ours / peerRate, 1))×; goal 20× \(BenchFormat.goal(ours / peerRate >= 20))")
+            Output.line(
+                "  ratio (parse / IntelMQ parse):   \(BenchFormat.json(oursParse / peerRate, 1))×; end to end / IntelMQ parse: \(BenchFormat.json(ours / peerRate, 1))×; goal 20× \(BenchFormat.goal(ours / peerRate >= 20))"
+            )
         } else {
             Output.line("  IntelMQ: \(peer["error"] ?? "skipped")")
         }

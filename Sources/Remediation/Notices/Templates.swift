@@ -121,7 +121,9 @@ public struct NoticeTemplates: Sendable {
     }
 
     /// Renders the notice for a case.
-    func render(kind: NoticeKind, type: NoticeType, language: Language, family: String, firstSeen: Date, lastSeen: Date, link: String, expires: Date)
+    func render(
+        kind: NoticeKind, type: NoticeType, language: Language, family: String, firstSeen: Date, lastSeen: Date, link: String, expires: Date
+    )
         -> Rendered
     {
         let template = templates["\(kind.rawValue).\(type.rawValue).\(language.rawValue).txt"] ?? Template(subject: "", body: "")

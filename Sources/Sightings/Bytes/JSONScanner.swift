@@ -1,4 +1,5 @@
 import TextScanning
+
 /// A value found by ``JSONScanner``: its kind and where it is. Nothing is decoded until a
 /// parser asks for it, so members a parser does not name (passwords, commands, URLs) are
 /// stepped over without ever becoming a value.

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Reads Cowrie's JSON log (`cowrie.json`): one sighting per session.
 ///

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Reads Dionaea connection records: one sighting per inbound connection.
 ///

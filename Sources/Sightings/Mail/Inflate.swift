@@ -1,4 +1,5 @@
 import TextScanning
+
 /// A DEFLATE (RFC 1951) decoder for the zip attachments of report mails.
 ///
 /// Written after the structure of zlib's `puff.c` (canonical Huffman decoding, one bit at a

@@ -1,5 +1,5 @@
-import TextScanning
 import Foundation
+import TextScanning
 
 /// A CSV report carried by a report e-mail (Shadowserver sends them zipped).
 public struct ReportAttachment: Sendable, Hashable {
@@ -34,7 +34,9 @@ public enum ReportMail {
     public static let maximumAttachmentSize = 1 << 30
 
     /// The CSV attachments of a mail, in order; `file` names the mail in errors.
-    public static func csvAttachments(in mail: some Collection<UInt8>, file: String) throws(SightingError)
+    public static func csvAttachments(
+        in mail: some Collection<UInt8>, file: String
+    ) throws(SightingError)
         -> [ReportAttachment]
     {
         var out: [ReportAttachment] = []
@@ -44,7 +46,9 @@ public enum ReportMail {
 
     // MARK: MIME
 
-    private static func collect(_ entity: ArraySlice<UInt8>, file: String, depth: Int, into out: inout [ReportAttachment])
+    private static func collect(
+        _ entity: ArraySlice<UInt8>, file: String, depth: Int, into out: inout [ReportAttachment]
+    )
         throws(SightingError)
     {
         guard depth < 8 else { throw .malformedMail(file: file, reason: "MIME nesting too deep") }

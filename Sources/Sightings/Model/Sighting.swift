@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// One normalised observation that a host contacted something that shows it is infected: a
 /// honeypot, a sinkhole, a seized C&C server, or a third party's report about it.

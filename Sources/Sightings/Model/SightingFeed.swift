@@ -1,5 +1,5 @@
-import TextScanning
 import Foundation
+import TextScanning
 
 /// The feeds Mamori reads sightings from.
 ///

@@ -1,4 +1,5 @@
 import TextScanning
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,5 @@
-import TextScanning
 import Foundation
+import TextScanning
 
 #if canImport(Glibc)
     import Glibc
@@ -57,7 +57,9 @@ public struct SightingReader: Sendable {
 
     /// Parses bytes already in memory; `fileName` names them in issues and evidence and helps
     /// detection. The feed is detected when nil.
-    public func parse(bytes: some Collection<UInt8>, fileName: String, feed: SightingFeed? = nil) throws(SightingError)
+    public func parse(
+        bytes: some Collection<UInt8>, fileName: String, feed: SightingFeed? = nil
+    ) throws(SightingError)
         -> SightingParseResult
     {
         var array = Array(bytes)

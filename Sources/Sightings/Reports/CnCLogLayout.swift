@@ -1,4 +1,5 @@
 import TextScanning
+
 /// How a seized C&C server's connection log is laid out: which columns (CSV header names or
 /// JSON keys) hold the client's address, port, time and malware family, and how the time is
 /// written. Documented in `docs/formats/cnc-takedown.md`.

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// The per-record work shared by the CSV and JSON-lines readers of a C&C log.
 struct CnCRecordReader {

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Reads a NOTICE/NICTER-style IoT device report (`docs/formats/iot-report.md`).
 ///

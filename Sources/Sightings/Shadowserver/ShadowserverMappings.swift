@@ -1,5 +1,5 @@
-import TextScanning
 import Foundation
+import TextScanning
 
 /// What one Shadowserver report type means and which of its columns Mamori reads.
 ///
@@ -189,7 +189,9 @@ public struct ShadowserverMappings: Sendable, Hashable {
         "type", "aliases", "title", "meaning", "kind", "why", "time", "ip", "port", "family", "rules", "detect",
     ]
 
-    private static func report(_ e: [String: Any], index: Int, defaults: [String: Any]) throws(SightingError)
+    private static func report(
+        _ e: [String: Any], index: Int, defaults: [String: Any]
+    ) throws(SightingError)
         -> ShadowserverReport
     {
         guard let type = e["type"] as? String, !type.isEmpty else {

@@ -1,6 +1,6 @@
-import TextScanning
 import Addressing
 import Foundation
+import TextScanning
 
 /// Reads a Shadowserver report CSV into sightings, driven by a ``ShadowserverReport`` mapping.
 ///

@@ -336,8 +336,10 @@ public final class SQLiteRemediationStore: RemediationStore {
         let status: String = row["status"]
         return NoticeRecord(
             id: row["id"], caseID: row["case_id"], subscriber: row["subscriber"], recipient: row["recipient"],
-            language: Language(rawValue: language) ?? .ja, type: NoticeType(rawValue: type) ?? .first, kind: NoticeKind(rawValue: kind) ?? .infectedHost,
-            round: row["round"], messageID: row["message_id"], subject: row["subject"], body: row["body"], status: NoticeStatus(rawValue: status) ?? .queued,
+            language: Language(rawValue: language) ?? .ja, type: NoticeType(rawValue: type) ?? .first,
+            kind: NoticeKind(rawValue: kind) ?? .infectedHost,
+            round: row["round"], messageID: row["message_id"], subject: row["subject"], body: row["body"],
+            status: NoticeStatus(rawValue: status) ?? .queued,
             attempts: row["attempts"], nextAttemptAt: date(row["next_attempt_at"]) ?? Date(timeIntervalSince1970: 0), lastError: row["last_error"],
             createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0), sentAt: date(row["sent_at"]))
     }

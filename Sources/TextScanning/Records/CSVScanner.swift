@@ -232,7 +232,8 @@ extension CSVScanner {
             while i < b.count {
                 switch record(b, from: i, atEOF: true, fields: storage) {
                 case .record(let next, let newlines, let fieldCount):
-                    let row = CSVRow(bytes: b, fields: UnsafeBufferPointer(rebasing: storage[0..<min(fieldCount, storage.count)]), fieldCount: fieldCount)
+                    let row = CSVRow(
+                        bytes: b, fields: UnsafeBufferPointer(rebasing: storage[0..<min(fieldCount, storage.count)]), fieldCount: fieldCount)
                     let blank = fieldCount == 1 && row.fields[0].start == row.fields[0].end
                     if !blank { out.append(TextRow(line: line, fields: (0..<row.fields.count).map(row.string))) }
                     line += newlines

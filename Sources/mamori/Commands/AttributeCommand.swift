@@ -3,8 +3,8 @@ import ArgumentParser
 import Attribution
 import Foundation
 import Remediation
-import Secrecy
 import Runtime
+import Secrecy
 import Store
 import TextScanning
 
@@ -55,7 +55,8 @@ struct AttributeCommand: AsyncParsableCommand {
         let purposeID = CountermeasureID(rawValue: purpose)
         let declarations = try options.loadDeclarations()
         guard OperatorAttribution.purposes.contains(purposeID) || declarations[purposeID] != nil else {
-            throw ValidationError("--purpose: unknown countermeasure \"\(purpose)\"; known: \(declarations.all.map(\.id.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--purpose: unknown countermeasure \"\(purpose)\"; known: \(declarations.all.map(\.id.rawValue).joined(separator: ", "))")
         }
         var flow = FlowConfiguration()
         flow.attribution = AttributionConfig(graceMultiplier: graceMultiplier, skew: skew)
@@ -125,7 +126,8 @@ struct Query {
     /// Parses an RFC 3339 time; a zone-less time is refused with a message that says so.
     static func parseTime(_ text: String, field: String) -> Result<Date, Failure> {
         if let date = RFC3339.parse(text) { return .success(date) }
-        let hasZone = text.hasSuffix("Z") || text.hasSuffix("z")
+        let hasZone =
+            text.hasSuffix("Z") || text.hasSuffix("z")
             || text.range(of: #"[+-]\d{2}:?\d{2}$"#, options: .regularExpression) != nil
         if !hasZone && text.range(of: #"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}"#, options: .regularExpression) != nil {
             return .failure(Failure(message: "\(field): the time has no zone; write it with Z or an offset, e.g. 2026-11-27T09:30:00+09:00"))

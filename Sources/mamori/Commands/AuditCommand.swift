@@ -1,6 +1,6 @@
 import ArgumentParser
-import Runtime
 import Foundation
+import Runtime
 import Secrecy
 import Store
 import TextScanning
@@ -117,7 +117,8 @@ struct AuditShowCommand: AsyncParsableCommand {
                     ]))
             } else {
                 Output.line(
-                    "\(record.sequence)\t\(RFC3339Text.format(e.time))\t\(e.countermeasure?.rawValue ?? "-")\t\(e.action)\t\(e.actor)\t\(e.subject)\t\(detail)")
+                    "\(record.sequence)\t\(RFC3339Text.format(e.time))\t\(e.countermeasure?.rawValue ?? "-")\t\(e.action)\t\(e.actor)\t\(e.subject)\t\(detail)"
+                )
             }
         }
     }

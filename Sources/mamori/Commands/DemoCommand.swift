@@ -1,15 +1,15 @@
 import Addressing
-import TextScanning
 import ArgumentParser
 import Attribution
 import Foundation
-import Remediation
-import Secrecy
-import Runtime
-import Store
-import Mailer
 import Logging
+import Mailer
+import Remediation
+import Runtime
+import Secrecy
 import ServiceLifecycle
+import Store
+import TextScanning
 import UnixSignals
 
 /// `mamori demo`: the embedded default, seeded. Loads the bundled declarations, ingests the

@@ -1,10 +1,10 @@
 import ArgumentParser
-import TextScanning
 import Attribution
 import Foundation
-import Secrecy
 import Runtime
+import Secrecy
 import Store
+import TextScanning
 
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

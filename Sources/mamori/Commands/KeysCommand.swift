@@ -1,6 +1,6 @@
 import ArgumentParser
-import Runtime
 import Foundation
+import Runtime
 import Secrecy
 import Store
 

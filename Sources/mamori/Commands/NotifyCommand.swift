@@ -1,11 +1,11 @@
 import ArgumentParser
-import TextScanning
 import Foundation
 import Logging
 import Mailer
 import Remediation
 import Runtime
 import Store
+import TextScanning
 
 /// The SMTP relay options of `notify` and `serve`.
 struct RelayOptions: ParsableArguments {
@@ -87,9 +87,15 @@ struct NotifyCommand: AsyncParsableCommand {
             let folder = FolderNoticeTransport(directory: URL(fileURLWithPath: out), from: try EmailAddress(relay.from))
             for notice in plan.previews { _ = try await folder.deliver(notice) }
             if json {
-                Output.line(Output.json(["would_send": plan.queued, "reminders": plan.reminders, "no_contact": plan.skippedNoContact, "rate_limited": plan.skippedRateLimit, "out": out]))
+                Output.line(
+                    Output.json([
+                        "would_send": plan.queued, "reminders": plan.reminders, "no_contact": plan.skippedNoContact,
+                        "rate_limited": plan.skippedRateLimit, "out": out,
+                    ]))
             } else {
-                Output.line("dry run: \(plan.queued) notices written to \(out) (\(plan.reminders) reminders); \(plan.skippedNoContact) cases without contact, \(plan.skippedRateLimit) rate-limited; nothing recorded as sent")
+                Output.line(
+                    "dry run: \(plan.queued) notices written to \(out) (\(plan.reminders) reminders); \(plan.skippedNoContact) cases without contact, \(plan.skippedRateLimit) rate-limited; nothing recorded as sent"
+                )
             }
             return
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Runtime
 import Attribution
 import Foundation
+import Runtime
 import Secrecy
 import Store
 import TextScanning
@@ -46,7 +46,8 @@ struct PurgeCommand: AsyncParsableCommand {
                 detail["retention_days"] = lifetime.map { "\($0.days)" } ?? "undeclared"
                 detail["cutoff"] = lifetime == nil ? "all" : RFC3339.format(cutoff)
                 for (table, count) in result.deleted { detail["deleted_\(table)"] = "\(count)" }
-                return AuditEntry(time: Date(), countermeasure: nil, action: "purge", actor: "cli", subject: "retention:\(dataClass.rawValue)", detail: detail)
+                return AuditEntry(
+                    time: Date(), countermeasure: nil, action: "purge", actor: "cli", subject: "retention:\(dataClass.rawValue)", detail: detail)
             }
             let tables = result.deleted.sorted { $0.key < $1.key }
             if json {
@@ -82,7 +83,9 @@ struct DeclarationsCommand: AsyncParsableCommand {
             loaded = try Declarations.bundled()
         }
         for d in loaded.all {
-            Output.line("\(d.id)\tbasis: \(d.bases.map(\.rawValue).joined(separator: "+"))\ttrigger: \(d.trigger)\tattribution: \(d.allowsAttribution ? "yes" : "no")")
+            Output.line(
+                "\(d.id)\tbasis: \(d.bases.map(\.rawValue).joined(separator: "+"))\ttrigger: \(d.trigger)\tattribution: \(d.allowsAttribution ? "yes" : "no")"
+            )
         }
         Output.line("\(loaded.all.count) declarations valid")
     }

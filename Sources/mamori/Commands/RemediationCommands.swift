@@ -2,9 +2,9 @@ import ArgumentParser
 import Attribution
 import Foundation
 import Remediation
+import Runtime
 import Secrecy
 import Sightings
-import Runtime
 import Store
 import TextScanning
 

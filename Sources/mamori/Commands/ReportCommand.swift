@@ -1,7 +1,7 @@
 import ArgumentParser
-import Runtime
 import Compliance
 import Foundation
+import Runtime
 import Secrecy
 import Store
 

@@ -1,14 +1,14 @@
 import ArgumentParser
-import TextScanning
 import Foundation
 import Logging
 import Metrics
 import Portal
 import Remediation
+import Runtime
 import Secrecy
 import ServiceLifecycle
-import Runtime
 import Store
+import TextScanning
 import UnixSignals
 
 /// Portal options of `serve` and `demo`.

@@ -69,7 +69,9 @@ enum Fixtures {
     }
 
     /// The portal application over `desk`, with the clock at ``now``.
-    static func app(desk: FakeDesk, logger: Logger = Fixtures.logger(), configuration: PortalConfiguration = Fixtures.configuration)
+    static func app(
+        desk: FakeDesk, logger: Logger = Fixtures.logger(), configuration: PortalConfiguration = Fixtures.configuration
+    )
         -> some ApplicationProtocol
     {
         makePortalApplication(desk: desk, configuration: configuration, logger: logger, now: { Fixtures.now })
