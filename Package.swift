@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(name: "Attribution", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
         // The compliance report: a pure model over declarations, audit records and counts, and its renderers.
-        .target(name: "Compliance", dependencies: ["Secrecy"], swiftSettings: strict),
+        .target(name: "Compliance", dependencies: ["Secrecy", "TextScanning"], swiftSettings: strict),
         .target(name: "Sightings", dependencies: ["TextScanning", "Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")], swiftSettings: strict),
         .target(
             name: "Remediation", dependencies: ["TextScanning", "Secrecy", "Attribution", "Addressing", "Sightings"],
@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
-                "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

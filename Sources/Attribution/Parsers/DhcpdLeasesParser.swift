@@ -114,11 +114,7 @@ public struct DhcpdLeasesParser: AssignmentParser {
             }
         // else: a top-level statement (server-duid, authoring-byte-order, …): nothing to keep
         case .lease:
-            if depth > 0 {
-                depth += Self.braceDelta(content)
-                if depth < 0 { depth = 0 }
-                return
-            }
+            if skipNested(content) { return }
             if content.count == 1 && content[0] == ASCII.braceClose {
                 finishLease(into: &result)
                 mode = .top
@@ -136,11 +132,7 @@ public struct DhcpdLeasesParser: AssignmentParser {
             }
             if !bad { statement(content, number, &result) }
         case .ia:
-            if depth > 0 {
-                depth += Self.braceDelta(content)
-                if depth < 0 { depth = 0 }
-                return
-            }
+            if skipNested(content) { return }
             if content.count == 1 && content[0] == ASCII.braceClose {
                 if iaEntries == 0 {
                     result.recordsSeen += 1
@@ -161,11 +153,7 @@ public struct DhcpdLeasesParser: AssignmentParser {
                 cltt = Self.time(content.sub(4..<(content.count - 1)).trimmed)
             }
         case .iaEntry:
-            if depth > 0 {
-                depth += Self.braceDelta(content)
-                if depth < 0 { depth = 0 }
-                return
-            }
+            if skipNested(content) { return }
             if content.count == 1 && content[0] == ASCII.braceClose {
                 finishEntry(into: &result)
                 mode = .ia
@@ -192,6 +180,14 @@ public struct DhcpdLeasesParser: AssignmentParser {
     }
 
     // MARK: blocks
+
+    /// Inside a nested block (`on commit { … }` and the like): consumes the line and says so.
+    private mutating func skipNested(_ content: Bytes) -> Bool {
+        guard depth > 0 else { return false }
+        depth += Self.braceDelta(content)
+        if depth < 0 { depth = 0 }
+        return true
+    }
 
     private mutating func beginLease(_ content: Bytes, _ number: Int, _ result: inout ParseResult) {
         var scanner = WordScanner(content)

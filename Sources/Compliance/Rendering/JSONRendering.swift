@@ -1,5 +1,6 @@
 import Foundation
 import Secrecy
+import TextScanning
 
 /// A JSON value with ordered object keys, so the report's JSON reads in a stable, logical order.
 enum JSONValue: Sendable {
@@ -70,24 +71,7 @@ enum JSONValue: Sendable {
     }
 
     private static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONText.appendString(text, to: &out)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Secrecy
+import TextScanning
 
 /// The hash-chained audit log in the store's `audit` table.
 ///
@@ -114,30 +115,7 @@ public final class SQLiteAuditLog: AuditLog {
     }
 
     static func appendJSONString(_ text: String, to out: inout String) {
-        // Fast path: nothing to escape (pseudonyms, counts, times).
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out += "\""
-            out += text
-            out += "\""
-            return
-        }
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONText.appendString(text, to: &out)
     }
 
     /// Reads rows in physical order (rowid), so that a reordering or an insertion made directly
