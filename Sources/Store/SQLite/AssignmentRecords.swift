@@ -100,15 +100,13 @@ extension MamoriStore: AssignmentRecordStore {
         }
     }
 
-    /// Names the stored assignment events as they are now (count, highest id, last ingest):
-    /// an index snapshot made for another stamp is not used.
+    /// Names the stored assignment events as they are now, cheaply (the highest row id: events
+    /// are only appended, with ever-growing ids): an index snapshot made for another stamp is not
+    /// used. Deleting events (`purge`) deletes the snapshot too.
     public func assignmentStamp() throws -> String {
         try pool.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MAX(id) AS m, MAX(ingested_at) AS t FROM aaa_event")
-            let n: Int = row?["n"] ?? 0
-            let m: Int64? = row?["m"]
-            let t: Double? = row?["t"]
-            return "events=\(n);max=\(m ?? 0);at=\(t ?? 0)"
+            let maxID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM aaa_event") ?? 0
+            return "events-through=\(maxID)"
         }
     }
 

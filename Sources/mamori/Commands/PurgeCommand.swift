@@ -37,6 +37,10 @@ struct PurgeCommand: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: store.indexSnapshotPath) {
             try? FileManager.default.removeItem(atPath: store.indexSnapshotPath)
         }
+        defer {
+            // And again after: an `attribute` run meanwhile may have rebuilt it from rows now purged.
+            try? FileManager.default.removeItem(atPath: store.indexSnapshotPath)
+        }
         for dataClass in MamoriStore.storedDataClasses {
             // A class no declaration keeps has no lifetime: nothing of it may stay.
             let lifetime = policy.lifetime(for: dataClass)
