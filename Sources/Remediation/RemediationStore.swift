@@ -145,7 +145,6 @@ public protocol RemediationStore: Sendable {
 
     // Tokens and the page
     func token(hash: String) throws -> TokenRecord?
-    func update(case: CaseRecord, audit: AuditEntry) throws
     func append(audit: AuditEntry) throws
 }
 

@@ -6,21 +6,9 @@ import Testing
 /// dropping the append-only triggers first, as an attacker with file access would) is detected
 /// by `mamori audit verify`, which names the first broken record.
 @Suite struct AuditTamperTests {
-    /// A store with a demo's audit records; returns its path and the record count.
-    func demoStore() throws -> (URL, Int) {
-        let dir = try CLI.temporaryDirectory()
-        let store = dir.appendingPathComponent("audit.sqlite")
-        let demo = try CLI.run(["demo", "--no-serve", "--store", store.path, "--notices-out", dir.appendingPathComponent("notices").path])
-        try #require(demo.status == 0, "\(demo.stderr)")
-        let count = Int(try CLI.sqlite(store, "SELECT COUNT(*) FROM audit;").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        try #require(count >= 10)
-        return (store, count)
-    }
+    func demoStore() throws -> (URL, Int) { try CLI.demoStore() }
 
-    func verify(_ store: URL) throws -> (Int32, [String: Any]) {
-        let result = try CLI.run(["audit", "verify", "--store", store.path, "--json"])
-        return (result.status, CLI.object(result.lines.last ?? ""))
-    }
+    func verify(_ store: URL) throws -> (Int32, [String: Any]) { try CLI.verifyAudit(store) }
 
     static let unlock = "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
 

@@ -111,3 +111,23 @@ enum CLI {
 final class DataBox: @unchecked Sendable {
     var data = Data()
 }
+
+extension CLI {
+    /// A store holding a demo run's audit records (the run ends with a signed checkpoint);
+    /// returns its path and the record count.
+    static func demoStore() throws -> (URL, Int) {
+        let dir = try temporaryDirectory()
+        let store = dir.appendingPathComponent("audit.sqlite")
+        let demo = try run(["demo", "--no-serve", "--store", store.path, "--notices-out", dir.appendingPathComponent("notices").path])
+        try #require(demo.status == 0, "\(demo.stderr)")
+        let count = Int(try sqlite(store, "SELECT COUNT(*) FROM audit;").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        try #require(count >= 10)
+        return (store, count)
+    }
+
+    /// `mamori audit verify --json`: the exit status and the JSON line.
+    static func verifyAudit(_ store: URL) throws -> (Int32, [String: Any]) {
+        let result = try run(["audit", "verify", "--store", store.path, "--json"])
+        return (result.status, object(result.lines.last ?? ""))
+    }
+}

@@ -7,21 +7,9 @@ import Testing
 /// rewriting the tail with a different (validly chained) history are named by `audit verify`
 /// (exit 3), with the real `mamori` binary and the real `sqlite3` shell as the tamperer.
 @Suite struct SignedCheckpointTests {
-    /// A demo store (its run ends with a signed checkpoint); returns the store and its record count.
-    func demoStore() throws -> (URL, Int) {
-        let dir = try CLI.temporaryDirectory()
-        let store = dir.appendingPathComponent("audit.sqlite")
-        let demo = try CLI.run(["demo", "--no-serve", "--store", store.path, "--notices-out", dir.appendingPathComponent("notices").path])
-        try #require(demo.status == 0, "\(demo.stderr)")
-        let count = Int(try CLI.sqlite(store, "SELECT COUNT(*) FROM audit;").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        try #require(count >= 10)
-        return (store, count)
-    }
+    func demoStore() throws -> (URL, Int) { try CLI.demoStore() }
 
-    func verify(_ store: URL) throws -> (Int32, [String: Any]) {
-        let result = try CLI.run(["audit", "verify", "--store", store.path, "--json"])
-        return (result.status, CLI.object(result.lines.last ?? ""))
-    }
+    func verify(_ store: URL) throws -> (Int32, [String: Any]) { try CLI.verifyAudit(store) }
 
     func checkpointLines(_ store: URL) throws -> [[String: Any]] {
         let text = try String(contentsOfFile: store.path + ".checkpoints", encoding: .utf8)

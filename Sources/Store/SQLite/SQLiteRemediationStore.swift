@@ -400,13 +400,6 @@ public final class SQLiteRemediationStore: RemediationStore {
             expiresAt: Self.date(row["expires_at"]) ?? Date(timeIntervalSince1970: 0))
     }
 
-    public func update(case c: CaseRecord, audit: AuditEntry) throws {
-        try write { db in
-            try Self.save(c, in: db)
-            try SQLiteAuditLog.append(audit, in: db)
-        }
-    }
-
     public func append(audit: AuditEntry) throws {
         try write { db in try SQLiteAuditLog.append(audit, in: db) }
     }

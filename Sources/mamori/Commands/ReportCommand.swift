@@ -5,21 +5,6 @@ import Runtime
 import Secrecy
 import Store
 
-/// Where the report reads the audit log's checkpoints from.
-///
-/// Today the store's `audit_checkpoint` table; signed checkpoints kept in a file outside the
-/// store can take its place without the report changing.
-protocol CheckpointSource {
-    func checkpoints() throws -> [Checkpoint]
-}
-
-/// The checkpoints recorded in the store (`mamori audit checkpoint`).
-struct StoreCheckpoints: CheckpointSource {
-    let log: SQLiteAuditLog
-
-    func checkpoints() throws -> [Checkpoint] { try log.checkpoints() }
-}
-
 /// `mamori report [--from TIME] [--to TIME] [--format html|json|md] [--lang ja|en] [--out FILE]`:
 /// the compliance report for the legal team.
 ///
@@ -73,14 +58,13 @@ struct ReportCommand: AsyncParsableCommand {
         let declarations = try options.loadDeclarations()
         let store = try options.openStore()
         let log = try store.auditLog()
-        let checkpoints: any CheckpointSource = StoreCheckpoints(log: log)
         let records = try log.records(from: 1)
         // The signed checkpoints outside the store, checked as `audit verify` does.
         let trusted = log.trustedCheckpointKeys()
         let signed = AuditTail.verify(
             records, signed: try CheckpointFile(path: options.checkpointsPath).lines(), trustedKeys: trusted.isEmpty ? nil : trusted)
         let input = ComplianceInput(
-            declarations: declarations, records: records, checkpoints: try checkpoints.checkpoints(),
+            declarations: declarations, records: records, checkpoints: try log.checkpoints(),
             caseCounts: try store.caseCounts(),
             held: try store.retentionStates().map { HeldData(dataClass: $0.dataClass, count: $0.count, oldest: $0.oldest) },
             period: try period(), generatedAt: Date(), signedCheckpoints: signed)

@@ -44,15 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "mamori.serve")
-        let runtime = MamoriRuntime(
-            store: try options.openStore(),
-            configuration: MamoriConfiguration(
-                declarations: try options.loadDeclarations(), flow: flow.configuration, portal: portal.settings, relay: try relay.settings()))
-        var configuration = runtime.configuration
+        var configuration = MamoriConfiguration(
+            declarations: try options.loadDeclarations(), flow: flow.configuration, portal: portal.settings, relay: try relay.settings())
         configuration.checkpoints = CheckpointSettings(
             file: CheckpointFile(path: options.checkpointsPath), everyRecords: Int64(checkpointing.checkpointEveryRecords),
             everySeconds: checkpointing.checkpointEverySeconds)
-        let services = try MamoriRuntime(store: runtime.store, configuration: configuration).services(logger: logger)
+        let services = try MamoriRuntime(store: try options.openStore(), configuration: configuration).services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         try await ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
