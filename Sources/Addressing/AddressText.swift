@@ -1,4 +1,4 @@
-import TextScanning
+public import TextScanning
 
 /// How Mamori reads addresses from records (AAA files, sightings, logs): the one rule.
 ///

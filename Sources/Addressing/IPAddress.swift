@@ -1,4 +1,4 @@
-import TextScanning
+public import TextScanning
 
 /// An IPv4 or IPv6 address.
 ///

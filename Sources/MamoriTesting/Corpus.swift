@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The shared sample corpus the tests read in place (never copied into the project):
 /// `../shared/corpus` from the repository root, or `$MAMORI_CORPUS`.

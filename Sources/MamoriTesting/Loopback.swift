@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -49,6 +49,39 @@ public enum Loopback {
         throw MissingPeer("nothing listens on 127.0.0.1:\(port)")
     }
 
+    /// Waits until `process` itself listens on 127.0.0.1:`port`, and says whether it does: `false`
+    /// when it exited first (another process took the port between ``freePort()`` and its bind; a
+    /// plain connect would then reach that other process). Linux: the listening socket's inode in
+    /// `/proc/net/tcp` among the process's descriptors; elsewhere a connect.
+    public static func waitUntilListening(port: Int, process: Process, timeout: TimeInterval = 60) throws -> Bool {
+        #if os(Linux)
+            let deadline = Date().addingTimeInterval(timeout)
+            let portHex = String(format: ":%04X", port)
+            repeat {
+                guard process.isRunning else { return false }
+                let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+                let inodes = table.split(separator: "\n").dropFirst().compactMap { line -> String? in
+                    let fields = line.split(separator: " ")
+                    // local_address, rem_address, st (0A = LISTEN), …, inode at index 9
+                    guard fields.count > 9, fields[1].hasSuffix(portHex), fields[3] == "0A" else { return nil }
+                    return "socket:[\(fields[9])]"
+                }
+                if !inodes.isEmpty {
+                    let fdDirectory = "/proc/\(process.processIdentifier)/fd"
+                    let links = ((try? FileManager.default.contentsOfDirectory(atPath: fdDirectory)) ?? []).compactMap {
+                        try? FileManager.default.destinationOfSymbolicLink(atPath: fdDirectory + "/" + $0)
+                    }
+                    if links.contains(where: inodes.contains) { return true }
+                }
+                usleep(20_000)
+            } while Date() < deadline
+            throw MissingPeer("process \(process.processIdentifier) does not listen on 127.0.0.1:\(port) after \(Int(timeout)) s")
+        #else
+            try waitUntilListening(port: port, timeout: timeout)
+            return process.isRunning
+        #endif
+    }
+
     /// A fresh temporary directory.
     public static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mamori-test-\(UUID().uuidString)")
@@ -70,20 +103,30 @@ public final class SMTPSink: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw MissingPeer("\(path) not found: install the Debian package postfix (it ships smtp-sink)")
         }
-        port = try Loopback.freePort()
         directory = try Loopback.temporaryDirectory()
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory.path)
-        var arguments: [String] = []
-        if let delayDataSeconds { arguments += ["-w", "\(delayDataSeconds)"] }
-        if getuid() == 0 { arguments += ["-u", "nobody"] }
-        arguments += ["-d", directory.appendingPathComponent("msg.").path, "127.0.0.1:\(port)", "16"]
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        try Loopback.waitUntilListening(port: port)
+        // A port is free when chosen, and another process may bind it before smtp-sink does: then
+        // smtp-sink exits, and the next port is tried.
+        for _ in 1...8 {
+            let port = try Loopback.freePort()
+            var arguments: [String] = []
+            if let delayDataSeconds { arguments += ["-w", "\(delayDataSeconds)"] }
+            if getuid() == 0 { arguments += ["-u", "nobody"] }
+            arguments += ["-d", directory.appendingPathComponent("msg.").path, "127.0.0.1:\(port)", "16"]
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if try Loopback.waitUntilListening(port: port, process: process) {
+                self.port = port
+                self.process = process
+                return
+            }
+            process.waitUntilExit()
+        }
+        throw MissingPeer("smtp-sink could not bind a free loopback port in 8 attempts")
     }
 
     /// The complete messages received (dumps that hold a Message-ID header), as text.

@@ -1,6 +1,6 @@
-import Addressing
-import Foundation
-import TextScanning
+public import Addressing
+public import Foundation
+public import TextScanning
 
 /// Writes synthetic Shadowserver `event4_sinkhole_http` reports for benchmarks and load tests.
 ///

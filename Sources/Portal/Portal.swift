@@ -1,7 +1,7 @@
-import Foundation
-import Hummingbird
-import Logging
-import Remediation
+public import Foundation
+public import Hummingbird
+public import Logging
+public import Remediation
 
 /// The router of the subscriber portal: the remediation pages of personal links.
 ///

@@ -1,7 +1,7 @@
-import Addressing
-import Attribution
-import Foundation
-import Secrecy
+public import Addressing
+public import Attribution
+public import Foundation
+public import Secrecy
 
 /// Attribution on behalf of the ISP's notification scripts (`mamori attribute`).
 ///

@@ -1,4 +1,4 @@
-import Secrecy
+public import Secrecy
 
 /// The purpose of infected-host notification (Cyber Clean Center / ACTIVE removal): a sensor's
 /// sighting is matched to the subscriber who held the address, only to notify that subscriber.

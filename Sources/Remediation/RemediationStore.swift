@@ -1,5 +1,5 @@
-import Foundation
-import Secrecy
+public import Foundation
+public import Secrecy
 
 /// Per-feed counts of what happened to sightings.
 public struct FeedCounts: Sendable, Hashable {

@@ -1,12 +1,12 @@
-import Attribution
+public import Attribution
 import Foundation
-import Logging
+public import Logging
 import Mailer
 import Portal
-import Remediation
+public import Remediation
 import Secrecy
-import ServiceLifecycle
-import Store
+public import ServiceLifecycle
+public import Store
 
 /// The application: the store, the configuration, and the flows and services built from them.
 ///

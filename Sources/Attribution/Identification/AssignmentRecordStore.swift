@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import TextScanning
 
 /// What attribution needs from storage: the ingested assignment events, idempotently.

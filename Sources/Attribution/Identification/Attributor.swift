@@ -1,6 +1,6 @@
-import Addressing
-import Foundation
-import Secrecy
+public import Addressing
+public import Foundation
+public import Secrecy
 import TextScanning
 
 /// The outcome of an identification made under purpose `P`.

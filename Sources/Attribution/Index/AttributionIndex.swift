@@ -1,5 +1,5 @@
-import Addressing
-import Foundation
+public import Addressing
+public import Foundation
 import TextScanning
 
 /// Who held which address when: an immutable, compact, fast index of holdings.

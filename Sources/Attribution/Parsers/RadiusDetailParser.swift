@@ -1,5 +1,5 @@
 import Addressing
-import Foundation
+public import Foundation
 import TextScanning
 
 /// Parser for FreeRADIUS / Livingston accounting `detail` files.

@@ -1,5 +1,5 @@
-import Addressing
-import Foundation
+public import Addressing
+public import Foundation
 import TextScanning
 
 /// One parsed address-assignment record, normalised across formats.

@@ -1,5 +1,5 @@
-import Addressing
-import Foundation
+public import Addressing
+public import Foundation
 import TextScanning
 
 /// One subscriber's hold on a prefix (and, for CGN, a port range) over a time interval.

@@ -1,6 +1,6 @@
 public import Logging
 public import NIOCore
-import NIOPosix
+public import NIOPosix
 import NIOSSL
 
 /// Delivers ``MailMessage`` values to one SMTP relay over SwiftNIO.

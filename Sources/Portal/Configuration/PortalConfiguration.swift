@@ -1,4 +1,4 @@
-import Remediation
+public import Remediation
 
 /// A text in both subscriber languages.
 ///

@@ -1,5 +1,5 @@
-import Foundation
-import Secrecy
+public import Foundation
+public import Secrecy
 
 /// A stored infection case, as the store keeps it.
 ///

@@ -1,5 +1,5 @@
 import Foundation
-import TextScanning
+public import TextScanning
 
 /// How to reach a subscriber: used only to send that subscriber's notice.
 public struct SubscriberContact: Sendable, Hashable, Codable {

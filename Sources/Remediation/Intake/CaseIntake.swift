@@ -1,8 +1,8 @@
 import Addressing
-import Attribution
-import Foundation
+public import Attribution
+public import Foundation
 import Secrecy
-import Sightings
+public import Sightings
 import Synchronization
 
 /// Counts of one sightings ingest.

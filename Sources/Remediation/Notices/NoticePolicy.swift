@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// When to notify. All of it is configurable.
 public struct NoticePolicy: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Errors of the notice templates and page texts, naming the file.
 public enum TemplateError: Error, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Secrecy
 
 /// Personal-link tokens: 128 random bits, base64url without padding (22 characters).

@@ -1,5 +1,5 @@
-import Foundation
-import Secrecy
+public import Foundation
+public import Secrecy
 
 /// Counts of one notice planning run.
 public struct NoticePlanCounts: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Secrecy
 
 /// The state of a notice in the durable outbox.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A subscriber-facing language. Japanese first.
 public enum Language: String, Sendable, Hashable, Codable, CaseIterable {

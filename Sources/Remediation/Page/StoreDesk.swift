@@ -1,5 +1,5 @@
-import Foundation
-import Secrecy
+public import Foundation
+public import Secrecy
 
 /// The remediation desk over the store: resolves personal links, shows the page, records the
 /// "I have cleaned" action. Every view, action and refusal is audited.

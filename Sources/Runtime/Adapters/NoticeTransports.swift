@@ -1,6 +1,6 @@
-import Foundation
-import Mailer
-import Remediation
+public import Foundation
+public import Mailer
+public import Remediation
 
 /// Delivers notices over SMTP to the ISP's relay.
 public struct SMTPNoticeTransport: NoticeTransport {

@@ -1,8 +1,8 @@
-import Attribution
-import Foundation
-import Mailer
-import Remediation
-import Secrecy
+public import Attribution
+public import Foundation
+public import Mailer
+public import Remediation
+public import Secrecy
 
 /// How Mamori runs: one `Sendable` value, loaded and validated once (by the command line from
 /// its options, or by a test), then passed to ``MamoriRuntime``. Nothing reads the environment

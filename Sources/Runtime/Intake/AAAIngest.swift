@@ -1,7 +1,7 @@
-import Attribution
-import Foundation
-import Secrecy
-import Store
+public import Attribution
+public import Foundation
+public import Secrecy
+public import Store
 
 /// The ingest of one AAA file into the store, shared by `ingest aaa` and `demo`.
 public enum AAAIngest {

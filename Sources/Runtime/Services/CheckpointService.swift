@@ -1,7 +1,7 @@
-import Logging
-import Secrecy
-import ServiceLifecycle
-import Store
+public import Logging
+public import Secrecy
+public import ServiceLifecycle
+public import Store
 
 /// Signs audit checkpoints while a long-running command serves: after every `everyRecords`
 /// appended records, or `everySeconds` after the last checkpoint when any were appended, and

@@ -1,7 +1,7 @@
-import Logging
+public import Logging
 import Metrics
-import Remediation
-import ServiceLifecycle
+public import Remediation
+public import ServiceLifecycle
 
 /// The outbox worker: every interval, queue the notices due and deliver them. Stops on graceful shutdown.
 public struct OutboxWorker: Service {

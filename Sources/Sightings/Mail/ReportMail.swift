@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import TextScanning
 
 /// A CSV report carried by a report e-mail (Shadowserver sends them zipped).

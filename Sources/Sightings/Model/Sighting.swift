@@ -1,5 +1,5 @@
-import Addressing
-import Foundation
+public import Addressing
+public import Foundation
 import TextScanning
 
 /// One normalised observation that a host contacted something that shows it is infected: a

@@ -1,4 +1,4 @@
-import TextScanning
+public import TextScanning
 
 /// A record a sighting parser could not use (`file:line: reason`, the reason naming the
 /// field, never the record's content): the one issue type of ``TextScanning``.

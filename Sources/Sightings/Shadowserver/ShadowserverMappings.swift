@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import TextScanning
 
 /// What one Shadowserver report type means and which of its columns Mamori reads.

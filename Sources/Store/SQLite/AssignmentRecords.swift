@@ -1,5 +1,5 @@
-import Attribution
-import Foundation
+public import Attribution
+public import Foundation
 import GRDB
 import Secrecy
 

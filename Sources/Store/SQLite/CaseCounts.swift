@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Secrecy
+public import Secrecy
 
 extension MamoriStore {
     /// The cases held now, counted per countermeasure and state (`open`, `notified`, …).

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Secrecy
+public import Secrecy
 
 /// Errors of the store, each naming the store file and what went wrong (never a stored value).
 public enum StoreError: Error, CustomStringConvertible {

@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import GRDB
-import Secrecy
+public import Secrecy
 
 /// What one class's purge did.
 public struct PurgeResult: Sendable, Hashable {

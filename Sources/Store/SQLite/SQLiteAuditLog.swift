@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import GRDB
-import Secrecy
+public import Secrecy
 import TextScanning
 
 /// The hash-chained audit log in the store's `audit` table.

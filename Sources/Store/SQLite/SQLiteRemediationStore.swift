@@ -1,7 +1,7 @@
-import Foundation
+public import Foundation
 import GRDB
-import Remediation
-import Secrecy
+public import Remediation
+public import Secrecy
 
 /// The remediation flow's storage in the store file.
 ///

@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import GRDB
-import Secrecy
+public import Secrecy
 
 extension SQLiteAuditLog {
     /// The number of records in the log (its head's sequence number; 0 when empty).

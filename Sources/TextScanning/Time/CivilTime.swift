@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Calendar arithmetic on the proleptic Gregorian calendar, UTC, without Foundation.
 public enum CivilTime {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// RFC 3339 timestamps (`2026-11-27T10:00:00+09:00`, `2026-11-27T01:00:00.250Z`), strict.
 ///

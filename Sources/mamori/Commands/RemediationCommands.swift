@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Attribution
 import Foundation
 import Remediation
