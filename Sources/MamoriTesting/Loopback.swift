@@ -97,8 +97,10 @@ public final class SMTPSink: @unchecked Sendable {
     public let directory: URL
     let process: Process
 
-    /// Starts one; `delayDataSeconds` makes it wait before answering DATA (to kill a sender midway).
-    public init(delayDataSeconds: Int? = nil) throws {
+    /// Starts `smtp-sink [extra] -d DIR/msg. 127.0.0.1:PORT 16` (`-u nobody` when run as root);
+    /// `delayDataSeconds` makes it wait before answering DATA (to kill a sender midway), and
+    /// `extraArguments` are smtp-sink's own options (e.g. `["-r", "RCPT"]` to reject at RCPT).
+    public init(delayDataSeconds: Int? = nil, extraArguments: [String] = []) throws {
         let path = "/usr/sbin/smtp-sink"
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw MissingPeer("\(path) not found: install the Debian package postfix (it ships smtp-sink)")
@@ -109,7 +111,7 @@ public final class SMTPSink: @unchecked Sendable {
         // smtp-sink exits, and the next port is tried.
         for _ in 1...8 {
             let port = try Loopback.freePort()
-            var arguments: [String] = []
+            var arguments = extraArguments
             if let delayDataSeconds { arguments += ["-w", "\(delayDataSeconds)"] }
             if getuid() == 0 { arguments += ["-u", "nobody"] }
             arguments += ["-d", directory.appendingPathComponent("msg.").path, "127.0.0.1:\(port)", "16"]
@@ -127,6 +129,24 @@ public final class SMTPSink: @unchecked Sendable {
             process.waitUntilExit()
         }
         throw MissingPeer("smtp-sink could not bind a free loopback port in 8 attempts")
+    }
+
+    /// Every transaction dumped so far (complete or not), as text.
+    public func dumps() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map {
+            String(decoding: try Data(contentsOf: directory.appendingPathComponent($0)), as: UTF8.self)
+        }
+    }
+
+    /// Waits (at most `timeout`) until `count` transactions were dumped, and returns them.
+    public func waitForDumps(count: Int, timeout: Duration = .seconds(120)) async throws -> [String] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let found = try dumps()
+            if found.count >= count || clock.now >= deadline { return found }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// The complete messages received (dumps that hold a Message-ID header), as text.

@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import NIOSSL
 import Testing
 
@@ -277,7 +278,7 @@ struct SMTPClientTests {
     }
 
     @Test func connectionRefusedIsTransientAtConnect() async throws {
-        let port = try await Loopback.freePort()
+        let port = try Loopback.freePort()
         let client = try SMTPClient(configuration: Self.configuration(port: port, security: .none))
         let error = await #expect(throws: SMTPError.self) { try await client.send(try Self.message()) }
         #expect(error?.stage == .connect)
@@ -291,7 +292,7 @@ struct SMTPClientTests {
     }
 
     @Test func invalidMessageFailsBeforeConnecting() async throws {
-        let port = try await Loopback.freePort()  // nothing listens: a connection attempt would fail differently
+        let port = try Loopback.freePort()  // nothing listens: a connection attempt would fail differently
         let client = try SMTPClient(configuration: Self.configuration(port: port, security: .none))
         var message = try Self.message()
         message.subject = "x\r\nBcc: victim@example.com"

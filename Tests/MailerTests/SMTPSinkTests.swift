@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 @testable import Mailer
@@ -29,7 +30,7 @@ struct SMTPSinkTests {
     static let dottedText = "Line one\n.hidden line starting with a dot\n.\n..\nlast line\n"
 
     @Test func severalMessagesArriveIntactOneWithJapanese() async throws {
-        let sink = try await SMTPSink()
+        let sink = try SMTPSink()
         defer { sink.stop() }
         let client = try Self.client(port: sink.port)
 
@@ -82,7 +83,7 @@ struct SMTPSinkTests {
     }
 
     @Test func refusedRecipientIsPermanentAtStageRcpt() async throws {
-        let sink = try await SMTPSink(extraArguments: ["-f", "RCPT"])
+        let sink = try SMTPSink(extraArguments: ["-f", "RCPT"])
         defer { sink.stop() }
         let client = try Self.client(port: sink.port)
         let error = await #expect(throws: SMTPError.self) {
@@ -97,7 +98,7 @@ struct SMTPSinkTests {
     }
 
     @Test func softRefusedRecipientIsTransient() async throws {
-        let sink = try await SMTPSink(extraArguments: ["-r", "RCPT"])
+        let sink = try SMTPSink(extraArguments: ["-r", "RCPT"])
         defer { sink.stop() }
         let client = try Self.client(port: sink.port)
         let error = await #expect(throws: SMTPError.self) {
@@ -109,7 +110,7 @@ struct SMTPSinkTests {
     }
 
     @Test func serverClosingWith421AtMailIsTransient() async throws {
-        let sink = try await SMTPSink(extraArguments: ["-Q", "MAIL"])
+        let sink = try SMTPSink(extraArguments: ["-Q", "MAIL"])
         defer { sink.stop() }
         let client = try Self.client(port: sink.port)
         let results = await client.send([

@@ -108,7 +108,7 @@ import Testing
         let (store, sightings) = try Self.population(300, in: dir)
         let ingest = try CLI.run(["ingest", "sightings", "--store", store.path, "--feed", "cnc-takedown", "--json", sightings.path])
         try #require(CLI.object(ingest.lines.last ?? "")["cases_opened"] as? Int == 300, "\(ingest.stdout) \(ingest.stderr)")
-        let sink = try SinkServer()
+        let sink = try SMTPSink()
         defer { sink.stop() }
         let arguments = [
             "notify", "--store", store.path, "--json", "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off",
@@ -141,7 +141,7 @@ import Testing
         let ingest = try CLI.run(["ingest", "sightings", "--store", store.path, "--feed", "cnc-takedown", "--json", sightings.path])
         try #require(CLI.object(ingest.lines.last ?? "")["cases_opened"] as? Int == 16, "\(ingest.stdout) \(ingest.stderr)")
         // The sink waits 1 s before answering DATA: 16 notices keep two workers busy ≥ 8 s.
-        let sink = try SinkServer(delayDataSeconds: 1)
+        let sink = try SMTPSink(delayDataSeconds: 1)
         defer { sink.stop() }
         let arguments = [
             "notify", "--store", store.path, "--json", "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off",

@@ -2,19 +2,6 @@ import Foundation
 import MamoriTesting
 import Testing
 
-/// Postfix's smtp-sink (MamoriTesting's loopback peer).
-typealias SinkServer = SMTPSink
-
-extension CLI {
-    typealias Missing = MissingPeer
-
-    static func freePort() throws -> Int { try Loopback.freePort() }
-
-    static func waitUntilListening(port: Int, timeout: TimeInterval = 10) throws {
-        try Loopback.waitUntilListening(port: port, timeout: timeout)
-    }
-}
-
 @Suite(.enabled(if: Corpus.isPresent, "needs the shared corpus")) struct NotificationFlowTests {
     let samples = CLI.root.appendingPathComponent("Sources/mamori/Samples")
 
@@ -100,7 +87,7 @@ extension CLI {
         _ = try CLI.run(
             ["ingest", "sightings", "--store", store.path]
                 + ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"].map { samples.appendingPathComponent($0).path })
-        let sink = try SinkServer()
+        let sink = try SMTPSink()
         defer { sink.stop() }
         let smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"]
         let first = try CLI.run(["notify", "--store", store.path, "--json"] + smtp)
@@ -127,7 +114,7 @@ extension CLI {
         _ = try CLI.run(
             ["ingest", "sightings", "--store", store.path]
                 + ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"].map { samples.appendingPathComponent($0).path })
-        let sink = try SinkServer()
+        let sink = try SMTPSink()
         defer { sink.stop() }
         let notify = try CLI.run([
             "notify", "--store", store.path, "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off",
@@ -187,7 +174,7 @@ extension CLI {
         try #require(CLI.object(ingest.lines.last ?? "")["cases_opened"] as? Int == 12, "\(ingest.stdout) \(ingest.stderr)")
 
         // The sink waits 1 s before answering DATA, so notify is slow enough to be killed midway.
-        let sink = try SinkServer(delayDataSeconds: 1)
+        let sink = try SMTPSink(delayDataSeconds: 1)
         defer { sink.stop() }
         let smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"]
         let process = Process()

@@ -26,7 +26,7 @@ import Testing
     func serve(tokenDays: String = "30") throws -> Served {
         let dir = try CLI.temporaryDirectory()
         let store = dir.appendingPathComponent("portal.sqlite")
-        let port = try CLI.freePort()
+        let port = try Loopback.freePort()
         let base = "http://127.0.0.1:\(port)"
         let demo = try CLI.run([
             "demo", "--no-serve", "--store", store.path, "--base-url", base, "--notices-out", dir.appendingPathComponent("n").path,
@@ -42,7 +42,7 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        try CLI.waitUntilListening(port: port)
+        try Loopback.waitUntilListening(port: port)
         let links = demo.lines.compactMap { line -> String? in
             guard let range = line.range(of: base + "/r/[A-Za-z0-9_-]{22}", options: .regularExpression) else { return nil }
             return String(line[range])
@@ -56,7 +56,7 @@ import Testing
 
     func chromium(_ arguments: [String]) throws -> CLI.Result {
         let path = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let path else { throw CLI.Missing("chromium not found: install the Debian package chromium") }
+        guard let path else { throw MissingPeer("chromium not found: install the Debian package chromium") }
         return try CLI.exec(
             URL(fileURLWithPath: path), ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] + arguments)
     }

@@ -38,7 +38,7 @@ import Testing
                 "2026-11-27T09:15:00+09:00",
             ])
         try #require(granted.status == 0, "\(granted.stderr)")
-        let sink = try SinkServer()
+        let sink = try SMTPSink()
         defer { sink.stop() }
         let notify = try CLI.run(
             ["notify", "--store", store.path, "--json", "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off"])

@@ -149,7 +149,7 @@ import Testing
 
     @Test func serveSignsCheckpointsAsRecordsArrive() throws {
         let (store, count) = try demoStore()
-        let port = try CLI.freePort()
+        let port = try Loopback.freePort()
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = [
@@ -164,7 +164,7 @@ import Testing
                 process.waitUntilExit()
             }
         }
-        try CLI.waitUntilListening(port: port)
+        try Loopback.waitUntilListening(port: port)
         // Two records appended by another process whose own end-of-command checkpoint goes nowhere:
         // only serve can sign them into the real file.
         for address in ["192.0.2.1", "192.0.2.2"] {
