@@ -88,8 +88,8 @@ public struct MamoriRuntime: Sendable {
         return makePortalApplication(desk: desk, configuration: portalConfiguration, logger: logger)
     }
 
-    /// Every service `serve` runs: the portal, the outbox worker when a relay is configured, and
-    /// the signing of audit checkpoints when configured.
+    /// Every service `serve` runs: the portal, the outbox worker when a relay is configured, the
+    /// monitoring listener and its store gauges, and the signing of audit checkpoints when configured.
     public func services(logger: Logger) throws -> [any Service] {
         var services: [any Service] = [try portalService(logger: Logger(label: "mamori.portal"))]
         if let transport = try relayTransport(logger: logger) {
@@ -99,6 +99,12 @@ public struct MamoriRuntime: Sendable {
                     interval: .milliseconds(Int64(configuration.portal.outboxInterval * 1000)), logger: logger))
         } else {
             logger.notice("no SMTP relay configured: the outbox worker is off (use `mamori notify --dry-run` to preview notices)")
+        }
+        if let monitoring = configuration.monitoring {
+            let monitoringLogger = Logger(label: "mamori.monitoring")
+            services.append(makeMonitoringApplication(store: store, settings: monitoring, logger: monitoringLogger))
+            services.append(
+                StoreMetricsService(store: store, interval: .milliseconds(Int64(monitoring.storePollInterval * 1000)), logger: monitoringLogger))
         }
         if let checkpoints = configuration.checkpoints {
             services.append(

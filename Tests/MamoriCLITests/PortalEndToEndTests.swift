@@ -38,7 +38,7 @@ import Testing
         try #require(emls.count == 3)
         let process = Process()
         process.executableURL = CLI.binary
-        process.arguments = ["serve", "--store", store.path, "--port", "\(port)", "--base-url", base]
+        process.arguments = ["serve", "--store", store.path, "--port", "\(port)", "--metrics-port", "0", "--base-url", base]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -13,7 +13,8 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["MAMORI_STORE"] = nil
         let child = try CleanChild(
-            executable: CLI.binary, arguments: ["serve", "--store", dir.appendingPathComponent("s.sqlite").path, "--port", "\(port)"],
+            executable: CLI.binary,
+            arguments: ["serve", "--store", dir.appendingPathComponent("s.sqlite").path, "--port", "\(port)", "--metrics-port", "0"],
             output: log, environment: environment)
         // Hang guard only: the portal comes up well within it.
         try Loopback.waitUntilListening(port: port, timeout: 120)

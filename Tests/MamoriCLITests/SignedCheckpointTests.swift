@@ -153,7 +153,8 @@ import Testing
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = [
-            "serve", "--store", store.path, "--port", "\(port)", "--checkpoint-every-seconds", "1", "--checkpoint-every-records", "1000",
+            "serve", "--store", store.path, "--port", "\(port)", "--metrics-port", "0", "--checkpoint-every-seconds", "1",
+            "--checkpoint-every-records", "1000",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -25,6 +25,8 @@ public struct MamoriConfiguration: Sendable {
     public var relay: RelaySettings?
     /// Signed audit checkpoints while serving; nil: none from `serve` (commands still sign as they end).
     public var checkpoints: CheckpointSettings?
+    /// `/metrics`, `/healthz` and `/readyz` while serving; nil: none.
+    public var monitoring: MonitoringSettings?
 
     public init(
         declarations: Declarations, flow: FlowConfiguration = FlowConfiguration(), portal: PortalSettings = PortalSettings(),

@@ -1,4 +1,6 @@
+import Foundation
 public import Logging
+import Metrics
 public import Secrecy
 public import ServiceLifecycle
 public import Store
@@ -29,6 +31,7 @@ public struct CheckpointService: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: poll) }
             let head = (try? log.headSequence()) ?? checkpointed
+            Gauge(label: "mamori_audit_unsigned_records").record(head - checkpointed)
             let due = head - checkpointed >= everyRecords || (head != checkpointed && ContinuousClock.now - last >= .seconds(everySeconds))
             if due || (Task.isShuttingDownGracefully && head != checkpointed) {
                 checkpointed = sign(head: head, previous: checkpointed)
@@ -41,11 +44,14 @@ public struct CheckpointService: Service {
     private func sign(head: Int64, previous: Int64) -> Int64 {
         do {
             if let signed = try log.signCheckpoint(to: file) {
+                Counter(label: "mamori_audit_checkpoints_total", dimensions: [("outcome", "signed")]).increment()
+                Gauge(label: "mamori_audit_checkpoint_timestamp_seconds").record(signed.checkpoint.time.timeIntervalSince1970)
                 logger.info("audit checkpoint signed", metadata: ["records": "\(signed.checkpoint.size)", "key": "\(signed.keyID)"])
                 return signed.checkpoint.size
             }
             return head
         } catch {
+            Counter(label: "mamori_audit_checkpoints_total", dimensions: [("outcome", "failed")]).increment()
             logger.error("audit checkpoint failed", metadata: ["error": "\(error)"])
             return previous
         }

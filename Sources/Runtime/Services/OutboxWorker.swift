@@ -18,9 +18,12 @@ public struct OutboxWorker: Service {
     }
 
     public func run() async throws {
-        let sent = Counter(label: "mamori_notices_sent_total")
-        let deferred = Counter(label: "mamori_notices_deferred_total")
-        let failed = Counter(label: "mamori_notices_failed_total")
+        let sent = Counter(label: "mamori_notice_deliveries_total", dimensions: [("outcome", "sent")])
+        let deferred = Counter(label: "mamori_notice_deliveries_total", dimensions: [("outcome", "deferred")])
+        let failed = Counter(label: "mamori_notice_deliveries_total", dimensions: [("outcome", "failed")])
+        let queued = Counter(label: "mamori_notices_queued_total")
+        let runs = Counter(label: "mamori_outbox_runs_total", dimensions: [("outcome", "completed")])
+        let failedRuns = Counter(label: "mamori_outbox_runs_total", dimensions: [("outcome", "failed")])
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let plan = try outbox.planNotices()
@@ -28,6 +31,8 @@ public struct OutboxWorker: Service {
                 sent.increment(by: delivery.sent)
                 deferred.increment(by: delivery.retried)
                 failed.increment(by: delivery.failed)
+                queued.increment(by: plan.queued)
+                runs.increment()
                 logger.info(
                     "outbox run",
                     metadata: [
@@ -35,6 +40,7 @@ public struct OutboxWorker: Service {
                     ])
             } catch {
                 // Keep serving: a store or relay problem is retried on the next run.
+                failedRuns.increment()
                 logger.error("outbox run failed", metadata: ["error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }

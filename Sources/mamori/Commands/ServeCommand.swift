@@ -41,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var portal: PortalOptions
     @OptionGroup var relay: RelayOptions
     @OptionGroup var checkpointing: CheckpointOptions
+    @OptionGroup var monitoring: MonitoringOptions
 
     func run() async throws {
         let logger = Logger(label: "mamori.serve")
@@ -49,8 +50,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.checkpoints = CheckpointSettings(
             file: CheckpointFile(path: options.checkpointsPath), everyRecords: Int64(checkpointing.checkpointEveryRecords),
             everySeconds: checkpointing.checkpointEverySeconds)
+        configuration.monitoring = monitoring.settings
         let services = try MamoriRuntime(store: try options.openStore(), configuration: configuration).services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
+        if let settings = configuration.monitoring {
+            logger.notice("metrics and health listening", metadata: ["address": "\(settings.host):\(settings.port)"])
+        }
         try await ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         ).run()
@@ -70,5 +75,34 @@ struct CheckpointOptions: ParsableArguments {
         guard checkpointEverySeconds > 0, checkpointEverySeconds.isFinite else {
             throw ValidationError("--checkpoint-every-seconds must be a positive number")
         }
+    }
+}
+
+/// Options of `serve`'s monitoring listener (`/metrics`, `/healthz`, `/readyz`).
+struct MonitoringOptions: ParsableArguments {
+    @Option(help: "The address /metrics, /healthz and /readyz listen on (apart from the portal).")
+    var metricsHost: String = "127.0.0.1"
+
+    @Option(help: "Their port (0 picks a free one).")
+    var metricsPort: Int = 9464
+
+    @Option(help: "Seconds between reads of the store's gauges (cases, outbox, audit).")
+    var metricsStorePoll: Double = 15
+
+    @Flag(help: "No monitoring listener.")
+    var noMetrics = false
+
+    func validate() throws {
+        guard (0...65535).contains(metricsPort) else { throw ValidationError("--metrics-port must be 0 to 65535") }
+        guard metricsStorePoll > 0, metricsStorePoll.isFinite else { throw ValidationError("--metrics-store-poll must be a positive number") }
+    }
+
+    var settings: MonitoringSettings? {
+        guard !noMetrics else { return nil }
+        var settings = MonitoringSettings()
+        settings.host = metricsHost
+        settings.port = metricsPort
+        settings.storePollInterval = metricsStorePoll
+        return settings
     }
 }

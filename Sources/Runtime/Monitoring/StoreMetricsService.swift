@@ -1,0 +1,85 @@
+public import Logging
+import Metrics
+import Secrecy
+public import ServiceLifecycle
+public import Store
+
+/// Reads the store's aggregates every interval into gauges and counters: cases per
+/// countermeasure and state, notices per status (the outbox depth), and the audit records
+/// appended since this process started, per countermeasure, action and identification outcome
+/// (from any writer: `ingest` runs, other instances). Each read is timed
+/// (`mamori_store_query_seconds`). Reads use GRDB's async API; no identifier is read.
+public struct StoreMetricsService: Service {
+    public let store: MamoriStore
+    public let interval: Duration
+    public let logger: Logger
+
+    public init(store: MamoriStore, interval: Duration, logger: Logger) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// The identification outcomes a label may carry; anything else is `other`.
+    static let outcomes: Set<String> = ["found", "not_found", "ambiguous"]
+
+    public func run() async throws {
+        var audited = (try? await store.auditHead()) ?? 0
+        var caseLabels: Set<[String]> = []
+        var noticeLabels: Set<String> = []
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                let cases = try await timed("cases") { try await store.caseCountsAsync() }
+                var seen: Set<[String]> = []
+                for (countermeasure, states) in cases {
+                    for (state, count) in states {
+                        seen.insert([countermeasure.rawValue, state])
+                        Gauge(label: "mamori_cases", dimensions: [("countermeasure", countermeasure.rawValue), ("state", state)]).record(count)
+                    }
+                }
+                // A state that emptied reads 0, not its last value.
+                for gone in caseLabels.subtracting(seen) {
+                    Gauge(label: "mamori_cases", dimensions: [("countermeasure", gone[0]), ("state", gone[1])]).record(0)
+                }
+                caseLabels.formUnion(seen)
+
+                let notices = try await timed("notices") { try await store.noticeCounts() }
+                for status in noticeLabels.union(notices.keys) {
+                    Gauge(label: "mamori_notices", dimensions: [("status", status)]).record(notices[status] ?? 0)
+                }
+                noticeLabels.formUnion(notices.keys)
+                let pending = ["queued", "sending", "retry"].reduce(0) { $0 + (notices[$1] ?? 0) }
+                Gauge(label: "mamori_outbox_depth").record(pending)
+
+                let head = try await timed("audit_head") { try await store.auditHead() }
+                Gauge(label: "mamori_audit_records").record(head)
+                if head > audited {
+                    let activity = try await timed("audit_activity") { try await store.auditActivity(after: audited, through: head) }
+                    for row in activity {
+                        Counter(label: "mamori_audit_appends_total", dimensions: [("countermeasure", row.countermeasure), ("action", row.action)])
+                            .increment(by: row.count)
+                        if row.action == "identification" {
+                            let outcome = Self.outcomes.contains(row.outcome) ? row.outcome : "other"
+                            Counter(
+                                label: "mamori_identifications_total", dimensions: [("countermeasure", row.countermeasure), ("outcome", outcome)]
+                            ).increment(by: row.count)
+                        }
+                    }
+                    audited = head
+                }
+                let readiness = await store.readiness()
+                Gauge(label: "mamori_store_ready").record(readiness.isReady ? 1 : 0)
+            } catch {
+                Counter(label: "mamori_store_errors_total").increment()
+                logger.error("store metrics read failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    private func timed<T>(_ query: String, _ body: () async throws -> T) async throws -> T {
+        let start = ContinuousClock.now
+        defer { Timer(label: "mamori_store_query_seconds", dimensions: [("query", query)]).record(duration: ContinuousClock.now - start) }
+        return try await body()
+    }
+}
