@@ -105,11 +105,15 @@ extension AttributionIndex {
             guard length >= 0, length <= family.bitWidth, count >= 0, slotShift > 0, slotShift < 64 else {
                 throw IndexSnapshotError.unreadable(path: path, reason: "bad group header")
             }
-            let keys32 = try reader.buffer(UInt32.self)
-            let keysHi = try reader.buffer(UInt64.self)
-            let keysLo = try reader.buffer(UInt64.self)
-            let rows = try reader.buffer(Group.Row.self)
-            let slots = try reader.buffer(UInt64.self)
+            // Buffers read so far are freed when a later one fails (a truncated or corrupt file);
+            // once the group holds them, its deinit does.
+            let pending = PendingBuffers()
+            let keys32 = pending.track(try reader.buffer(UInt32.self))
+            let keysHi = pending.track(try reader.buffer(UInt64.self))
+            let keysLo = pending.track(try reader.buffer(UInt64.self))
+            let rows = pending.track(try reader.buffer(Group.Row.self))
+            let slots = pending.track(try reader.buffer(UInt64.self))
+            pending.handOver()
             let consistent =
                 rows.count == count && (family == .v4 ? keys32.count == count : keysHi.count == count)
                 && slots.count == 1 << (64 - slotShift)
@@ -238,4 +242,19 @@ private struct SnapshotReader {
         }
         return b
     }
+}
+
+/// Buffers allocated while a snapshot group is read: freed at the end of scope unless handed
+/// over to the group.
+private final class PendingBuffers {
+    private var frees: [() -> Void] = []
+
+    func track<T>(_ buffer: UnsafeMutableBufferPointer<T>) -> UnsafeMutableBufferPointer<T> {
+        frees.append { buffer.deallocate() }
+        return buffer
+    }
+
+    func handOver() { frees = [] }
+
+    deinit { for free in frees { free() } }
 }
