@@ -45,11 +45,17 @@ import Testing
             .write(to: again, atomically: true, encoding: .utf8)
         let ingest = try CLI.run(["ingest", "sightings", "--store", store.path, again.path])
         try #require(ingest.status == 0, "\(ingest.stderr)")
+        let leases = dir.appendingPathComponent("kea-again.csv")
+        try (try String(contentsOf: samples.appendingPathComponent("kea-leases4.csv"), encoding: .utf8) + "\n")
+            .write(to: leases, atomically: true, encoding: .utf8)
+        let aaa = try CLI.run(["ingest", "aaa", "--store", store.path, leases.path])
+        try #require(aaa.status == 0, "\(aaa.stderr)")
 
         var body = ""
-        for _ in 0..<600 where !body.contains("mamori_identifications_total{") {  // hang guard only
+        let awaited = ["mamori_identifications_total{", "mamori_aaa_records_total{", "mamori_sightings_total{"]
+        for _ in 0..<600 where !awaited.allSatisfy(body.contains) {  // hang guard only
             body = try curl(base + "/metrics").body
-            if !body.contains("mamori_identifications_total{") { usleep(100_000) }
+            if !awaited.allSatisfy(body.contains) { usleep(100_000) }
         }
         #expect(body.contains(#"mamori_identifications_total{countermeasure="infected-host-notification",outcome="found"}"#), "\(body)")
         #expect(body.contains(#"mamori_cases{countermeasure="infected-host-notification",state="#))
@@ -58,6 +64,9 @@ import Testing
         #expect(body.contains(#"mamori_audit_appends_total{"#))
         #expect(body.contains(#"mamori_store_query_seconds_bucket{"#))
         #expect(body.contains("mamori_store_ready 1"))
+        #expect(body.contains(#"mamori_aaa_records_total{format="kea-csv",outcome="accepted"} 4"#), "\(body)")
+        #expect(body.contains(#"mamori_aaa_files_total{format="kea-csv"} 1"#))
+        #expect(body.contains(#"mamori_sightings_total{feed="shadowserver_event4_sinkhole_http",outcome="parsed"} 5"#), "\(body)")
 
         // Aggregates only: every label value is a short name from a closed vocabulary, and
         // nothing in the whole exposition looks like an address, a subscriber, a mail address

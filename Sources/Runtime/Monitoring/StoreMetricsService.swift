@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 import Metrics
 import Secrecy
@@ -7,7 +8,8 @@ public import Store
 /// Reads the store's aggregates every interval into gauges and counters: cases per
 /// countermeasure and state, notices per status (the outbox depth), and the audit records
 /// appended since this process started, per countermeasure, action and identification outcome
-/// (from any writer: `ingest` runs, other instances). Each read is timed
+/// (from any writer: `ingest` runs, other instances), and the AAA records and sightings ingested
+/// since then per format and feed, accepted and rejected. Each read is timed
 /// (`mamori_store_query_seconds`). Reads use GRDB's async API; no identifier is read.
 public struct StoreMetricsService: Service {
     public let store: MamoriStore
@@ -27,6 +29,8 @@ public struct StoreMetricsService: Service {
         var audited = (try? await store.auditHead()) ?? 0
         var caseLabels: Set<[String]> = []
         var noticeLabels: Set<String> = []
+        var feeds = (try? await store.feedTotals()) ?? [:]
+        var aaaFile = (try? await store.aaaIngests(afterFile: 0).lastFile) ?? 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let cases = try await timed("cases") { try await store.caseCountsAsync() }
@@ -67,6 +71,27 @@ public struct StoreMetricsService: Service {
                     }
                     audited = head
                 }
+                // Ingest by any writer since this process started: AAA records per format, sightings per feed.
+                let aaa = try await timed("aaa_ingests") { try await store.aaaIngests(afterFile: aaaFile) }
+                for row in aaa.totals {
+                    let format = Self.labelValue(row.format)
+                    Counter(label: "mamori_aaa_files_total", dimensions: [("format", format)]).increment(by: row.files)
+                    Counter(label: "mamori_aaa_records_total", dimensions: [("format", format), ("outcome", "accepted")])
+                        .increment(by: max(0, row.records - row.rejected))
+                    Counter(label: "mamori_aaa_records_total", dimensions: [("format", format), ("outcome", "rejected")])
+                        .increment(by: row.rejected)
+                    Counter(label: "mamori_aaa_events_total", dimensions: [("format", format)]).increment(by: row.events)
+                }
+                aaaFile = aaa.lastFile
+                let now = try await timed("feeds") { try await store.feedTotals() }
+                for (feed, totals) in now {
+                    let before = Dictionary(uniqueKeysWithValues: (feeds[feed] ?? FeedTotals()).outcomes)
+                    for (outcome, count) in totals.outcomes where count > before[outcome] ?? 0 {
+                        Counter(label: "mamori_sightings_total", dimensions: [("feed", Self.labelValue(feed)), ("outcome", outcome)])
+                            .increment(by: count - (before[outcome] ?? 0))
+                    }
+                }
+                feeds = now
                 let readiness = await store.readiness()
                 Gauge(label: "mamori_store_ready").record(readiness.isReady ? 1 : 0)
             } catch {
@@ -75,6 +100,15 @@ public struct StoreMetricsService: Service {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
+    }
+
+    /// A label value from a name the ISP chose (a feed, a format): letters, digits, `_`, `-` and
+    /// `.` kept, anything else `_`, at most 64 characters.
+    static func labelValue(_ name: String) -> String {
+        String(
+            name.unicodeScalars.prefix(64).map { scalar -> Character in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "_-.".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+            })
     }
 
     private func timed<T>(_ query: String, _ body: () async throws -> T) async throws -> T {

@@ -91,3 +91,69 @@ extension MamoriStore {
         }
     }
 }
+
+/// Per-feed sighting totals (the `feed_counter` row of a feed).
+public struct FeedTotals: Sendable, Hashable {
+    public var parsed = 0
+    public var rejected = 0
+    public var notInfected = 0
+    public var attributed = 0
+    public var notFound = 0
+    public var ambiguous = 0
+
+    public init() {}
+
+    /// The totals as (outcome label, count) pairs.
+    public var outcomes: [(String, Int)] {
+        [
+            ("parsed", parsed), ("rejected", rejected), ("not_infected", notInfected), ("attributed", attributed),
+            ("not_found", notFound), ("ambiguous", ambiguous),
+        ]
+    }
+}
+
+/// AAA files ingested after a given file id, summed per format.
+public struct AAAIngestTotals: Sendable, Hashable {
+    public var format: String
+    public var files: Int
+    public var records: Int
+    public var events: Int
+    public var rejected: Int
+}
+
+extension MamoriStore {
+    /// Sighting totals per feed, as every `ingest sightings` run left them.
+    public func feedTotals() async throws -> [String: FeedTotals] {
+        try await pool.read { db in
+            var out: [String: FeedTotals] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM feed_counter") {
+                var totals = FeedTotals()
+                totals.parsed = row["parsed"]
+                totals.rejected = row["rejected"]
+                totals.notInfected = row["not_infected"]
+                totals.attributed = row["attributed"]
+                totals.notFound = row["not_found"]
+                totals.ambiguous = row["ambiguous"]
+                out[row["feed"] as String] = totals
+            }
+            return out
+        }
+    }
+
+    /// The AAA files ingested with an id above `afterFile`, summed per format, and the highest id.
+    public func aaaIngests(afterFile: Int64) async throws -> (totals: [AAAIngestTotals], lastFile: Int64) {
+        try await pool.read { db in
+            let totals = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT format, COUNT(*) AS files, SUM(records) AS records, SUM(events) AS events, SUM(rejected) AS rejected
+                    FROM aaa_file WHERE id > ? GROUP BY format
+                    """, arguments: [afterFile]
+            ).map { row in
+                AAAIngestTotals(format: row["format"], files: row["files"], records: row["records"], events: row["events"], rejected: row["rejected"])
+            }
+            let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM aaa_file") ?? 0
+            return (totals, max(last, afterFile))
+        }
+    }
+}
