@@ -37,6 +37,8 @@ public func makePortalRouter(
     let formCheck = FormCheck(key: configuration.formKey)
     let pages = Pages(ispName: configuration.ispName, contact: configuration.contact, formCheck: formCheck)
     let router = Router(context: BasicRequestContext.self)
+    // Requests, durations and errors per route pattern (`/r/{token}`, never the token itself).
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: PortalMiddleware(pages: pages, logger: logger))
     let routes = PortalRoutes(
         desk: desk, pages: pages, formCheck: formCheck,

@@ -39,6 +39,16 @@ import Testing
         let ready = try curl(base + "/readyz")
         #expect(ready.status == 200 && ready.body == "ready", "\(ready)")
 
+        // A subscriber opens a personal link (its token must not reach /metrics).
+        let noticeDirectory = dir.appendingPathComponent("notices")
+        var tokens: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: noticeDirectory.path) {
+            let text = try String(contentsOf: noticeDirectory.appendingPathComponent(name), encoding: .utf8)
+            tokens += text.matches(of: try Regex(#"/r/([A-Za-z0-9_-]{22})"#)).map { String(text[$0.range].dropFirst(3)) }
+        }
+        let token = try #require(tokens.first)
+        #expect(try curl("http://127.0.0.1:\(portal)/r/\(token)").status == 200)
+
         // Another writer identifies while serve runs: the same sightings in a new file.
         let again = dir.appendingPathComponent("sinkhole-again.csv")
         try (try String(contentsOf: samples.appendingPathComponent("event4_sinkhole_http-sample.csv"), encoding: .utf8) + "\n")
@@ -64,6 +74,7 @@ import Testing
         #expect(body.contains(#"mamori_audit_appends_total{"#))
         #expect(body.contains(#"mamori_store_query_seconds_bucket{"#))
         #expect(body.contains("mamori_store_ready 1"))
+        #expect(body.contains(#"/r/{token}"#), "the portal's requests by route pattern")
         #expect(body.contains(#"mamori_aaa_records_total{format="kea-csv",outcome="accepted"} 4"#), "\(body)")
         #expect(body.contains(#"mamori_aaa_files_total{format="kea-csv"} 1"#))
         #expect(body.contains(#"mamori_sightings_total{feed="shadowserver_event4_sinkhole_http",outcome="parsed"} 5"#), "\(body)")
@@ -75,21 +86,18 @@ import Testing
         for line in body.split(separator: "\n") where !line.hasPrefix("#") {
             for match in line.matches(of: labelValue) {
                 let value = String(line[match.range]).dropFirst(2).dropLast()
+                // Route patterns (`/r/{token}`) are the only values with `/`, `{` and `}`.
+                let routeLike = value.hasPrefix("/") && !value.contains("//")
                 #expect(
-                    value.allSatisfy { $0.isLetter || $0.isNumber || "_-.+".contains($0) } && value.count <= 40, "label value \(value) in \(line)")
+                    value.allSatisfy { $0.isLetter || $0.isNumber || "_-.+".contains($0) || (routeLike && "/{}".contains($0)) }
+                        && value.count <= 40, "label value \(value) in \(line)")
             }
         }
         #expect(body.firstMatch(of: try Regex(#"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"#)) == nil, "an IPv4 address in /metrics")
         #expect(!body.lowercased().contains("2001:db8"))
         #expect(!body.contains("sub-0"))
         #expect(!body.contains("@"))
-        // The personal links the demo wrote into its notices: none of their tokens.
-        let noticeFiles = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("notices").path)
-        var tokens: [String] = []
-        for name in noticeFiles {
-            let text = try String(contentsOf: dir.appendingPathComponent("notices").appendingPathComponent(name), encoding: .utf8)
-            tokens += text.matches(of: try Regex(#"/r/([A-Za-z0-9_-]{22})"#)).map { String(text[$0.range].dropFirst(3)) }
-        }
+        // None of the personal links' tokens.
         #expect(!tokens.isEmpty)
         #expect(tokens.allSatisfy { !body.contains($0) })
     }
