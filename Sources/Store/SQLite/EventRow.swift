@@ -1,5 +1,5 @@
-import Attribution
 import Addressing
+import Attribution
 import Foundation
 import TextScanning
 
