@@ -98,7 +98,10 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public var description: String {
-        family == .v4 ? IPAddress.formatV4(UInt32(truncatingIfNeeded: value)) : IPAddress.formatV6(value)
+        var out: [UInt8] = []
+        out.reserveCapacity(family == .v4 ? 15 : 39)
+        appendText(to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: parsing
@@ -205,22 +208,40 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     // MARK: formatting
 
-    static func formatV4(_ v: UInt32) -> String {
-        "\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
+    /// Appends the text form (``description``) as ASCII bytes, without a `String` in between:
+    /// for writers of many addresses (stored events, keys).
+    public func appendText(to out: inout [UInt8]) {
+        if family == .v4 {
+            IPAddress.appendV4(UInt32(truncatingIfNeeded: value), to: &out)
+        } else {
+            IPAddress.appendV6(value, to: &out)
+        }
+    }
+
+    static func appendV4(_ v: UInt32, to out: inout [UInt8]) {
+        ByteWrite.decimal(Int64(v >> 24), to: &out)
+        out.append(ASCII.dot)
+        ByteWrite.decimal(Int64((v >> 16) & 0xFF), to: &out)
+        out.append(ASCII.dot)
+        ByteWrite.decimal(Int64((v >> 8) & 0xFF), to: &out)
+        out.append(ASCII.dot)
+        ByteWrite.decimal(Int64(v & 0xFF), to: &out)
     }
 
     /// RFC 5952: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::"
     /// (the first when tied), IPv4-mapped addresses with a dotted quad.
-    static func formatV6(_ v: UInt128) -> String {
+    static func appendV6(_ v: UInt128, to out: inout [UInt8]) {
         if v >> 32 == 0xFFFF {
-            return "::ffff:" + formatV4(UInt32(truncatingIfNeeded: v))
+            for c in "::ffff:".utf8 { out.append(c) }
+            appendV4(UInt32(truncatingIfNeeded: v), to: &out)
+            return
         }
-        let groups = (0..<8).map { UInt16(truncatingIfNeeded: v >> UInt128((7 - $0) * 16)) }
+        @inline(__always) func group(_ i: Int) -> UInt16 { UInt16(truncatingIfNeeded: v >> UInt128((7 - i) * 16)) }
         var bestStart = -1
         var bestLength = 0
         var runStart = -1
         for i in 0...8 {
-            if i < 8 && groups[i] == 0 {
+            if i < 8 && group(i) == 0 {
                 if runStart < 0 { runStart = i }
             } else if runStart >= 0 {
                 let length = i - runStart
@@ -231,18 +252,24 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                 runStart = -1
             }
         }
-        var out = ""
         var i = 0
         while i < 8 {
             if i == bestStart {
-                out += "::"
+                out.append(ASCII.colon)
+                out.append(ASCII.colon)
                 i += bestLength
                 continue
             }
-            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
-            out += String(groups[i], radix: 16)
+            if i > 0 && i != bestStart + bestLength { out.append(ASCII.colon) }
+            let g = group(i)
+            var shift = 12
+            while shift > 0 && (g >> UInt16(shift)) & 0xF == 0 { shift -= 4 }
+            while shift >= 0 {
+                let d = UInt8(truncatingIfNeeded: (g >> UInt16(shift)) & 0xF)
+                out.append(d < 10 ? 0x30 + d : 0x57 + d)
+                shift -= 4
+            }
             i += 1
         }
-        return out
     }
 }

@@ -1,3 +1,5 @@
+import TextScanning
+
 /// An IPv4 or IPv6 prefix (network address and length), such as `192.0.2.0/24` or `2001:db8::/56`.
 ///
 /// Host bits are cleared on construction, so `192.0.2.7/24` is stored as `192.0.2.0/24`.
@@ -65,5 +67,17 @@ public struct IPPrefix: Hashable, Comparable, Sendable, CustomStringConvertible 
         lhs.network != rhs.network ? lhs.network < rhs.network : lhs.length < rhs.length
     }
 
-    public var description: String { "\(network)/\(length)" }
+    public var description: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(network.family == .v4 ? 18 : 43)
+        appendText(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the text form (``description``, `address/length`) as ASCII bytes.
+    public func appendText(to out: inout [UInt8]) {
+        network.appendText(to: &out)
+        out.append(ASCII.slash)
+        ByteWrite.decimal(Int64(length), to: &out)
+    }
 }

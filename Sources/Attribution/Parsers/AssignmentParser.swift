@@ -105,12 +105,20 @@ public enum AssignmentReader {
         if array.starts(with: [0xEF, 0xBB, 0xBF]) { array.removeFirst(3) }  // BOM
         array.withUnsafeBufferPointer { buffer in
             var framer = LineFramer(maximumLength: maximumLineLength)
-            _ = framer.consume(
-                buffer, atEOF: true, full: true, line: { parser.feed(line: $0, number: $1, into: &result) },
-                overlong: { reportOverlong(file: fileName, line: $0, into: &result) })
+            _ = frame(buffer, atEOF: true, full: true, framer: &framer, parser: &parser, into: &result)
             parser.finish(into: &result)
         }
         return result
+    }
+
+    /// Feeds the whole lines of `bytes` to `parser`; returns how many bytes were consumed.
+    @inline(__always)
+    static func frame<P: AssignmentParser>(
+        _ bytes: Bytes, atEOF: Bool, full: Bool, framer: inout LineFramer, parser: inout P, into result: inout ParseResult
+    ) -> Int {
+        framer.consume(
+            bytes, atEOF: atEOF, full: full, line: { parser.feed(line: $0, number: $1, into: &result) },
+            overlong: { reportOverlong(file: parser.fileName, line: $0, into: &result) })
     }
 
     static func reportOverlong(file: String, line: Int, into result: inout ParseResult) {
@@ -179,13 +187,11 @@ public enum AssignmentReader {
         }
 
         do {
+            // The closure captures the locals once a chunk; the lines are framed in `frame`,
+            // where parser and result are inout parameters (no run-time exclusivity check a line).
             try ChunkLoop.run(
                 file, chunkSize: chunkSize, maximumRecordLength: maximumLineLength,
-                consume: { bytes, atEOF, full in
-                    framer.consume(
-                        bytes, atEOF: atEOF, full: full, line: { parser.feed(line: $0, number: $1, into: &result) },
-                        overlong: { reportOverlong(file: name, line: $0, into: &result) })
-                },
+                consume: { bytes, atEOF, full in frame(bytes, atEOF: atEOF, full: full, framer: &framer, parser: &parser, into: &result) },
                 afterChunk: { try handOver(force: false) })
         } catch let error as FileReadError {
             throw AttributionError.unreadable(file: name, reason: error.reason)

@@ -90,27 +90,64 @@ public struct AssignmentEvent: Sendable, Hashable, Codable {
     /// it with the same care as the event (hash it with a keyed hash before storing it as
     /// an index key if the store needs that).
     public var stableKey: String {
-        var out = "v1|"
-        out += format.rawValue
-        out += "|"
-        out += kind.rawValue
-        out += "|"
-        out += Self.escape(subscriber)
-        out += "|"
-        out += Self.escape(session)
-        out += "|"
-        out += prefixes.sorted().map(\.description).joined(separator: ",")
-        out += "|"
-        if let p = portRange { out += "\(p.lowerBound)-\(p.upperBound)" }
-        out += "|"
-        out += Self.seconds(eventTime)
-        out += "|"
-        if let s = sessionStart { out += Self.seconds(s) }
-        out += "|"
-        if let e = end { out += Self.seconds(e) }
-        out += "|"
-        if let i = interimInterval { out += Self.number(i) }
-        return out
+        var out: [UInt8] = []
+        appendStableKey(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the UTF-8 bytes of ``stableKey`` to `out` (for a writer of many events: no
+    /// `String` per field, one reusable buffer).
+    public func appendStableKey(to out: inout [UInt8]) {
+        @inline(__always) func text(_ s: String) { out.append(contentsOf: s.utf8) }
+        @inline(__always) func bar() { out.append(0x7C) }
+        text("v1|")
+        text(format.rawValue)
+        bar()
+        text(kind.rawValue)
+        bar()
+        Self.appendEscaped(subscriber, to: &out)
+        bar()
+        Self.appendEscaped(session, to: &out)
+        bar()
+        if prefixes.count == 1 {
+            prefixes[0].appendText(to: &out)
+        } else if prefixes.count > 1 {
+            for (i, p) in prefixes.sorted().enumerated() {
+                if i > 0 { out.append(0x2C) }
+                p.appendText(to: &out)
+            }
+        }
+        bar()
+        if let p = portRange {
+            ByteWrite.decimal(Int64(p.lowerBound), to: &out)
+            out.append(0x2D)
+            ByteWrite.decimal(Int64(p.upperBound), to: &out)
+        }
+        bar()
+        Self.appendNumber(eventTime.timeIntervalSince1970, to: &out)
+        bar()
+        if let s = sessionStart { Self.appendNumber(s.timeIntervalSince1970, to: &out) }
+        bar()
+        if let e = end { Self.appendNumber(e.timeIntervalSince1970, to: &out) }
+        bar()
+        if let i = interimInterval { Self.appendNumber(i, to: &out) }
+    }
+
+    static func appendEscaped(_ s: String, to out: inout [UInt8]) {
+        if s.utf8.contains(where: { $0 == 0x25 || $0 == 0x7C || $0 == 0x2C }) {
+            out.append(contentsOf: escape(s).utf8)
+        } else {
+            out.append(contentsOf: s.utf8)
+        }
+    }
+
+    /// ``number(_:)`` as bytes: integral values without a `String`.
+    static func appendNumber(_ v: Double, to out: inout [UInt8]) {
+        guard v == v.rounded(), abs(v) < 1e15 else {
+            out.append(contentsOf: v.description.utf8)
+            return
+        }
+        ByteWrite.decimal(Int64(v), to: &out)
     }
 
     static func escape(_ s: String) -> String {

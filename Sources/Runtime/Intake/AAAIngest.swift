@@ -1,7 +1,9 @@
 public import Attribution
+import Dispatch
 public import Foundation
 public import Secrecy
 public import Store
+import Synchronization
 
 /// The ingest of one AAA file into the store, shared by `ingest aaa` and `demo`.
 public enum AAAIngest {
@@ -47,24 +49,27 @@ public enum AAAIngest {
             report.alreadyIngested = true
             return report
         }
-        var storeError: (any Error)?
-        let summary = try AssignmentReader.stream(
-            contentsOf: url, format: format, headerTimeZone: headerTimeZone, batchSize: 50_000
-        ) { batch in
-            for issue in batch.issues {
-                if report.issues.count < 1000 { report.issues.append(issue) } else { report.issuesSuppressed += 1 }
+        // Batches are stored on a second thread while the next one is parsed (in file order,
+        // one transaction each); the first store error stops the parse and is thrown.
+        let storer = BatchStorer(store: store)
+        let summary: ParseSummary
+        do {
+            summary = try AssignmentReader.stream(
+                contentsOf: url, format: format, headerTimeZone: headerTimeZone, batchSize: 50_000
+            ) { batch in
+                for issue in batch.issues {
+                    if report.issues.count < 1000 { report.issues.append(issue) } else { report.issuesSuppressed += 1 }
+                }
+                report.issuesSuppressed += batch.issuesSuppressed
+                if !batch.events.isEmpty { try storer.submit(batch.events) }
             }
-            report.issuesSuppressed += batch.issuesSuppressed
-            guard storeError == nil, !batch.events.isEmpty else { return }
-            do {
-                let outcome = try store.insert(events: batch.events)
-                report.added += outcome.added
-                report.duplicates += outcome.duplicates
-            } catch {
-                storeError = error
-            }
+        } catch {
+            _ = try? storer.finish()
+            throw error
         }
-        if let storeError { throw storeError }
+        let outcome = try storer.finish()
+        report.added = outcome.added
+        report.duplicates = outcome.duplicates
         report.format = summary.format
         report.records = summary.recordsSeen
         report.skipped = summary.recordsSkipped
@@ -81,6 +86,55 @@ public enum AAAIngest {
                     "rejected": "\(summary.issues)",
                 ]))
         return report
+    }
+}
+
+/// Stores batches of events in order on a serial queue, at most two waiting: the parse of the
+/// next batch overlaps the store of the last one.
+final class BatchStorer: Sendable {
+    private struct State {
+        var added = 0
+        var duplicates = 0
+        var failure: (any Error)?
+    }
+
+    private let store: MamoriStore
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "mamori.ingest-aaa.store")
+    private let slots = DispatchSemaphore(value: 2)
+
+    init(store: MamoriStore) {
+        self.store = store
+    }
+
+    /// Queues `events` for storing (waits while two batches wait); throws the first store error.
+    func submit(_ events: [AssignmentEvent]) throws {
+        slots.wait()
+        if let failure = state.withLock({ $0.failure }) {
+            slots.signal()
+            throw failure
+        }
+        queue.async { [self] in
+            defer { slots.signal() }
+            guard state.withLock({ $0.failure == nil }) else { return }
+            do {
+                let outcome = try store.insert(events: events)
+                state.withLock {
+                    $0.added += outcome.added
+                    $0.duplicates += outcome.duplicates
+                }
+            } catch {
+                state.withLock { $0.failure = $0.failure ?? error }
+            }
+        }
+    }
+
+    /// Waits for every queued batch; the counts, or the first store error.
+    func finish() throws -> (added: Int, duplicates: Int) {
+        queue.sync {}
+        let (added, duplicates, failure) = state.withLock { ($0.added, $0.duplicates, $0.failure) }
+        if let failure { throw failure }
+        return (added, duplicates)
     }
 }
 

@@ -54,6 +54,17 @@ public enum Digest {
         return out
     }
 
+    /// HMAC-SHA-256 of `message` under `key`, written to `out` (32 bytes): no array per call,
+    /// for hashing many short messages (the stored events' keys).
+    public static func hmacSHA256(
+        key: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
+    ) {
+        precondition(out.count >= byteCount, "HMAC-SHA-256 needs 32 bytes of output")
+        mamori_hmac_sha256(
+            key.baseAddress, key.count, message.baseAddress, message.count,
+            out.baseAddress?.assumingMemoryBound(to: UInt8.self))
+    }
+
     /// `count` bytes from the system's cryptographically secure random generator.
     ///
     /// - Throws: ``DigestError/randomUnavailable`` when the generator fails.
