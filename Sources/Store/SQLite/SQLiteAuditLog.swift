@@ -92,7 +92,8 @@ public final class SQLiteAuditLog: AuditLog {
                             bind(actor, at: 5, to: sqlite)
                             bind(subject, at: 6, to: sqlite)
                             return detail.withUnsafeBufferPointer { d in
-                                sqlite3_bind_text(sqlite, 7, UnsafeRawPointer(d.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32(d.count), nil)
+                                sqlite3_bind_text(
+                                    sqlite, 7, UnsafeRawPointer(d.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32(d.count), nil)
                                 return record.previousHash.withUnsafeBytes { p in
                                     sqlite3_bind_blob(sqlite, 8, p.baseAddress, Int32(p.count), nil)
                                     return record.hash.withUnsafeBytes { h in
