@@ -83,7 +83,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

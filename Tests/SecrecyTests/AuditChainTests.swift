@@ -238,6 +238,43 @@ private func expectBroken(
         #expect(bytes[19 + 8 + 36 + 8] == 0)
     }
 
+    @Test func fieldsAndDictionaryMakeTheSameEntry() {
+        let detail = ["status": "found", "address": "198.51.100.7", "at": "2026-11-26T00:00:00Z", "port": "443"]
+        let fromDictionary = AuditEntry(
+            millisecondsSince1970: 7, countermeasure: .infectedHostNotification, action: "identification", actor: "a", subject: "s",
+            detail: detail)
+        let ordered = AuditEntry(
+            millisecondsSince1970: 7, countermeasure: .infectedHostNotification, action: "identification", actor: "a", subject: "s",
+            fields: [
+                AuditField("address", "198.51.100.7"), AuditField("at", "2026-11-26T00:00:00Z"), AuditField("port", "443"),
+                AuditField("status", "found"),
+            ])
+        let shuffled = AuditEntry(
+            millisecondsSince1970: 7, countermeasure: .infectedHostNotification, action: "identification", actor: "a", subject: "s",
+            fields: [
+                AuditField("status", "lost"), AuditField("port", "443"), AuditField("address", "198.51.100.7"),
+                AuditField("at", "2026-11-26T00:00:00Z"), AuditField("status", "found"),
+            ])
+        #expect(fromDictionary == ordered)
+        #expect(shuffled == ordered)
+        #expect(ordered.detail == detail)
+        #expect(ordered.fields.map(\.key) == ["address", "at", "port", "status"])
+        let hash = AuditChain.hash(sequence: 3, previousHash: AuditChain.genesisHash, entry: fromDictionary)
+        #expect(AuditChain.hash(sequence: 3, previousHash: AuditChain.genesisHash, entry: shuffled) == hash)
+        var buffer: [UInt8] = [1, 2, 3]
+        let sealed = AuditChain.seal(ordered, sequence: 3, previousHash: AuditChain.genesisHash, buffer: &buffer)
+        #expect(sealed.hash == hash)
+        // A key added later lands in its place; one already there is kept.
+        let keyed = ordered.adding("key", "k1")
+        #expect(keyed.fields.map(\.key) == ["address", "at", "key", "port", "status"])
+        #expect(keyed.adding("key", "k2").detail["key"] == "k1")
+        #expect(
+            keyed
+                == AuditEntry(
+                    millisecondsSince1970: 7, countermeasure: .infectedHostNotification, action: "identification", actor: "a", subject: "s",
+                    detail: detail.merging(["key": "k1"]) { a, _ in a }))
+    }
+
     @Test func knownAnswerHashPinsTheFormat() {
         // Changing the encoding breaks every stored log: this value must not change.
         let e = AuditEntry(

@@ -98,36 +98,52 @@ public struct Attributor: Sendable {
         _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil,
         auditingTo sink: any AuditLog
     ) throws -> Identification<P> {
+        try identify(purpose, capability: capability, address: address, at: time, port: givenPort, auditingTo: sink, pseudonyms: nil)
+    }
+
+    /// Identifies like ``identify(_:capability:address:at:port:auditingTo:)``, taking the
+    /// pseudonyms for the audit record from `pseudonyms` (a memo for one job, over this
+    /// attributor's ``pseudonymizer``) when given: a batch naming the same address or subscriber
+    /// many times computes each pseudonym once.
+    public func identify<P: Purpose>(
+        _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil,
+        auditingTo sink: any AuditLog, pseudonyms: PseudonymMemo?
+    ) throws -> Identification<P> {
         let port = givenPort == 0 ? nil : givenPort
         guard attributing.contains(P.countermeasure) else { throw try refusal(P.countermeasure, auditingTo: sink) }
         let answer = index.holder(of: address, at: time, port: port)
-        var detail: [String: String] = [
-            "address": pseudonymizer.pseudonym(address: address).description,
-            "at": RFC3339.format(time),
-        ]
-        if let port { detail["port"] = "\(port)" }
+        // The detail's fields, in ascending key order (the order the audit hash covers them in):
+        // address, at, candidates, port, reason, status.
+        var fields: [AuditField] = []
+        fields.reserveCapacity(6)
+        fields.append(
+            AuditField("address", pseudonyms?.address(address) ?? pseudonymizer.pseudonym(address: address).description))
+        fields.append(AuditField("at", RFC3339.format(time)))
         let subject: String
         let result: Identification<P>
         switch answer {
         case .found(let holding):
-            detail["status"] = "found"
-            subject = pseudonymizer.pseudonym(subscriber: holding.subscriber)
+            if let port { fields.append(AuditField("port", "\(port)")) }
+            fields.append(AuditField("status", "found"))
+            subject = pseudonyms?.subscriber(holding.subscriber) ?? pseudonymizer.pseudonym(subscriber: holding.subscriber)
             result = .found(PurposeBound(holding, for: P.self, capability: capability))
         case .notFound:
-            detail["status"] = "not_found"
+            if let port { fields.append(AuditField("port", "\(port)")) }
+            fields.append(AuditField("status", "not_found"))
             subject = "-"
             result = .notFound
         case .ambiguous(let candidates, let reason):
-            detail["status"] = "ambiguous"
-            detail["candidates"] = "\(candidates)"
-            detail["reason"] = reason.rawValue
+            fields.append(AuditField("candidates", "\(candidates)"))
+            if let port { fields.append(AuditField("port", "\(port)")) }
+            fields.append(AuditField("reason", reason.rawValue))
+            fields.append(AuditField("status", "ambiguous"))
             subject = "-"
             result = .ambiguous(candidates: candidates, reason: reason)
         }
         _ = try sink.append(
             AuditEntry(
                 time: Date(), countermeasure: P.countermeasure, action: "identification", actor: actor, subject: subject,
-                detail: detail))
+                fields: fields))
         return result
     }
 

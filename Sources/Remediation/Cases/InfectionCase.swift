@@ -99,7 +99,8 @@ struct CaseBook {
 
     /// Applies one attributed sighting.
     mutating func apply(
-        countermeasure: CountermeasureID, kind: NoticeKind, subscriber: String, family: String, time: Date, evidence: String
+        countermeasure: CountermeasureID, kind: NoticeKind, subscriber: String, family: String, time: Date,
+        evidence: @autoclosure () -> String
     ) {
         let key = Self.key(countermeasure, subscriber, family)
         if let i = latest[key] {
@@ -135,19 +136,19 @@ struct CaseBook {
         }
         let new = CaseRecord(
             countermeasure: countermeasure, kind: kind, subscriber: subscriber, family: family, firstSeen: time, lastSeen: time,
-            sightings: 1, status: .open, evidence: evidence)
+            sightings: 1, status: .open, evidence: evidence())
         cases.append(new)
         latest[key] = cases.count - 1
         changed.insert(cases.count - 1)
         opened += 1
     }
 
-    private mutating func absorb(_ c: inout CaseRecord, time: Date, evidence: String) {
+    private mutating func absorb(_ c: inout CaseRecord, time: Date, evidence: () -> String) {
         c.sightings += 1
         if time < c.firstSeen { c.firstSeen = time }
         if time >= c.lastSeen {
             c.lastSeen = time
-            c.evidence = evidence
+            c.evidence = evidence()
         }
     }
 

@@ -97,12 +97,14 @@ public struct CaseIntake: Sendable {
             return counts
         }
         var position = 0
+        let pseudonyms = PseudonymMemo(attributor.pseudonymizer)
         let summary: SightingSummary
         do {
             summary = try reader.stream(contentsOf: url, feed: feed, batchSize: batchSize) { batch in
                 let range = position..<(position + batch.count)
                 position = range.upperBound
-                try commit(batch, range: range, feedName: nil, file: file, now: now, counts: &counts)
+                try commit(
+                    batch, range: range, feedName: nil, file: file, now: now, pseudonyms: pseudonyms, counts: &counts)
             }
         } catch let error as SightingError {
             throw Unreadable(description: "\(error)")
@@ -125,7 +127,9 @@ public struct CaseIntake: Sendable {
         sightings: [Sighting], feed: String, parsed: Int, rejected: Int, notInfected: Int, now: Date = Date()
     ) throws -> SightingIngestCounts {
         var counts = SightingIngestCounts()
-        try commit(sightings, range: 0..<sightings.count, feedName: feed, file: nil, now: now, counts: &counts)
+        try commit(
+            sightings, range: 0..<sightings.count, feedName: feed, file: nil, now: now,
+            pseudonyms: PseudonymMemo(attributor.pseudonymizer), counts: &counts)
         counts.parsed = parsed
         counts.rejected = rejected
         counts.notInfected = notInfected
@@ -136,7 +140,7 @@ public struct CaseIntake: Sendable {
     /// Attributes one batch and updates its subscribers' cases, inside one store transaction.
     private func commit(
         _ batch: [Sighting], range: Range<Int>, feedName: String?, file: SightingFileRef?, now: Date,
-        counts: inout SightingIngestCounts
+        pseudonyms: PseudonymMemo, counts: inout SightingIngestCounts
     ) throws {
         var batchCounts = SightingIngestCounts()
         let outcome = try store.commitSightingBatch(file: file, range: range) { context in
@@ -144,31 +148,34 @@ public struct CaseIntake: Sendable {
             let skip = min(batch.count, max(0, context.alreadyCommitted))
             batchCounts.alreadyCommitted = skip
             let collector = AuditCollector()
-            var attributed: [(sighting: Sighting, subscriber: String, countermeasure: CountermeasureID, kind: NoticeKind)] = []
+            // Attributed sightings by their index in the batch (not copied).
+            var attributed: [(index: Int, subscriber: String, countermeasure: CountermeasureID, kind: NoticeKind)] = []
             attributed.reserveCapacity(batch.count - skip)
-            for sighting in batch[skip...] {
+            for index in batch.indices.dropFirst(skip) {
+                let sighting = batch[index]
                 if sighting.kind == .cncLogEntry {
                     let identification = try attributor.identify(
                         CnCTakedownNotification.self, capability: .init(), address: sighting.source, at: sighting.time,
-                        port: sighting.sourcePort, auditingTo: collector)
+                        port: sighting.sourcePort, auditingTo: collector, pseudonyms: pseudonyms)
                     if let subscriber = Self.outcome(identification, capability: .init(), counts: &batchCounts) {
-                        attributed.append((sighting, subscriber, CnCTakedownNotification.countermeasure, .cncContact))
+                        attributed.append((index, subscriber, CnCTakedownNotification.countermeasure, .cncContact))
                     }
                 } else {
                     let identification = try attributor.identify(
                         InfectedHostNotification.self, capability: .init(), address: sighting.source, at: sighting.time,
-                        port: sighting.sourcePort, auditingTo: collector)
+                        port: sighting.sourcePort, auditingTo: collector, pseudonyms: pseudonyms)
                     if let subscriber = Self.outcome(identification, capability: .init(), counts: &batchCounts) {
-                        attributed.append((sighting, subscriber, InfectedHostNotification.countermeasure, .infectedHost))
+                        attributed.append((index, subscriber, InfectedHostNotification.countermeasure, .infectedHost))
                     }
                 }
             }
             var book = CaseBook(
                 active: try context.activeCases(of: Set(attributed.map(\.subscriber))), policy: casePolicy)
             for a in attributed {
+                let sighting = batch[a.index]
                 book.apply(
-                    countermeasure: a.countermeasure, kind: a.kind, subscriber: a.subscriber, family: a.sighting.family ?? "",
-                    time: a.sighting.time, evidence: a.sighting.feed + " " + a.sighting.evidence)
+                    countermeasure: a.countermeasure, kind: a.kind, subscriber: a.subscriber, family: sighting.family ?? "",
+                    time: sighting.time, evidence: sighting.feed + " " + sighting.evidence)
             }
             batchCounts.casesOpened = book.opened
             batchCounts.casesUpdated = book.updated

@@ -38,7 +38,15 @@ public enum AuditChain {
     /// The canonical bytes the record hash covers (see the table above).
     public static func canonicalBytes(sequence: Int64, previousHash: [UInt8], entry: AuditEntry) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(128 + entry.subject.utf8.count + entry.detail.count * 32)
+        canonicalBytes(sequence: sequence, previousHash: previousHash, entry: entry, into: &out)
+        return out
+    }
+
+    /// Writes the canonical bytes into `out` (emptied first, its capacity kept: a caller sealing
+    /// many records reuses one buffer).
+    public static func canonicalBytes(sequence: Int64, previousHash: [UInt8], entry: AuditEntry, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(128 + entry.subject.utf8.count + entry.fields.count * 48)
         func integer<T: FixedWidthInteger>(_ value: T) {
             withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
         }
@@ -46,30 +54,41 @@ public enum AuditChain {
             integer(UInt32(truncatingIfNeeded: bytes.count))
             out.append(contentsOf: bytes)
         }
+        func text(_ string: String) {
+            var string = string
+            string.withUTF8 { field($0) }
+        }
         field(domainTag)
         integer(sequence)
         field(previousHash)
         integer(entry.millisecondsSince1970)
         if let countermeasure = entry.countermeasure {
             out.append(1)
-            field(countermeasure.rawValue.utf8)
+            text(countermeasure.rawValue)
         } else {
             out.append(0)
         }
-        field(entry.action.utf8)
-        field(entry.actor.utf8)
-        field(entry.subject.utf8)
-        integer(UInt32(truncatingIfNeeded: entry.detail.count))
-        for key in entry.detail.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            field(key.utf8)
-            field((entry.detail[key] ?? "").utf8)
+        text(entry.action)
+        text(entry.actor)
+        text(entry.subject)
+        // The fields are kept in ascending order of their keys' UTF-8 bytes, each key once.
+        integer(UInt32(truncatingIfNeeded: entry.fields.count))
+        for f in entry.fields {
+            text(f.key)
+            text(f.value)
         }
-        return out
     }
 
     /// The hash a record with these fields must carry.
     public static func hash(sequence: Int64, previousHash: [UInt8], entry: AuditEntry) -> [UInt8] {
         Digest.sha256(canonicalBytes(sequence: sequence, previousHash: previousHash, entry: entry))
+    }
+
+    /// Seals `entry` after a record with `sequence - 1` and `previousHash`, using `buffer` for
+    /// the canonical bytes (for a store sealing a batch of records).
+    public static func seal(_ entry: AuditEntry, sequence: Int64, previousHash: [UInt8], buffer: inout [UInt8]) -> AuditRecord {
+        canonicalBytes(sequence: sequence, previousHash: previousHash, entry: entry, into: &buffer)
+        return AuditRecord(sequence: sequence, entry: entry, previousHash: previousHash, hash: Digest.sha256(buffer))
     }
 
     /// Seals `entry` as the record after `previous` (or as record 1 when `previous` is `nil`).

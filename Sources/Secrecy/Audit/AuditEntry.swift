@@ -31,20 +31,59 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     public let actor: String
     /// What it was about: a keyed pseudonym or a row reference, never a raw address or subscriber id.
     public let subject: String
-    /// Further facts, pseudonymised or non-secret only.
-    public let detail: [String: String]
+    /// Further facts, pseudonymised or non-secret only, in ascending order of their keys' UTF-8
+    /// bytes (the order the hash covers them in), each key once.
+    public let fields: [AuditField]
+
+    /// Further facts, pseudonymised or non-secret only (``fields`` as a dictionary).
+    public var detail: [String: String] {
+        var out: [String: String] = [:]
+        out.reserveCapacity(fields.count)
+        for field in fields { out[field.key] = field.value }
+        return out
+    }
 
     /// An entry; `time` is rounded to the nearest millisecond.
     public init(
         time: Date = Date(), countermeasure: CountermeasureID?, action: String, actor: String, subject: String,
         detail: [String: String] = [:]
     ) {
+        self.init(
+            time: time, countermeasure: countermeasure, action: action, actor: actor, subject: subject,
+            fields: detail.map { AuditField($0.key, $0.value) })
+    }
+
+    /// An entry whose detail is given as fields (no dictionary is built: the cheap form for
+    /// records written once per identification). Fields already in ascending key order (by
+    /// UTF-8 bytes) are kept as they are; otherwise they are sorted. A key given twice keeps its
+    /// last value, as a dictionary would.
+    public init(
+        time: Date = Date(), countermeasure: CountermeasureID?, action: String, actor: String, subject: String,
+        fields: [AuditField]
+    ) {
         self.time = Date(timeIntervalSince1970: Double(AuditEntry.milliseconds(time)) / 1000)
         self.countermeasure = countermeasure
         self.action = action
         self.actor = actor
         self.subject = subject
-        self.detail = detail
+        self.fields = AuditField.normalized(fields)
+    }
+
+    /// The same entry with one more detail field, unless the detail already has `key`.
+    public func adding(_ key: String, _ value: String) -> AuditEntry {
+        var index = fields.endIndex
+        for (i, field) in fields.enumerated() {
+            if field.key == key { return self }
+            if !field.key.utf8.lexicographicallyPrecedes(key.utf8) {
+                index = i
+                break
+            }
+        }
+        var copy = fields
+        copy.insert(AuditField(key, value), at: index)
+        return AuditEntry(
+            millisecondsSince1970: millisecondsSince1970, countermeasure: countermeasure, action: action, actor: actor,
+            subject: subject, fields: copy)
     }
 
     /// An entry whose time is given in milliseconds since 1970 (for stores reading it back).
@@ -55,6 +94,16 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         self.init(
             time: Date(timeIntervalSince1970: Double(millisecondsSince1970) / 1000), countermeasure: countermeasure,
             action: action, actor: actor, subject: subject, detail: detail)
+    }
+
+    /// An entry whose time is given in milliseconds since 1970 and whose detail is given as fields.
+    public init(
+        millisecondsSince1970: Int64, countermeasure: CountermeasureID?, action: String, actor: String, subject: String,
+        fields: [AuditField]
+    ) {
+        self.init(
+            time: Date(timeIntervalSince1970: Double(millisecondsSince1970) / 1000), countermeasure: countermeasure,
+            action: action, actor: actor, subject: subject, fields: fields)
     }
 
     /// `time` as whole milliseconds since 1970-01-01T00:00:00Z: the form the hash covers and the
@@ -111,6 +160,44 @@ public struct AuditEntry: Sendable, Hashable, Codable {
         public static let alertStart = "alert-start"
         /// An alert window closed.
         public static let alertEnd = "alert-end"
+    }
+}
+
+/// One detail field of an ``AuditEntry``: a key and its value (pseudonymised or non-secret).
+public struct AuditField: Sendable, Hashable {
+    public let key: String
+    public let value: String
+
+    public init(_ key: String, _ value: String) {
+        self.key = key
+        self.value = value
+    }
+
+    /// `fields` in ascending order of their keys' UTF-8 bytes, each key once (the last value wins).
+    static func normalized(_ fields: [AuditField]) -> [AuditField] {
+        var ordered = true
+        var i = 1
+        while i < fields.count {
+            if !fields[i - 1].key.utf8.lexicographicallyPrecedes(fields[i].key.utf8) {
+                ordered = false
+                break
+            }
+            i += 1
+        }
+        if ordered { return fields }
+        var out: [AuditField] = []
+        out.reserveCapacity(fields.count)
+        for (offset, field) in fields.enumerated().sorted(by: {
+            $0.element.key == $1.element.key ? $0.offset < $1.offset : $0.element.key.utf8.lexicographicallyPrecedes($1.element.key.utf8)
+        }) {
+            _ = offset
+            if let last = out.last, last.key == field.key {
+                out[out.count - 1] = field
+            } else {
+                out.append(field)
+            }
+        }
+        return out
     }
 }
 

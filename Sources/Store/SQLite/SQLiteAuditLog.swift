@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 public import Secrecy
 import TextScanning
 
@@ -39,35 +40,96 @@ public final class SQLiteAuditLog: AuditLog {
     /// Seals and inserts entries, in order, after the current head, inside the caller's write transaction.
     @discardableResult
     static func append(contentsOf entries: [AuditEntry], in db: Database) throws -> [AuditRecord] {
-        guard !entries.isEmpty else { return [] }
-        var previous = try fetch(db, sql: "SELECT * FROM audit ORDER BY seq DESC LIMIT 1", arguments: []).first
+        var out: [AuditRecord] = []
+        out.reserveCapacity(entries.count)
+        try append(contentsOf: entries, in: db) { out.append($0) }
+        return out
+    }
+
+    /// Seals and inserts entries, in order, after the current head, inside the caller's write
+    /// transaction, handing each sealed record to `sealed` (a batch of sightings keeps none).
+    ///
+    /// One prepared statement, bound directly (no argument arrays), one reused buffer for the
+    /// canonical bytes: this runs once per identification.
+    static func append(contentsOf entries: [AuditEntry], in db: Database, sealed: (AuditRecord) -> Void) throws {
+        guard !entries.isEmpty else { return }
+        var sequence: Int64 = 0
+        var previousHash = AuditChain.genesisHash
+        if let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1") {
+            sequence = head[0]
+            let hash: Data = head[1]
+            previousHash = [UInt8](hash)
+        }
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO audit(seq, time, countermeasure, action, actor, subject, detail, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-        // Each record names the pseudonymisation key it was written under (not part of the
-        // hash's encoding: it is one more detail field, so old records verify as before).
+        // Each record names the pseudonymisation key it was written under: one more detail
+        // field, covered by the hash like every other (`AuditChain`'s encoding is unchanged).
         let keyID = try String.fetchOne(db, sql: "SELECT mamori_pseudonym_key_id()")
-        var out: [AuditRecord] = []
-        out.reserveCapacity(entries.count)
-        for var entry in entries {
-            if let keyID, entry.detail["key"] == nil {
-                var detail = entry.detail
-                detail["key"] = keyID
-                entry = AuditEntry(
-                    millisecondsSince1970: entry.millisecondsSince1970, countermeasure: entry.countermeasure, action: entry.action,
-                    actor: entry.actor, subject: entry.subject, detail: detail)
-            }
-            let record = AuditChain.seal(entry, after: previous)
-            try statement.execute(arguments: [
-                record.sequence, entry.millisecondsSince1970, entry.countermeasure?.rawValue, entry.action, entry.actor, entry.subject,
-                encodeDetail(entry.detail), Data(record.previousHash), Data(record.hash),
-            ])
-            out.append(record)
-            previous = record
+        var buffer: [UInt8] = []
+        var detail: [UInt8] = []
+        let sqlite = statement.sqliteStatement
+        defer {
+            sqlite3_reset(sqlite)
+            sqlite3_clear_bindings(sqlite)
         }
-        return out
+        for var entry in entries {
+            if let keyID { entry = entry.adding("key", keyID) }
+            sequence += 1
+            let record = AuditChain.seal(entry, sequence: sequence, previousHash: previousHash, buffer: &buffer)
+            encodeDetail(entry.fields, into: &detail)
+            sqlite3_reset(sqlite)
+            sqlite3_bind_int64(sqlite, 1, sequence)
+            sqlite3_bind_int64(sqlite, 2, entry.millisecondsSince1970)
+            let code: Int32 = try withText(entry.countermeasure?.rawValue) { countermeasure in
+                try withText(entry.action) { action in
+                    try withText(entry.actor) { actor in
+                        try withText(entry.subject) { subject in
+                            bind(countermeasure, at: 3, to: sqlite)
+                            bind(action, at: 4, to: sqlite)
+                            bind(actor, at: 5, to: sqlite)
+                            bind(subject, at: 6, to: sqlite)
+                            return detail.withUnsafeBufferPointer { d in
+                                sqlite3_bind_text(
+                                    sqlite, 7, UnsafeRawPointer(d.baseAddress)?.assumingMemoryBound(to: CChar.self), Int32(d.count), nil)
+                                return record.previousHash.withUnsafeBytes { p in
+                                    sqlite3_bind_blob(sqlite, 8, p.baseAddress, Int32(p.count), nil)
+                                    return record.hash.withUnsafeBytes { h in
+                                        sqlite3_bind_blob(sqlite, 9, h.baseAddress, Int32(h.count), nil)
+                                        return sqlite3_step(sqlite)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+            }
+            sealed(record)
+            previousHash = record.hash
+        }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `text` (nil for no text), valid during the call.
+    private static func withText<T>(_ text: String?, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) throws -> T {
+        guard var text else { return try body(nil) }
+        return try text.withUTF8 { try body($0) }
+    }
+
+    /// Binds text (not copied: SQLite uses it until the statement steps) or NULL.
+    private static func bind(_ text: UnsafeBufferPointer<UInt8>?, at index: Int32, to statement: OpaquePointer) {
+        guard let text else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
+        // A zero-length buffer may have no base address; SQLite needs a pointer for "".
+        let empty: StaticString = ""
+        let pointer = text.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(empty.utf8Start)
+        sqlite3_bind_text(statement, index, pointer.assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
     }
 
     public func records(from sequence: Int64) throws -> [AuditRecord] {
@@ -103,19 +165,43 @@ public final class SQLiteAuditLog: AuditLog {
 
     /// The detail as a JSON object with sorted keys (hand-written: this runs once per audit record).
     static func encodeDetail(_ detail: [String: String]) -> String {
-        var out = "{"
-        for (i, key) in detail.keys.sorted().enumerated() {
-            if i > 0 { out += "," }
-            appendJSONString(key, to: &out)
-            out += ":"
-            appendJSONString(detail[key] ?? "", to: &out)
+        var out: [UInt8] = []
+        encodeDetail(detail.map { AuditField($0.key, $0.value) }.sorted { $0.key < $1.key }, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The fields as a JSON object, in their order, as UTF-8 into `out` (emptied first).
+    static func encodeDetail(_ fields: [AuditField], into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(UInt8(ascii: "{"))
+        for (i, field) in fields.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendJSONString(field.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            appendJSONString(field.value, to: &out)
         }
-        out += "}"
-        return out
+        out.append(UInt8(ascii: "}"))
     }
 
     static func appendJSONString(_ text: String, to out: inout String) {
         JSONText.appendString(text, to: &out)
+    }
+
+    /// A JSON string as UTF-8; text with nothing to escape (pseudonyms, counts, times) is copied
+    /// as it is.
+    static func appendJSONString(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        let plain = text.withUTF8 { bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if plain { return }
+        var escaped = ""
+        JSONText.appendString(text, to: &escaped)
+        out.append(contentsOf: escaped.utf8)
     }
 
     /// Reads rows in physical order (rowid), so that a reordering or an insertion made directly

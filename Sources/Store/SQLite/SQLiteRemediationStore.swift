@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 public import Remediation
 public import Secrecy
 
@@ -13,17 +14,29 @@ public final class SQLiteRemediationStore: RemediationStore {
         self.store = store
     }
 
+    /// One IMMEDIATE transaction; with `cacheKiB`, the connection's page cache is that large
+    /// for the transaction and back to its own size after it.
     @discardableResult
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    private func write<T>(cacheKiB: Int? = nil, _ body: (Database) throws -> T) throws -> T {
         try store.pool.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(db)
-                return .commit
+            if let cacheKiB {
+                let own = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -2000
+                try db.execute(sql: "PRAGMA cache_size = \(-cacheKiB)")
+                defer { try? db.execute(sql: "PRAGMA cache_size = \(own)") }
+                return try transaction(db, body)
             }
-            guard let result else { throw StoreError.corrupt(path: store.path, table: "-", row: 0, reason: "transaction did not commit") }
-            return result
+            return try transaction(db, body)
         }
+    }
+
+    private func transaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        var result: T?
+        try db.inTransaction(.immediate) {
+            result = try body(db)
+            return .commit
+        }
+        guard let result else { throw StoreError.corrupt(path: store.path, table: "-", row: 0, reason: "transaction did not commit") }
+        return result
     }
 
     // MARK: directory
@@ -89,7 +102,9 @@ public final class SQLiteRemediationStore: RemediationStore {
     public func commitSightingBatch(
         file: SightingFileRef?, range: Range<Int>, apply: (any SightingBatchContext) throws -> SightingBatchWrite
     ) throws -> SightingBatchOutcome {
-        try write { db in
+        // A batch writes tens of megabytes (an audit record per sighting): a page cache that holds
+        // it (128 MiB) avoids spilling pages to the WAL and reading them back before the commit.
+        try write(cacheKiB: 131_072) { db in
             var committed = 0
             if let file {
                 if let row = try Row.fetchOne(db, sql: "SELECT committed, complete FROM sighting_file WHERE sha256 = ?", arguments: [file.sha256]) {
@@ -110,7 +125,7 @@ public final class SQLiteRemediationStore: RemediationStore {
                         """,
                     arguments: [file.sha256, file.name, batch.counts.feed, Date().timeIntervalSince1970, range.upperBound])
             }
-            try SQLiteAuditLog.append(contentsOf: batch.audit, in: db)
+            try SQLiteAuditLog.append(contentsOf: batch.audit, in: db) { _ in }
             return .committed
         }
     }
@@ -194,29 +209,50 @@ public final class SQLiteRemediationStore: RemediationStore {
     @discardableResult
     static func save(_ c: CaseRecord, in db: Database) throws -> Int64 {
         let now = Date().timeIntervalSince1970
-        let values: [(any DatabaseValueConvertible)?] = [
-            c.countermeasure.rawValue, c.kind.rawValue, c.subscriber, c.family, c.firstSeen.timeIntervalSince1970,
-            c.lastSeen.timeIntervalSince1970, c.sightings, c.status.rawValue, c.lastNoticeAt?.timeIntervalSince1970, c.notices,
-            c.remediatedAt?.timeIntervalSince1970, c.reopenCount, c.evidence, now,
-        ]
-        if let id = c.id {
-            try db.cachedStatement(
+        let statement: Statement
+        if c.id != nil {
+            statement = try db.cachedStatement(
                 sql: """
                     UPDATE infection_case SET countermeasure = ?, kind = ?, subscriber = ?, family = ?, first_seen = ?, last_seen = ?,
                         sightings = ?, status = ?, last_notice_at = ?, notices = ?, remediated_at = ?, reopen_count = ?, evidence = ?,
                         updated_at = ? WHERE id = ?
-                    """
-            ).execute(arguments: StatementArguments(values + [id]))
-            return id
+                    """)
+        } else {
+            statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO infection_case(countermeasure, kind, subscriber, family, first_seen, last_seen, sightings, status,
+                        last_notice_at, notices, remediated_at, reopen_count, evidence, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
         }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO infection_case(countermeasure, kind, subscriber, family, first_seen, last_seen, sightings, status,
-                    last_notice_at, notices, remediated_at, reopen_count, evidence, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: StatementArguments(values))
-        return db.lastInsertedRowID
+        // Bound directly (texts copied by SQLite), not through argument arrays: a batch of
+        // sightings saves one case per subscriber and family.
+        let raw = statement.sqliteStatement
+        sqlite3_reset(raw)
+        defer {
+            sqlite3_reset(raw)
+            sqlite3_clear_bindings(raw)
+        }
+        RawBind.text(c.countermeasure.rawValue, at: 1, to: raw)
+        RawBind.text(c.kind.rawValue, at: 2, to: raw)
+        RawBind.text(c.subscriber, at: 3, to: raw)
+        RawBind.text(c.family, at: 4, to: raw)
+        sqlite3_bind_double(raw, 5, c.firstSeen.timeIntervalSince1970)
+        sqlite3_bind_double(raw, 6, c.lastSeen.timeIntervalSince1970)
+        sqlite3_bind_int64(raw, 7, Int64(c.sightings))
+        RawBind.text(c.status.rawValue, at: 8, to: raw)
+        RawBind.double(c.lastNoticeAt?.timeIntervalSince1970, at: 9, to: raw)
+        sqlite3_bind_int64(raw, 10, Int64(c.notices))
+        RawBind.double(c.remediatedAt?.timeIntervalSince1970, at: 11, to: raw)
+        sqlite3_bind_int64(raw, 12, Int64(c.reopenCount))
+        RawBind.text(c.evidence, at: 13, to: raw)
+        sqlite3_bind_double(raw, 14, now)
+        if let id = c.id { sqlite3_bind_int64(raw, 15, id) }
+        let code = sqlite3_step(raw)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage)
+        }
+        return c.id ?? db.lastInsertedRowID
     }
 
     // MARK: notices
@@ -449,5 +485,24 @@ extension MamoriStore {
     /// The remediation flow's storage.
     public func remediationStore() -> SQLiteRemediationStore {
         SQLiteRemediationStore(store: self)
+    }
+}
+
+/// Direct SQLite bindings for the hot inserts (no argument arrays).
+enum RawBind {
+    /// SQLite copies the bytes (`SQLITE_TRANSIENT`).
+    static var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_destructor_type.self) }
+
+    static func text(_ text: String, at index: Int32, to statement: OpaquePointer) {
+        var text = text
+        text.withUTF8 { bytes in
+            let empty: StaticString = ""
+            let pointer = bytes.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(empty.utf8Start)
+            sqlite3_bind_text(statement, index, pointer.assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+        }
+    }
+
+    static func double(_ value: Double?, at index: Int32, to statement: OpaquePointer) {
+        if let value { sqlite3_bind_double(statement, index, value) } else { sqlite3_bind_null(statement, index) }
     }
 }

@@ -52,30 +52,46 @@ public enum RFC3339 {
         let days = Int(secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400)
         let rem = Int(secs - Int64(days) * 86_400)
         let (y, m, d) = CivilTime.civil(days: days)
-        var out = ""
-        out.reserveCapacity(24)
+        // Written as bytes into one small buffer (this runs once per audited identification).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
         func pad(_ v: Int, _ n: Int) {
-            let s = String(v)
-            if s.count < n { out += String(repeating: "0", count: n - s.count) }
-            out += s
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for any Int's digits
+            if v < 0 {  // as `String(v)` padded, like before (years before 0 only)
+                let s = String(v)
+                for _ in s.utf8.count..<max(s.utf8.count, n) { bytes.append(UInt8(ascii: "0")) }
+                bytes.append(contentsOf: s.utf8)
+                return
+            }
+            var rest = v
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                repeat {
+                    buffer[count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                    count += 1
+                } while rest > 0
+                for _ in count..<max(count, n) { bytes.append(UInt8(ascii: "0")) }
+                for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[i]) }
+            }
         }
         pad(y, 4)
-        out += "-"
+        bytes.append(UInt8(ascii: "-"))
         pad(m, 2)
-        out += "-"
+        bytes.append(UInt8(ascii: "-"))
         pad(d, 2)
-        out += "T"
+        bytes.append(UInt8(ascii: "T"))
         pad(rem / 3600, 2)
-        out += ":"
+        bytes.append(UInt8(ascii: ":"))
         pad(rem / 60 % 60, 2)
-        out += ":"
+        bytes.append(UInt8(ascii: ":"))
         pad(rem % 60, 2)
         if ms > 0 {
-            out += "."
+            bytes.append(UInt8(ascii: "."))
             pad(ms, 3)
         }
-        out += "Z"
-        return out
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Seconds since 1970 (with fraction) of an RFC 3339 timestamp in UTF-8 bytes.
