@@ -53,7 +53,9 @@ let package = Package(
             resources: [.copy("Resources/declarations.json")],
             swiftSettings: strict
         ),
-        .target(name: "Attribution", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
+        // A cache prefetch hint for the attribution index's batch lookups (one static inline function).
+        .target(name: "CMamoriPrefetch"),
+        .target(name: "Attribution", dependencies: ["CMamoriPrefetch", "TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
         // The compliance report: a pure model over declarations, audit records and counts, and its renderers.
         .target(name: "Compliance", dependencies: ["Secrecy", "TextScanning"], swiftSettings: strict),
         .target(name: "Sightings", dependencies: ["TextScanning", "Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")], swiftSettings: strict),

@@ -5,6 +5,10 @@ import TextScanning
 
 #if canImport(Glibc)
     import Glibc
+    // `timespec` is attributed to CDispatch's module once a C target (CMamoriPrefetch) joins the graph.
+    #if canImport(CDispatch)
+        import CDispatch
+    #endif
 #elseif canImport(Darwin)
     import Darwin
 #endif

@@ -1,0 +1,2 @@
+// The prefetch hint lives in the header (static inline); this file only gives the target a source.
+#include "CMamoriPrefetch.h"
