@@ -1,6 +1,6 @@
-import Addressing
+public import Addressing
 internal import CMamoriPrefetch
-import Foundation
+public import Foundation
 
 /// One question of a batch: who held `address` at `time` (and `port`, for CGN-shared addresses)?
 public struct AttributionQuery: Sendable, Hashable {

@@ -7,15 +7,30 @@
 public enum Hex {
     /// Two lowercase hex digits a byte.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        // Contiguous bytes (arrays, `Data`, digests): written straight into the string's storage.
+        if let text = bytes.withContiguousStorageIfAvailable({ buffer in
+            String(unsafeUninitializedCapacity: buffer.count * 2) { out in
+                var at = 0
+                for byte in buffer {
+                    out[at] = digit(byte >> 4)
+                    out[at + 1] = digit(byte & 0x0F)
+                    at += 2
+                }
+                return at
+            }
+        }) {
+            return text
+        }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+            out.append(digit(byte >> 4))
+            out.append(digit(byte & 0x0F))
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    @inline(__always) static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     /// The bytes of an even-length hex string (either case); `nil` for anything else.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
