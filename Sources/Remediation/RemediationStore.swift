@@ -116,12 +116,16 @@ public protocol RemediationStore: Sendable {
     /// the audit entry, in one transaction. Returns false when it was already complete.
     func completeSightingFile(_ file: SightingFileRef?, counts: FeedCounts, audit: AuditEntry) throws -> Bool
     func cases(status: CaseStatus?) throws -> [CaseRecord]
+    /// The cases a notice may still be due for (`open`, `notified`, `reopened`), by id: what the
+    /// outbox plans over, without reading the closed ones (most cases, once a store is old).
+    func casesInProgress() throws -> [CaseRecord]
     func caseRecord(id: Int64) throws -> CaseRecord?
     func feedCounts() throws -> [FeedCounts]
 
     // Notices
-    /// The time of each subscriber's last notice (any case).
-    func lastNoticeTimes() throws -> [String: Date]
+    /// The time of each subscriber's last notice (any case) among the notices created after
+    /// `since` (the per-subscriber gap looks back no further).
+    func lastNoticeTimes(since: Date) throws -> [String: Date]
     /// Queues a notice (round `notice.round`) with its token, and marks the case notified, if the
     /// case still has `expectedNotices` notices and status `expectedStatus`, and the subscriber
     /// had no notice within `minimumGap` before `notice.createdAt`.

@@ -130,6 +130,10 @@ import Testing
         #expect(try r.enqueue(again, token: token2, expectedNotices: 0, expectedStatus: .open, minimumGap: 0, audit: audit) == .alreadyPlanned)
         #expect(try r.enqueue(again, token: token2, expectedNotices: 1, expectedStatus: .notified, minimumGap: 3600, audit: audit) == .rateLimited)
         #expect(try r.notices().count == 1)
+        // The outbox plans over cases in progress only, and looks back no further than the gap.
+        #expect(try r.casesInProgress().map(\.id) == [stored.id])
+        #expect(try r.lastNoticeTimes(since: t.addingTimeInterval(-1)) == ["a": t])
+        #expect(try r.lastNoticeTimes(since: t).isEmpty)
         #expect(try r.token(hash: "h")?.caseID == stored.id)
         #expect(try r.token(hash: "h2") == nil)
         // One worker holds the lease; another finds nothing until it expires.

@@ -87,8 +87,8 @@ public struct NoticeOutbox: Sendable {
     /// preview's link opens the page) and the issue is audited.
     public func planNotices(now: Date = Date(), dryRun: Bool = false) throws -> NoticePlanCounts {
         var counts = NoticePlanCounts()
-        var lastNotice = try store.lastNoticeTimes()
-        let candidates = try store.cases(status: nil).filter { $0.status != .expired && $0.status != .remediated }
+        var lastNotice = try store.lastNoticeTimes(since: now.addingTimeInterval(-noticePolicy.minimumGap))
+        let candidates = try store.casesInProgress()
         for c in candidates.sorted(by: { ($0.firstSeen, $0.id ?? 0) < ($1.firstSeen, $1.id ?? 0) }) {
             guard let caseID = c.id else { continue }
             let subjectPseudonym = pseudonymizer.pseudonym(subscriber: c.subscriber)

@@ -171,6 +171,13 @@ public final class SQLiteRemediationStore: RemediationStore {
         }
     }
 
+    public func casesInProgress() throws -> [CaseRecord] {
+        try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM infection_case WHERE status IN ('open', 'notified', 'reopened') ORDER BY id")
+                .map(Self.caseRecord)
+        }
+    }
+
     public func caseRecord(id: Int64) throws -> CaseRecord? {
         try store.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM infection_case WHERE id = ?", arguments: [id]).map(Self.caseRecord)
@@ -257,10 +264,11 @@ public final class SQLiteRemediationStore: RemediationStore {
 
     // MARK: notices
 
-    public func lastNoticeTimes() throws -> [String: Date] {
+    public func lastNoticeTimes(since: Date) throws -> [String: Date] {
         try store.pool.read { db in
             var out: [String: Date] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT subscriber, MAX(created_at) AS t FROM notice GROUP BY subscriber") {
+            let sql = "SELECT subscriber, MAX(created_at) AS t FROM notice WHERE created_at > ? GROUP BY subscriber"
+            for row in try Row.fetchAll(db, sql: sql, arguments: [since.timeIntervalSince1970]) {
                 let t: Double = row["t"]
                 out[row["subscriber"]] = Date(timeIntervalSince1970: t)
             }

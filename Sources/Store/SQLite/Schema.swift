@@ -10,7 +10,7 @@ import GRDB
 /// - `audit_checkpoint`: Merkle checkpoints over the audit log.
 /// - v2: the remediation flow (`subscriber_contact`, `sighting_file`, `feed_counter`,
 ///   `infection_case`, `notice`, `access_token`); v3: the constraints that keep it exact when
-///   runs overlap (see `RemediationStore`).
+///   runs overlap (see `RemediationStore`); v5: an index on notice creation for outbox planning.
 enum Schema {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
@@ -161,6 +161,10 @@ enum Schema {
         migrator.registerMigration("v4 keys out of store") { db in
             // MamoriStore moves any rows to the key file before migrating; what is left goes.
             try db.execute(sql: "DROP TABLE IF EXISTS secret")
+        }
+        migrator.registerMigration("v5 outbox planning") { db in
+            // The outbox reads only the notices inside the per-subscriber gap.
+            try db.execute(sql: "CREATE INDEX notice_created ON notice(created_at)")
         }
         return migrator
     }()
