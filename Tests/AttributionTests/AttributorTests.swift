@@ -51,14 +51,4 @@ enum TestInfectedHost: Purpose {
         #expect(sink.count == 1)
         #expect(sink.records(from: 1).first?.entry.detail["status"] == "not_found")
     }
-
-    @Test func auditingToKeepsTheIndexAndChangesOnlyTheLog() throws {
-        let own = InMemoryAuditLog()
-        let sink = InMemoryAuditLog()
-        let other = try attributor(audit: own).auditing(to: sink, actor: "service:ingest")
-        _ = try other.identify(TestInfectedHost.self, capability: .init(), address: ip("192.0.2.7"), at: t0)
-        #expect(own.count == 0)
-        #expect(sink.records(from: 1).first?.entry.actor == "service:ingest")
-        #expect(sink.records(from: 1).first?.entry.detail["status"] == "found")
-    }
 }

@@ -73,13 +73,6 @@ public struct Attributor: Sendable {
     /// The index, with no purpose and no audit: for benchmarks and tests only.
     @_spi(Unaudited) public var unauditedIndex: AttributionIndex { index }
 
-    /// The same attributor, auditing to `sink` (e.g. a collector whose entries a store writes in
-    /// the same transaction as the results) and, when given, as another actor.
-    public func auditing(to sink: any AuditLog, actor: String? = nil) -> Attributor {
-        Attributor(
-            index: index, declarations: declarations, audit: sink, pseudonymizer: pseudonymizer, actor: actor ?? self.actor)
-    }
-
     /// Identifies who held `address` at `time` (and `port`, for CGN) under purpose `P`, and
     /// appends the audit record to ``audit``.
     ///

@@ -164,13 +164,6 @@ public final class SQLiteAuditLog: AuditLog {
     }
 
     /// The detail as a JSON object with sorted keys (hand-written: this runs once per audit record).
-    static func encodeDetail(_ detail: [String: String]) -> String {
-        var out: [UInt8] = []
-        encodeDetail(detail.map { AuditField($0.key, $0.value) }.sorted { $0.key < $1.key }, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The fields as a JSON object, in their order, as UTF-8 into `out` (emptied first).
     static func encodeDetail(_ fields: [AuditField], into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         out.append(UInt8(ascii: "{"))
