@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Portal", targets: ["Portal"]),
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Compliance", targets: ["Compliance"]),
+        .library(name: "DNS", targets: ["DNS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -62,6 +63,9 @@ let package = Package(
         .target(
             name: "Remediation", dependencies: ["TextScanning", "Secrecy", "Attribution", "Addressing", "Sightings"],
             resources: [.copy("Templates")], swiftSettings: strict),
+        // DNS wire format (RFC 1035, EDNS(0) RFC 6891, compression, truncation) on NIOCore's ByteBuffer,
+        // and DNS-over-TCP framing. No I/O.
+        .target(name: "DNS", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
         // SMTP delivery over SwiftNIO (STARTTLS with swift-nio-ssl). Knows nothing of cases or subscribers.
         .target(
             name: "Mailer",
@@ -157,6 +161,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "DNSTests",
+            dependencies: [
+                "DNS", "MamoriTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
