@@ -209,9 +209,34 @@ struct SMTPCodecTests {
         #expect(try channel.readInbound(as: ByteBuffer.self) == ByteBuffer(string: "250 next\r\n"))
     }
 
-    @Test func readIdleBecomesAReplyTimeout() throws {
-        let channel = EmbeddedChannel(handler: ReplyTimeoutHandler())
-        channel.pipeline.fireUserInboundEventTriggered(IdleStateHandler.IdleStateEvent.read)
+    @Test func onlyAnOutstandingReplyIsTimed() throws {
+        let channel = EmbeddedChannel(handler: ReplyDeadlineHandler(timeout: .seconds(20)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 25)).wait()
+        // The greeting is outstanding from the start.
+        channel.embeddedEventLoop.advanceTime(by: .seconds(19))
+        try channel.throwIfErrorCaught()
+        try channel.writeInbound(SMTPReply(code: 220, lines: ["mx.example ESMTP"]))
+        // Nothing outstanding: the client may take its time (a busy process) without a timeout.
+        channel.embeddedEventLoop.advanceTime(by: .seconds(120))
+        try channel.throwIfErrorCaught()
+        #expect(channel.isActive)
+        // Two commands pipelined: each reply must come within 20 s of the last.
+        try channel.writeOutbound(SMTPCommand.mailFrom("a@isp.example", size: nil))
+        try channel.writeOutbound(SMTPCommand.rcptTo("b@example.jp"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(15))
+        try channel.writeInbound(SMTPReply(code: 250, lines: ["ok"]))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(19))
+        try channel.throwIfErrorCaught()
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(throws: SMTPReplyTimeout.self) { try channel.throwIfErrorCaught() }
+        #expect(!channel.isActive)
+    }
+
+    @Test func aSilentGreetingTimesOut() throws {
+        let channel = EmbeddedChannel(handler: ReplyDeadlineHandler(timeout: .seconds(20)))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 25)).wait()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(21))
         #expect(throws: SMTPReplyTimeout.self) { try channel.throwIfErrorCaught() }
         #expect(!channel.isActive)
     }

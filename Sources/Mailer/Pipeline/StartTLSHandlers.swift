@@ -70,19 +70,3 @@ final class StartTLSUpgradeHandler: ChannelInboundHandler, RemovableChannelHandl
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }
-
-/// Turns the read-idle event of an `IdleStateHandler` into ``SMTPReplyTimeout`` and closes:
-/// the client is always waiting for a reply when it reads, so a read-idle period is a server
-/// that stopped answering.
-final class ReplyTimeoutHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            context.fireErrorCaught(SMTPReplyTimeout())
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-}

@@ -165,10 +165,9 @@ public struct SMTPClient: Sendable {
                 .connect(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
-                        try pipeline.addHandler(IdleStateHandler(readTimeout: replyTimeout))
-                        try pipeline.addHandler(ReplyTimeoutHandler())
                         try pipeline.addHandler(ByteToMessageHandler(SMTPReplyDecoder()))
                         try pipeline.addHandler(MessageToByteHandler(SMTPCommandEncoder()))
+                        try pipeline.addHandler(ReplyDeadlineHandler(timeout: replyTimeout))
                         return try NIOAsyncChannel<SMTPReply, SMTPCommand>(wrappingChannelSynchronously: channel)
                     }
                 }
