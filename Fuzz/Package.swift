@@ -23,6 +23,7 @@ let targets: [(String, [String])] = [
     ("FuzzZipArchive", ["Sightings"]),
     ("FuzzDeclarations", ["Secrecy"]),
     ("FuzzPortalForm", ["Remediation"]),
+    ("FuzzDNSMessage", ["DNS"]),
 ]
 
 let package = Package(

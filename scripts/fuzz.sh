@@ -16,7 +16,8 @@ shared="$root/../shared/corpus"
 fixtures="$root/Tests"
 
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
-    FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm)
+    FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm
+    FuzzDNSMessage)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
@@ -41,7 +42,7 @@ seeds() {
         FuzzIoTReport) echo "$fixtures"/SightingsTests/Fixtures/iot-*.csv ;;
         FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
         FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
-        FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm) ;;  # generated below
+        FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm | FuzzDNSMessage) ;;  # generated below
     esac
 }
 
@@ -103,6 +104,27 @@ for selector, pattern in feeds:
         open(f"{out}/feed-{selector}-{k}", 'wb').write(bytes([selector]) + open(path, 'rb').read()[:60000])
 PY
         n=$((n + $(find "$corpus" -name 'feed-*' | wc -l)))
+        ;;
+    FuzzDNSMessage)
+        # The DNS messages of the real captures (Ethernet, IPv4 and UDP headers stripped) and of
+        # dnsperf's framed inputs (each message after its two-octet length).
+        python3 - "$corpus" "$shared"/dns/swiftdns-*.bin "$shared"/dns/dnsperf-*.blob <<'PY'
+import sys
+out = sys.argv[1]
+for i, path in enumerate(sys.argv[2:]):
+    data = open(path, 'rb').read()
+    if path.endswith('.bin'):
+        ihl = (data[14] & 0x0F) * 4
+        open(f"{out}/dns-{i}", 'wb').write(data[14 + ihl + 8:])
+        continue
+    at, k = 0, 0
+    while at + 2 <= len(data):
+        length = int.from_bytes(data[at:at + 2], 'big')
+        if length >= 12 and at + 2 + length <= len(data):
+            open(f"{out}/dns-{i}-{k}", 'wb').write(data[at + 2:at + 2 + length])
+        at, k = at + 2 + length, k + 1
+PY
+        n=$((n + $(find "$corpus" -name 'dns-*' | wc -l)))
         ;;
     FuzzPortalForm)
         printf 'lang=en&check=0123456789abcdef0123456789abcdef' > "$corpus/form-1"
