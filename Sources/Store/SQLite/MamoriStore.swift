@@ -63,13 +63,30 @@ public final class MamoriStore: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.moveSecretsOut(of: pool, to: keys)
-            try Schema.migrator.migrate(pool)
+            try Self.migrate(pool)
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? "SQLite error \(error.resultCode)")
         } catch let error as KeyFileError {
             throw error
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Applies the migrations this build has and the store lacks. Each runs in its own
+    /// transaction, so when several processes open a new store at once one of them may find a
+    /// migration applied by another after it read the list (`table … already exists`): it then
+    /// reads the list again and goes on, as long as another process is making progress.
+    static func migrate(_ pool: DatabasePool) throws {
+        while true {
+            let before = try pool.read { try Schema.migrator.appliedIdentifiers($0) }
+            do {
+                try Schema.migrator.migrate(pool)
+                return
+            } catch let error as DatabaseError {
+                let after = try pool.read { try Schema.migrator.appliedIdentifiers($0) }
+                guard after.count > before.count else { throw error }
+            }
         }
     }
 
