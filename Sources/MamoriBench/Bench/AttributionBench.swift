@@ -589,15 +589,7 @@ struct PostgresRun {
                 w.isoTime(Int64(s.to))
                 w.append("+00")
             }
-            if s.kind == .cgn {
-                w.byte(0x09)
-                w.decimal(s.portLo)
-                w.byte(0x09)
-                w.decimal(s.portHi)
-                w.byte(0x0A)
-            } else {
-                w.append("\t\\N\t\\N\n")
-            }
+            w.portsAndNewline(s)
             try w.flushIfFull()
         }
         try w.close()
@@ -627,18 +619,25 @@ struct PostgresRun {
                 w.isoTime(Int64(s.to))
                 w.append("+00\"]")
             }
-            if s.kind == .cgn {
-                w.byte(0x09)
-                w.decimal(s.portLo)
-                w.byte(0x09)
-                w.decimal(s.portHi)
-                w.byte(0x0A)
-            } else {
-                w.append("\t\\N\t\\N\n")
-            }
+            w.portsAndNewline(s)
             try w.flushIfFull()
         }
         try w.close()
+    }
+}
+
+extension BufferedWriter {
+    /// A session row's last two COPY columns (port_lo, port_hi: `\N` unless a CGN block) and its newline.
+    mutating func portsAndNewline(_ s: BenchSession) {
+        if s.kind == .cgn {
+            byte(0x09)
+            decimal(s.portLo)
+            byte(0x09)
+            decimal(s.portHi)
+            byte(0x0A)
+        } else {
+            append("\t\\N\t\\N\n")
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import Metrics
+import Remediation
 import Secrecy
 public import ServiceLifecycle
 public import Store
@@ -29,11 +30,11 @@ public struct StoreMetricsService: Service {
         var audited = (try? await store.auditHead()) ?? 0
         var caseLabels: Set<[String]> = []
         var noticeLabels: Set<String> = []
-        var feeds = (try? await store.feedTotals()) ?? [:]
+        var feeds = Self.byFeed((try? await store.feedCounts()) ?? [])
         var aaaFile = (try? await store.aaaIngests(afterFile: 0).lastFile) ?? 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                let cases = try await timed("cases") { try await store.caseCountsAsync() }
+                let cases = try await timed("cases") { try await store.caseCounts() }
                 var seen: Set<[String]> = []
                 for (countermeasure, states) in cases {
                     for (state, count) in states {
@@ -83,10 +84,10 @@ public struct StoreMetricsService: Service {
                     Counter(label: "mamori_aaa_events_total", dimensions: [("format", format)]).increment(by: row.events)
                 }
                 aaaFile = aaa.lastFile
-                let now = try await timed("feeds") { try await store.feedTotals() }
-                for (feed, totals) in now {
-                    let before = Dictionary(uniqueKeysWithValues: (feeds[feed] ?? FeedTotals()).outcomes)
-                    for (outcome, count) in totals.outcomes where count > before[outcome] ?? 0 {
+                let now = Self.byFeed(try await timed("feeds") { try await store.feedCounts() })
+                for (feed, counts) in now {
+                    let before = Dictionary(uniqueKeysWithValues: Self.outcomes(of: feeds[feed] ?? FeedCounts(feed: feed)))
+                    for (outcome, count) in Self.outcomes(of: counts) where count > before[outcome] ?? 0 {
                         Counter(label: "mamori_sightings_total", dimensions: [("feed", Self.labelValue(feed)), ("outcome", outcome)])
                             .increment(by: count - (before[outcome] ?? 0))
                     }
@@ -100,6 +101,18 @@ public struct StoreMetricsService: Service {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
+    }
+
+    static func byFeed(_ counts: [FeedCounts]) -> [String: FeedCounts] {
+        Dictionary(counts.map { ($0.feed, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// A feed's counts as (outcome label, count).
+    static func outcomes(of c: FeedCounts) -> [(String, Int)] {
+        [
+            ("parsed", c.parsed), ("rejected", c.rejected), ("not_infected", c.notInfected), ("attributed", c.attributed),
+            ("not_found", c.notFound), ("ambiguous", c.ambiguous),
+        ]
     }
 
     /// A label value from a name the ISP chose (a feed, a format): letters, digits, `_`, `-` and

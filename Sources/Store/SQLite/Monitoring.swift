@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import Secrecy
+public import Remediation
 
 /// Whether the store can serve: it answers, and its schema is the one this build migrates to.
 public struct StoreReadiness: Sendable, Equatable {
@@ -57,17 +57,6 @@ extension MamoriStore {
         }
     }
 
-    /// Cases counted per countermeasure and state (``caseCounts()`` on GRDB's async API).
-    public func caseCountsAsync() async throws -> [CountermeasureID: [String: Int]] {
-        try await pool.read { db in
-            var out: [CountermeasureID: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT countermeasure, status, COUNT(*) AS n FROM infection_case GROUP BY countermeasure, status") {
-                out[CountermeasureID(rawValue: row["countermeasure"] as String), default: [:]][row["status"] as String] = row["n"] as Int
-            }
-            return out
-        }
-    }
-
     /// The highest audit sequence number (0 for an empty log).
     public func auditHead() async throws -> Int64 {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit") ?? 0 }
@@ -92,26 +81,6 @@ extension MamoriStore {
     }
 }
 
-/// Per-feed sighting totals (the `feed_counter` row of a feed).
-public struct FeedTotals: Sendable, Hashable {
-    public var parsed = 0
-    public var rejected = 0
-    public var notInfected = 0
-    public var attributed = 0
-    public var notFound = 0
-    public var ambiguous = 0
-
-    public init() {}
-
-    /// The totals as (outcome label, count) pairs.
-    public var outcomes: [(String, Int)] {
-        [
-            ("parsed", parsed), ("rejected", rejected), ("not_infected", notInfected), ("attributed", attributed),
-            ("not_found", notFound), ("ambiguous", ambiguous),
-        ]
-    }
-}
-
 /// AAA files ingested after a given file id, summed per format.
 public struct AAAIngestTotals: Sendable, Hashable {
     public var format: String
@@ -122,22 +91,9 @@ public struct AAAIngestTotals: Sendable, Hashable {
 }
 
 extension MamoriStore {
-    /// Sighting totals per feed, as every `ingest sightings` run left them.
-    public func feedTotals() async throws -> [String: FeedTotals] {
-        try await pool.read { db in
-            var out: [String: FeedTotals] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM feed_counter") {
-                var totals = FeedTotals()
-                totals.parsed = row["parsed"]
-                totals.rejected = row["rejected"]
-                totals.notInfected = row["not_infected"]
-                totals.attributed = row["attributed"]
-                totals.notFound = row["not_found"]
-                totals.ambiguous = row["ambiguous"]
-                out[row["feed"] as String] = totals
-            }
-            return out
-        }
+    /// Sighting counts per feed, as every `ingest sightings` run left them (GRDB's async API).
+    public func feedCounts() async throws -> [FeedCounts] {
+        try await pool.read(SQLiteRemediationStore.feedCounts)
     }
 
     /// The AAA files ingested with an id above `afterFile`, summed per format, and the highest id.

@@ -185,17 +185,20 @@ public final class SQLiteRemediationStore: RemediationStore {
     }
 
     public func feedCounts() throws -> [FeedCounts] {
-        try store.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM feed_counter ORDER BY feed").map { row in
-                var c = FeedCounts(feed: row["feed"])
-                c.parsed = row["parsed"]
-                c.rejected = row["rejected"]
-                c.notInfected = row["not_infected"]
-                c.attributed = row["attributed"]
-                c.notFound = row["not_found"]
-                c.ambiguous = row["ambiguous"]
-                return c
-            }
+        try store.pool.read(Self.feedCounts)
+    }
+
+    /// Every feed's counts, by feed (one query for the CLI and for `/metrics`).
+    static func feedCounts(_ db: Database) throws -> [FeedCounts] {
+        try Row.fetchAll(db, sql: "SELECT * FROM feed_counter ORDER BY feed").map { row in
+            var c = FeedCounts(feed: row["feed"])
+            c.parsed = row["parsed"]
+            c.rejected = row["rejected"]
+            c.notInfected = row["not_infected"]
+            c.attributed = row["attributed"]
+            c.notFound = row["not_found"]
+            c.ambiguous = row["ambiguous"]
+            return c
         }
     }
 

@@ -65,7 +65,7 @@ struct ReportCommand: AsyncParsableCommand {
             records, signed: try CheckpointFile(path: options.checkpointsPath).lines(), trustedKeys: trusted.isEmpty ? nil : trusted)
         let input = ComplianceInput(
             declarations: declarations, records: records, checkpoints: try log.checkpoints(),
-            caseCounts: try store.caseCounts(),
+            caseCounts: try await store.caseCounts(),
             held: try store.retentionStates().map { HeldData(dataClass: $0.dataClass, count: $0.count, oldest: $0.oldest) },
             period: try period(), generatedAt: Date(), signedCheckpoints: signed)
         let report = ComplianceReport(input)
