@@ -24,33 +24,33 @@ public struct OperatorAttribution: Sendable {
     /// Attributes under the purpose `purpose` and discloses the answer to the caller.
     public func attribute(
         purpose: CountermeasureID, address: IPAddress, at time: Date, port: UInt16?
-    ) throws
+    ) async throws
         -> AttributionAnswer
     {
         switch purpose {
         case InfectedHostNotification.countermeasure:
-            return try disclose(
+            return try await disclose(
                 attributor.identify(
                     InfectedHostNotification.self, capability: .init(), address: address, at: time, port: port),
                 capability: .init())
         case CnCTakedownNotification.countermeasure:
-            return try disclose(
+            return try await disclose(
                 attributor.identify(CnCTakedownNotification.self, capability: .init(), address: address, at: time, port: port),
                 capability: .init())
         default:
-            throw try attributor.refusal(purpose)
+            throw try await attributor.refusal(purpose)
         }
     }
 
     private func disclose<P: Purpose>(
         _ identification: Identification<P>, capability: P.Capability
-    ) throws
+    ) async throws
         -> AttributionAnswer
     {
         switch identification {
         case .found(let bound):
             let holding = bound.open(capability)
-            _ = try attributor.audit.append(
+            _ = try await attributor.audit.append(
                 AuditEntry(
                     time: Date(), countermeasure: P.countermeasure, action: "disclosure", actor: attributor.actor,
                     subject: attributor.pseudonymizer.pseudonym(subscriber: holding.subscriber),

@@ -41,14 +41,14 @@ public struct SightingFileProgress: Sendable, Hashable {
     }
 }
 
-/// What a batch transaction offers the case intake, read inside that transaction.
-public protocol SightingBatchContext {
-    /// How many sightings at the start of the batch were already committed, by an earlier run
-    /// or a concurrent one; the intake skips them.
-    var alreadyCommitted: Int { get }
-    /// The not-expired cases of these subscribers (the cases a new sighting can join).
-    func activeCases(of subscribers: Set<String>) throws -> [CaseRecord]
-}
+/// The first step of a batch, run inside its transaction: given how many sightings at the start
+/// of the batch were already committed (by an earlier run or a concurrent one; the intake skips
+/// them), attribute the rest and name the subscribers whose cases the batch may touch.
+public typealias SightingBatchAttribution = (_ alreadyCommitted: Int) throws -> Set<String>
+
+/// The second step, in the same transaction: given the not-expired cases of those subscribers
+/// (the cases a new sighting can join), say what to write.
+public typealias SightingBatchCases = (_ activeCases: [CaseRecord]) throws -> SightingBatchWrite
 
 /// What one batch writes: the changed and new cases, the per-feed counts to add, the audit entries.
 public struct SightingBatchWrite: Sendable {
@@ -83,7 +83,7 @@ public enum EnqueueOutcome: Sendable, Hashable {
     case rateLimited
 }
 
-/// What the remediation flow needs from storage. `Store` implements it over SQLite.
+/// What the remediation flow needs from storage. `StoreSQLite` and `StorePostgres` implement it.
 ///
 /// Every method that changes state takes the audit entries describing the change and writes
 /// them in the same transaction: a crash leaves both or neither.
@@ -101,55 +101,57 @@ public enum EnqueueOutcome: Sendable, Hashable {
 ///   Message-ID.
 public protocol RemediationStore: Sendable {
     // Subscriber directory
-    func upsert(contacts: [SubscriberContact], audit: AuditEntry) throws -> Int
-    func contact(of subscriber: String) throws -> SubscriberContact?
+    func upsert(contacts: [SubscriberContact], audit: AuditEntry) async throws -> Int
+    func contact(of subscriber: String) async throws -> SubscriberContact?
 
     // Sightings → cases
     /// The ledger row of a sightings file, if any run started it.
-    func sightingFile(sha256: String) throws -> SightingFileProgress?
-    /// Runs `apply` inside one write transaction for the sightings `range` of `file` (nil: no
-    /// ledger) and writes what it returns, then advances the file's ledger row to `range.upperBound`.
+    func sightingFile(sha256: String) async throws -> SightingFileProgress?
+    /// Inside one write transaction for the sightings `range` of `file` (nil: no ledger): runs
+    /// `attribute`, reads the active cases of the subscribers it names, runs `cases` on them and
+    /// writes what it returns, then advances the file's ledger row to `range.upperBound`. Both
+    /// closures may run more than once (a backend may retry a transaction that lost a race).
     func commitSightingBatch(
-        file: SightingFileRef?, range: Range<Int>, apply: (any SightingBatchContext) throws -> SightingBatchWrite
-    ) throws -> SightingBatchOutcome
+        file: SightingFileRef?, range: Range<Int>, attribute: SightingBatchAttribution, cases: SightingBatchCases
+    ) async throws -> SightingBatchOutcome
     /// Marks the file complete and adds the file's counts (parsed, rejected, not infected), with
     /// the audit entry, in one transaction. Returns false when it was already complete.
-    func completeSightingFile(_ file: SightingFileRef?, counts: FeedCounts, audit: AuditEntry) throws -> Bool
-    func cases(status: CaseStatus?) throws -> [CaseRecord]
+    func completeSightingFile(_ file: SightingFileRef?, counts: FeedCounts, audit: AuditEntry) async throws -> Bool
+    func cases(status: CaseStatus?) async throws -> [CaseRecord]
     /// The cases a notice may still be due for (`open`, `notified`, `reopened`), by id: what the
     /// outbox plans over, without reading the closed ones (most cases, once a store is old).
-    func casesInProgress() throws -> [CaseRecord]
-    func caseRecord(id: Int64) throws -> CaseRecord?
-    func feedCounts() throws -> [FeedCounts]
+    func casesInProgress() async throws -> [CaseRecord]
+    func caseRecord(id: Int64) async throws -> CaseRecord?
+    func feedCounts() async throws -> [FeedCounts]
 
     // Notices
     /// The time of each subscriber's last notice (any case) among the notices created after
     /// `since` (the per-subscriber gap looks back no further).
-    func lastNoticeTimes(since: Date) throws -> [String: Date]
+    func lastNoticeTimes(since: Date) async throws -> [String: Date]
     /// Queues a notice (round `notice.round`) with its token, and marks the case notified, if the
     /// case still has `expectedNotices` notices and status `expectedStatus`, and the subscriber
     /// had no notice within `minimumGap` before `notice.createdAt`.
     func enqueue(
         _ notice: NoticeRecord, token: TokenRecord, expectedNotices: Int, expectedStatus: CaseStatus, minimumGap: TimeInterval,
         audit: AuditEntry
-    ) throws -> EnqueueOutcome
+    ) async throws -> EnqueueOutcome
     /// Expires a case if it is still not expired or remediated and its last sighting is still
     /// `lastSeen`. Returns whether it did.
-    func expire(caseID: Int64, lastSeen: Date, audit: AuditEntry) throws -> Bool
+    func expire(caseID: Int64, lastSeen: Date, audit: AuditEntry) async throws -> Bool
     /// Takes the lease of the next notice due (queued with `nextAttemptAt <= dueBy`, or
     /// `sending` with an expired lease), counting an attempt. Nil when none is due.
-    func claimNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) throws -> NoticeRecord?
+    func claimNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) async throws -> NoticeRecord?
     /// Records the relay's acceptance. Returns false when the notice was already recorded sent.
-    func markSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) throws -> Bool
-    func markRetry(_ id: Int64, owner: String, next: Date, error: String) throws
-    func markFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) throws
-    func notices() throws -> [NoticeRecord]
+    func markSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) async throws -> Bool
+    func markRetry(_ id: Int64, owner: String, next: Date, error: String) async throws
+    func markFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) async throws
+    func notices() async throws -> [NoticeRecord]
     /// Stores a token for a dry-run preview (no notice queued, the case unchanged).
-    func issuePreview(token: TokenRecord, audit: AuditEntry) throws
+    func issuePreview(token: TokenRecord, audit: AuditEntry) async throws
 
     // Tokens and the page
-    func token(hash: String) throws -> TokenRecord?
-    func append(audit: AuditEntry) throws
+    func token(hash: String) async throws -> TokenRecord?
+    func append(audit: AuditEntry) async throws
 }
 
 /// What the remediation page needs from storage, asynchronously: a server's request never

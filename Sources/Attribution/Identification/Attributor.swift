@@ -80,8 +80,13 @@ public struct Attributor: Sendable {
     /// treated as no port, so a shared CGN address stays ambiguous rather than not found.
     public func identify<P: Purpose>(
         _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil
-    ) throws -> Identification<P> {
-        try identify(purpose, capability: capability, address: address, at: time, port: givenPort, auditingTo: audit)
+    ) async throws -> Identification<P> {
+        let collector = AuditCollector()
+        let result: Result<Identification<P>, any Error> = Result {
+            try identify(purpose, capability: capability, address: address, at: time, port: givenPort, auditingTo: collector)
+        }
+        for entry in collector.entries { _ = try await audit.append(entry) }
+        return try result.get()
     }
 
     /// Identifies who held `address` at `time` (and `port`) under purpose `P`, like
@@ -89,7 +94,7 @@ public struct Attributor: Sendable {
     /// instead of ``audit`` (e.g. a collector written in the caller's transaction).
     public func identify<P: Purpose>(
         _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil,
-        auditingTo sink: any AuditLog
+        auditingTo sink: any AuditSink
     ) throws -> Identification<P> {
         try identify(purpose, capability: capability, address: address, at: time, port: givenPort, auditingTo: sink, pseudonyms: nil)
     }
@@ -100,7 +105,7 @@ public struct Attributor: Sendable {
     /// many times computes each pseudonym once.
     public func identify<P: Purpose>(
         _ purpose: P.Type, capability: P.Capability, address: IPAddress, at time: Date, port givenPort: UInt16? = nil,
-        auditingTo sink: any AuditLog, pseudonyms: PseudonymMemo?
+        auditingTo sink: any AuditSink, pseudonyms: PseudonymMemo?
     ) throws -> Identification<P> {
         let port = givenPort == 0 ? nil : givenPort
         guard attributing.contains(P.countermeasure) else { throw try refusal(P.countermeasure, auditingTo: sink) }
@@ -145,12 +150,25 @@ public struct Attributor: Sendable {
     ///
     /// The record (`purpose-refused`, subject `-`) names the countermeasure and the reason only:
     /// the address and time asked about are not kept, since no declared purpose covers them.
-    public func refusal(_ countermeasure: CountermeasureID, auditingTo sink: (any AuditLog)? = nil) throws -> IdentificationError {
-        let undeclared = declarations[countermeasure] == nil
-        _ = try (sink ?? audit).append(
-            AuditEntry(
-                time: Date(), countermeasure: countermeasure, action: "purpose-refused", actor: actor, subject: "-",
-                detail: ["reason": undeclared ? "undeclared" : "attribution-not-allowed"]))
-        return undeclared ? .undeclared(countermeasure) : .attributionNotAllowed(countermeasure)
+    public func refusal(_ countermeasure: CountermeasureID, auditingTo sink: any AuditSink) throws -> IdentificationError {
+        _ = try sink.append(refusalEntry(countermeasure))
+        return refusalError(countermeasure)
+    }
+
+    /// Audits a refused identification to ``audit`` (see ``refusal(_:auditingTo:)``) and returns
+    /// the error to throw.
+    public func refusal(_ countermeasure: CountermeasureID) async throws -> IdentificationError {
+        _ = try await audit.append(refusalEntry(countermeasure))
+        return refusalError(countermeasure)
+    }
+
+    private func refusalEntry(_ countermeasure: CountermeasureID) -> AuditEntry {
+        AuditEntry(
+            time: Date(), countermeasure: countermeasure, action: "purpose-refused", actor: actor, subject: "-",
+            detail: ["reason": declarations[countermeasure] == nil ? "undeclared" : "attribution-not-allowed"])
+    }
+
+    private func refusalError(_ countermeasure: CountermeasureID) -> IdentificationError {
+        declarations[countermeasure] == nil ? .undeclared(countermeasure) : .attributionNotAllowed(countermeasure)
     }
 }

@@ -2,8 +2,8 @@ import Addressing
 public import Attribution
 public import Foundation
 import Secrecy
+public import TextScanning
 public import Sightings
-import Synchronization
 
 /// Counts of one sightings ingest.
 public struct SightingIngestCounts: Sendable, Hashable {
@@ -50,7 +50,7 @@ public struct SightingIngestCounts: Sendable, Hashable {
 ///
 /// ```swift
 /// let intake = CaseIntake(store: store.remediationStore(), attributor: attributor, actor: "cli")
-/// let counts = try intake.ingest(contentsOf: url, feed: nil) { issue in log(issue.description) }
+/// let counts = try await intake.ingest(contentsOf: url, feed: nil) { issue in log(issue.description) }
 /// ```
 public struct CaseIntake: Sendable {
     public let store: any RemediationStore
@@ -83,7 +83,7 @@ public struct CaseIntake: Sendable {
     public func ingest(
         contentsOf url: URL, feed: SightingFeed?, reader: SightingReader = SightingReader(), now: Date = Date(),
         onIssue: (SightingParseIssue) -> Void = { _ in }
-    ) throws -> SightingIngestCounts {
+    ) async throws -> SightingIngestCounts {
         let name = url.lastPathComponent
         let file: SightingFileRef
         do {
@@ -92,18 +92,22 @@ public struct CaseIntake: Sendable {
             throw Unreadable(description: "\(name): cannot read")
         }
         var counts = SightingIngestCounts()
-        if let progress = try store.sightingFile(sha256: file.sha256), progress.complete {
+        if let progress = try await store.sightingFile(sha256: file.sha256), progress.complete {
             counts.alreadyIngested = true
             return counts
         }
         var position = 0
         let pseudonyms = PseudonymMemo(attributor.pseudonymizer)
         let summary: SightingSummary
+        let batchSize = batchSize
         do {
-            summary = try reader.stream(contentsOf: url, feed: feed, batchSize: batchSize) { batch in
+            // The file is parsed on its own thread while the last batch is attributed and stored.
+            summary = try await BatchPipe.run { emit in
+                try reader.stream(contentsOf: url, feed: feed, batchSize: batchSize) { try emit($0) }
+            } consume: { batch in
                 let range = position..<(position + batch.count)
                 position = range.upperBound
-                try commit(
+                try await commit(
                     batch, range: range, feedName: nil, file: file, now: now, pseudonyms: pseudonyms, counts: &counts)
             }
         } catch let error as SightingError {
@@ -113,7 +117,7 @@ public struct CaseIntake: Sendable {
         counts.parsed = summary.recordsSeen
         counts.rejected = summary.issueCount
         counts.notInfected = summary.notInfected
-        let completed = try complete(file: file, feed: summary.feed, counts: counts, now: now)
+        let completed = try await complete(file: file, feed: summary.feed, counts: counts, now: now)
         if !completed && counts.attributed + counts.notFound + counts.ambiguous == 0 {
             counts = SightingIngestCounts()
             counts.alreadyIngested = true
@@ -125,15 +129,15 @@ public struct CaseIntake: Sendable {
     /// benchmarks, and feeds that are not files).
     public func ingest(
         sightings: [Sighting], feed: String, parsed: Int, rejected: Int, notInfected: Int, now: Date = Date()
-    ) throws -> SightingIngestCounts {
+    ) async throws -> SightingIngestCounts {
         var counts = SightingIngestCounts()
-        try commit(
+        try await commit(
             sightings, range: 0..<sightings.count, feedName: feed, file: nil, now: now,
             pseudonyms: PseudonymMemo(attributor.pseudonymizer), counts: &counts)
         counts.parsed = parsed
         counts.rejected = rejected
         counts.notInfected = notInfected
-        _ = try complete(file: nil, feed: feed, counts: counts, now: now)
+        _ = try await complete(file: nil, feed: feed, counts: counts, now: now)
         return counts
     }
 
@@ -141,15 +145,17 @@ public struct CaseIntake: Sendable {
     private func commit(
         _ batch: [Sighting], range: Range<Int>, feedName: String?, file: SightingFileRef?, now: Date,
         pseudonyms: PseudonymMemo, counts: inout SightingIngestCounts
-    ) throws {
+    ) async throws {
         var batchCounts = SightingIngestCounts()
-        let outcome = try store.commitSightingBatch(file: file, range: range) { context in
+        var collector = AuditCollector()
+        // Attributed sightings by their index in the batch (not copied).
+        var attributed: [(index: Int, subscriber: String, countermeasure: CountermeasureID, kind: NoticeKind)] = []
+        let outcome = try await store.commitSightingBatch(file: file, range: range) { alreadyCommitted in
             batchCounts = SightingIngestCounts()
-            let skip = min(batch.count, max(0, context.alreadyCommitted))
+            let skip = min(batch.count, max(0, alreadyCommitted))
             batchCounts.alreadyCommitted = skip
-            let collector = AuditCollector()
-            // Attributed sightings by their index in the batch (not copied).
-            var attributed: [(index: Int, subscriber: String, countermeasure: CountermeasureID, kind: NoticeKind)] = []
+            collector = AuditCollector()
+            attributed.removeAll(keepingCapacity: true)
             attributed.reserveCapacity(batch.count - skip)
             for index in batch.indices.dropFirst(skip) {
                 let sighting = batch[index]
@@ -169,8 +175,9 @@ public struct CaseIntake: Sendable {
                     }
                 }
             }
-            var book = CaseBook(
-                active: try context.activeCases(of: Set(attributed.map(\.subscriber))), policy: casePolicy)
+            return Set(attributed.map(\.subscriber))
+        } cases: { active in
+            var book = CaseBook(active: active, policy: casePolicy)
             for a in attributed {
                 let sighting = batch[a.index]
                 book.apply(
@@ -194,7 +201,7 @@ public struct CaseIntake: Sendable {
     }
 
     /// Marks the file complete with its counts and the ingest's audit record.
-    private func complete(file: SightingFileRef?, feed: String, counts: SightingIngestCounts, now: Date) throws -> Bool {
+    private func complete(file: SightingFileRef?, feed: String, counts: SightingIngestCounts, now: Date) async throws -> Bool {
         var feedCounts = FeedCounts(feed: feed)
         feedCounts.parsed = counts.parsed
         feedCounts.rejected = counts.rejected
@@ -208,7 +215,7 @@ public struct CaseIntake: Sendable {
                 "cases_opened": "\(counts.casesOpened)", "cases_updated": "\(counts.casesUpdated)",
                 "already_committed": "\(counts.alreadyCommitted)",
             ])
-        return try store.completeSightingFile(file, counts: feedCounts, audit: entry)
+        return try await store.completeSightingFile(file, counts: feedCounts, audit: entry)
     }
 
     private static func outcome<P: Purpose>(
@@ -230,8 +237,8 @@ public struct CaseIntake: Sendable {
     // MARK: cases for operators
 
     /// Cases, subscribers pseudonymised.
-    public func summaries(status: CaseStatus? = nil) throws -> [CaseSummary] {
-        try store.cases(status: status).compactMap { c in
+    public func summaries(status: CaseStatus? = nil) async throws -> [CaseSummary] {
+        try await store.cases(status: status).compactMap { c in
             guard let id = c.id else { return nil }
             return CaseSummary(
                 id: id, countermeasure: c.countermeasure,
@@ -239,20 +246,4 @@ public struct CaseIntake: Sendable {
                 firstSeen: c.firstSeen, lastSeen: c.lastSeen, sightings: c.sightings, status: c.status, notices: c.notices)
         }
     }
-}
-
-/// Collects audit entries of one batch, to be written with the batch's state in one transaction.
-final class AuditCollector: AuditLog {
-    private let state = Mutex<[AuditEntry]>([])
-
-    /// Keeps the entry; the returned record is provisional (sequence 0, no hashes): the store
-    /// seals the entries into the chain when the batch commits.
-    func append(_ entry: AuditEntry) throws -> AuditRecord {
-        state.withLock { $0.append(entry) }
-        return AuditRecord(sequence: 0, entry: entry, previousHash: [], hash: [])
-    }
-
-    func records(from sequence: Int64) throws -> [AuditRecord] { [] }
-
-    var entries: [AuditEntry] { state.withLock { $0 } }
 }

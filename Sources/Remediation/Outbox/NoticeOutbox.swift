@@ -35,7 +35,7 @@ public struct DeliveryCounts: Sendable, Hashable {
 ///
 /// ```swift
 /// let outbox = NoticeOutbox(store: store, templates: templates, pseudonymizer: p, baseURL: url, mailDomain: "isp.example", actor: "cli")
-/// _ = try outbox.planNotices()
+/// _ = try await outbox.planNotices()
 /// let delivered = try await outbox.deliver(transport: smtp)
 /// ```
 public struct NoticeOutbox: Sendable {
@@ -85,16 +85,16 @@ public struct NoticeOutbox: Sendable {
     /// With `dryRun`, nothing is queued and no case changes: the notices that would be sent are
     /// returned as `previews`. Their personal links are real (the tokens are stored, so a
     /// preview's link opens the page) and the issue is audited.
-    public func planNotices(now: Date = Date(), dryRun: Bool = false) throws -> NoticePlanCounts {
+    public func planNotices(now: Date = Date(), dryRun: Bool = false) async throws -> NoticePlanCounts {
         var counts = NoticePlanCounts()
-        var lastNotice = try store.lastNoticeTimes(since: now.addingTimeInterval(-noticePolicy.minimumGap))
-        let candidates = try store.casesInProgress()
+        var lastNotice = try await store.lastNoticeTimes(since: now.addingTimeInterval(-noticePolicy.minimumGap))
+        let candidates = try await store.casesInProgress()
         for c in candidates.sorted(by: { ($0.firstSeen, $0.id ?? 0) < ($1.firstSeen, $1.id ?? 0) }) {
             guard let caseID = c.id else { continue }
             let subjectPseudonym = pseudonymizer.pseudonym(subscriber: c.subscriber)
             if now.timeIntervalSince(c.lastSeen) > casePolicy.expireAfter {
                 if !dryRun {
-                    let expired = try store.expire(
+                    let expired = try await store.expire(
                         caseID: caseID, lastSeen: c.lastSeen,
                         audit: AuditEntry(
                             time: now, countermeasure: c.countermeasure, action: "case-expired", actor: actor, subject: subjectPseudonym,
@@ -110,7 +110,7 @@ public struct NoticeOutbox: Sendable {
                 counts.skippedRateLimit += 1
                 continue
             }
-            guard let contact = try store.contact(of: c.subscriber) else {
+            guard let contact = try await store.contact(of: c.subscriber) else {
                 counts.skippedNoContact += 1
                 continue
             }
@@ -130,7 +130,7 @@ public struct NoticeOutbox: Sendable {
                 "message_id_hash": String(PersonalToken.hash(messageID).prefix(16)),
             ]
             if dryRun {
-                try store.issuePreview(
+                try await store.issuePreview(
                     token: tokenRecord,
                     audit: AuditEntry(
                         time: now, countermeasure: c.countermeasure, action: "notice-dry-run", actor: actor, subject: subjectPseudonym,
@@ -144,7 +144,7 @@ public struct NoticeOutbox: Sendable {
                     caseID: caseID, subscriber: c.subscriber, recipient: contact.email, language: contact.language, type: type,
                     kind: c.kind, round: round, messageID: messageID, subject: rendered.subject, body: rendered.body,
                     nextAttemptAt: now, createdAt: now)
-                let outcome = try store.enqueue(
+                let outcome = try await store.enqueue(
                     notice, token: tokenRecord, expectedNotices: c.notices, expectedStatus: c.status, minimumGap: noticePolicy.minimumGap,
                     audit: AuditEntry(
                         time: now, countermeasure: c.countermeasure, action: "notice-queued", actor: actor, subject: subjectPseudonym,
@@ -179,7 +179,7 @@ public struct NoticeOutbox: Sendable {
     public func deliver(transport: any NoticeTransport, now: @Sendable () -> Date = { Date() }) async throws -> DeliveryCounts {
         var counts = DeliveryCounts()
         let dueBy = now()
-        while let notice = try store.claimNotice(owner: owner, dueBy: dueBy, now: now(), lease: lease) {
+        while let notice = try await store.claimNotice(owner: owner, dueBy: dueBy, now: now(), lease: lease) {
             guard let id = notice.id else { continue }
             let attempts = notice.attempts
             let outgoing = OutgoingNotice(
@@ -190,7 +190,7 @@ public struct NoticeOutbox: Sendable {
                 notice.kind == .cncContact ? CnCTakedownNotification.countermeasure : InfectedHostNotification.countermeasure
             do {
                 let reply = try await transport.deliver(outgoing)
-                _ = try store.markSent(
+                _ = try await store.markSent(
                     id, owner: owner, at: now(), reply: reply,
                     audit: AuditEntry(
                         time: now(), countermeasure: countermeasure, action: "notice-sent", actor: actor, subject: subjectPseudonym,
@@ -200,14 +200,14 @@ public struct NoticeOutbox: Sendable {
                 let permanent = (error as? any DeliveryFailure)?.isPermanent ?? false
                 let message = "\(error)"
                 if permanent || attempts >= noticePolicy.maxAttempts {
-                    try store.markFailed(
+                    try await store.markFailed(
                         id, owner: owner, error: message,
                         audit: AuditEntry(
                             time: now(), countermeasure: countermeasure, action: "notice-failed", actor: actor, subject: subjectPseudonym,
                             detail: ["case": "\(notice.caseID)", "notice": "\(id)", "attempts": "\(attempts)", "permanent": "\(permanent)"]))
                     counts.failed += 1
                 } else {
-                    try store.markRetry(
+                    try await store.markRetry(
                         id, owner: owner, next: now().addingTimeInterval(noticePolicy.backoff(afterAttempts: attempts)), error: message)
                     counts.retried += 1
                 }
