@@ -18,7 +18,8 @@ let package = Package(
         .library(name: "Addressing", targets: ["Addressing"]),
         .library(name: "Attribution", targets: ["Attribution"]),
         .library(name: "Remediation", targets: ["Remediation"]),
-        .library(name: "Store", targets: ["Store"]),
+        .library(name: "StoreSQLite", targets: ["StoreSQLite"]),
+        .library(name: "StorePostgres", targets: ["StorePostgres"]),
         .library(name: "Sightings", targets: ["Sightings"]),
         .library(name: "Mailer", targets: ["Mailer"]),
         .library(name: "Portal", targets: ["Portal"]),
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // AES-NI Crypto-PAn kernels and SHA-256 (system libcrypto). No Swift, no secrets kept here.
@@ -85,11 +87,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The domain store protocols on SQLite (GRDB): the embedded default.
         .target(
-            name: "Store",
+            name: "StoreSQLite",
             dependencies: [
                 "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // The same protocols on PostgreSQL (postgres-nio): several `mamori serve` on one database.
+        .target(
+            name: "StorePostgres",
+            dependencies: [
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -97,7 +110,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -109,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "mamori",
             dependencies: [
-                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings", "Mailer", "Portal", "Compliance",
+                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal", "Compliance",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -123,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "MamoriBench",
             dependencies: [
-                "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Store", "Sightings",
+                "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "StoreSQLite", "Sightings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -139,8 +152,8 @@ let package = Package(
             name: "AttributionTests", dependencies: ["Attribution", "Addressing", "Secrecy", "TextScanning", "MamoriTesting"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
-            name: "StoreTests",
-            dependencies: ["Store", "Secrecy", "Attribution", "Addressing", "Remediation", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "StoreSQLiteTests",
+            dependencies: ["StoreSQLite", "Secrecy", "Attribution", "Addressing", "Remediation", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "RemediationTests", dependencies: ["Remediation", "Attribution", "Secrecy", "Addressing", "TextScanning"], swiftSettings: strict),
@@ -169,12 +182,19 @@ let package = Package(
                 "DNS", "MamoriTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // One suite for every store backend: SQLite, and PostgreSQL on a throwaway cluster.
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: [
+                "StoreSQLite", "StorePostgres", "MamoriTesting", "Remediation", "Attribution", "Secrecy", "Addressing", "Sightings",
+            ],
+            swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], swiftSettings: strict),
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "MamoriTesting", "Store", "Remediation", "Secrecy", "Mailer", "Attribution",
+                "Runtime", "MamoriTesting", "StoreSQLite", "Remediation", "Secrecy", "Mailer", "Attribution",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,7 +6,7 @@ import Portal
 public import Remediation
 import Secrecy
 public import ServiceLifecycle
-public import Store
+public import StoreSQLite
 
 /// The application: the store, the configuration, and the flows and services built from them.
 ///

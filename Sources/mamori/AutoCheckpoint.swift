@@ -1,7 +1,7 @@
 import Foundation
 import Runtime
 import Secrecy
-import Store
+import StoreSQLite
 import Synchronization
 
 /// Signed checkpoints made without an operator: every store a command opened is checkpointed

@@ -7,7 +7,7 @@ import Runtime
 import Secrecy
 import ServiceLifecycle
 import ServiceLifecycleTestKit
-import Store
+import StoreSQLite
 import Testing
 
 /// The application's flows in process: AAA ingest, case intake, the notice outbox over a real

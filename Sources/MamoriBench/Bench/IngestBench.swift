@@ -2,7 +2,7 @@ import Attribution
 import Foundation
 import MamoriTesting
 import Runtime
-import Store
+import StoreSQLite
 import TextScanning
 
 /// `mamori bench ingest`: parsing a FreeRADIUS detail file with `AssignmentReader.stream`,

@@ -6,7 +6,7 @@ import Remediation
 import Runtime
 import Secrecy
 import Sightings
-import Store
+import StoreSQLite
 import TextScanning
 
 /// `mamori bench sightings`: from a Shadowserver report file to cases, end to end (parse,

@@ -2,7 +2,7 @@ public import Attribution
 import Dispatch
 public import Foundation
 public import Secrecy
-public import Store
+public import StoreSQLite
 import Synchronization
 
 /// The ingest of one AAA file into the store, shared by `ingest aaa` and `demo`.

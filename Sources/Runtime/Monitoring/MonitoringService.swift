@@ -1,7 +1,7 @@
 public import Hummingbird
 public import Logging
 import NIOCore
-public import Store
+public import StoreSQLite
 
 /// `/metrics` (Prometheus text format), `/healthz` (the process serves) and `/readyz` (the
 /// store answers and its migrations are this build's) on their own listener.

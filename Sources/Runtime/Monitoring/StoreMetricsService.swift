@@ -4,7 +4,7 @@ import Metrics
 import Remediation
 import Secrecy
 public import ServiceLifecycle
-public import Store
+public import StoreSQLite
 
 /// Reads the store's aggregates every interval into gauges and counters: cases per
 /// countermeasure and state, notices per status (the outbox depth), and the audit records

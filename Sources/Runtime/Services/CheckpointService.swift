@@ -3,7 +3,7 @@ public import Logging
 import Metrics
 public import Secrecy
 public import ServiceLifecycle
-public import Store
+public import StoreSQLite
 
 /// Signs audit checkpoints while a long-running command serves: after every `everyRecords`
 /// appended records, or `everySeconds` after the last checkpoint when any were appended, and

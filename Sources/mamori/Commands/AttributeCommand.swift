@@ -5,7 +5,7 @@ import Foundation
 import Remediation
 import Runtime
 import Secrecy
-import Store
+import StoreSQLite
 import TextScanning
 
 /// `mamori attribute --purpose ID --ip ADDR --at TIME [--port N]` and `--batch`.

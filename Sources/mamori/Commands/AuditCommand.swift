@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Runtime
 import Secrecy
-import Store
+import StoreSQLite
 import TextScanning
 
 struct AuditCommand: AsyncParsableCommand {

@@ -8,7 +8,7 @@ import Remediation
 import Runtime
 import Secrecy
 import ServiceLifecycle
-import Store
+import StoreSQLite
 import TextScanning
 import UnixSignals
 

@@ -3,7 +3,7 @@ import Attribution
 import Foundation
 import Runtime
 import Secrecy
-import Store
+import StoreSQLite
 import TextScanning
 
 struct IngestCommand: AsyncParsableCommand {

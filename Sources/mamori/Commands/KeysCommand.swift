@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Runtime
 import Secrecy
-import Store
+import StoreSQLite
 
 /// `mamori keys`: the key file.
 struct KeysCommand: AsyncParsableCommand {

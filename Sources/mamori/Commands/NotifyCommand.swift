@@ -4,7 +4,7 @@ import Logging
 import Mailer
 import Remediation
 import Runtime
-import Store
+import StoreSQLite
 import TextScanning
 
 /// The SMTP relay options of `notify` and `serve`.

@@ -3,7 +3,7 @@ import Attribution
 import Foundation
 import Runtime
 import Secrecy
-import Store
+import StoreSQLite
 import TextScanning
 
 /// `mamori purge`: deletes every stored item past its declared lifetime and audits the purge.

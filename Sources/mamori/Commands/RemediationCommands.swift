@@ -5,7 +5,7 @@ import Remediation
 import Runtime
 import Secrecy
 import Sightings
-import Store
+import StoreSQLite
 import TextScanning
 
 /// Options of the notification flow shared by `ingest sightings`, `notify`, `serve` and `demo`.

@@ -3,7 +3,7 @@ import Compliance
 import Foundation
 import Runtime
 import Secrecy
-import Store
+import StoreSQLite
 
 /// `mamori report [--from TIME] [--to TIME] [--format html|json|md] [--lang ja|en] [--out FILE]`:
 /// the compliance report for the legal team.

@@ -7,7 +7,7 @@ import Remediation
 import Runtime
 import Secrecy
 import ServiceLifecycle
-import Store
+import StoreSQLite
 import TextScanning
 import UnixSignals
 

@@ -1,0 +1,1 @@
+// The PostgreSQL store: being written (see the helper's brief).
