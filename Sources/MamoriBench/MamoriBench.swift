@@ -97,7 +97,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try IngestBench.run(IngestBench.Options(records: records, storeRecords: storeRecords, seed: seed, json: json))
+        try await IngestBench.run(IngestBench.Options(records: records, storeRecords: storeRecords, seed: seed, json: json))
     }
 }
 

@@ -1,7 +1,7 @@
 public import Attribution
 public import Foundation
 import GRDB
-import Secrecy
+public import Secrecy
 
 /// What one ingest batch added.
 public struct IngestOutcome: Sendable, Equatable {
@@ -65,17 +65,19 @@ extension MamoriStore: AssignmentRecordStore {
         }
     }
 
-    /// Records that a file was ingested completely (after all its events are stored).
-    public func recordIngestedFile(
-        sha256: String, name: String, format: String, records: Int, events: Int, rejected: Int, now: Date = Date()
-    ) throws {
+    /// Records that a file was ingested completely (after all its events are stored), with the
+    /// ingest's audit record, in one transaction.
+    public func recordIngestedFile(_ file: AssignmentFileRecord, audit: AuditEntry) throws {
         try pool.write { db in
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO aaa_file(sha256, name, format, records, events, rejected, ingested_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [sha256, name, format, records, events, rejected, now.timeIntervalSince1970])
+                arguments: [
+                    file.sha256, file.name, file.format, file.records, file.events, file.rejected, file.ingestedAt.timeIntervalSince1970,
+                ])
+            try SQLiteAuditLog.append(audit, in: db)
         }
     }
 

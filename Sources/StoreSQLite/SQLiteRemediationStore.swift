@@ -77,30 +77,25 @@ public final class SQLiteRemediationStore: RemediationStore {
         }
     }
 
-    /// The batch context: reads inside the batch's write transaction.
-    private struct BatchContext: SightingBatchContext {
-        let db: Database
-        let alreadyCommitted: Int
-
-        func activeCases(of subscribers: Set<String>) throws -> [CaseRecord] {
-            var out: [CaseRecord] = []
-            let all = Array(subscribers)
-            var start = 0
-            while start < all.count {
-                let chunk = all[start..<min(all.count, start + 500)]
-                start += chunk.count
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-                out += try Row.fetchAll(
-                    db, sql: "SELECT * FROM infection_case WHERE status != 'expired' AND subscriber IN (\(marks))",
-                    arguments: StatementArguments(Array(chunk))
-                ).map(SQLiteRemediationStore.caseRecord)
-            }
-            return out.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
+    /// The not-expired cases of `subscribers`, inside the caller's transaction.
+    private static func activeCases(of subscribers: Set<String>, in db: Database) throws -> [CaseRecord] {
+        var out: [CaseRecord] = []
+        let all = Array(subscribers)
+        var start = 0
+        while start < all.count {
+            let chunk = all[start..<min(all.count, start + 500)]
+            start += chunk.count
+            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            out += try Row.fetchAll(
+                db, sql: "SELECT * FROM infection_case WHERE status != 'expired' AND subscriber IN (\(marks))",
+                arguments: StatementArguments(Array(chunk))
+            ).map(SQLiteRemediationStore.caseRecord)
         }
+        return out.sorted { ($0.id ?? 0) < ($1.id ?? 0) }
     }
 
     public func commitSightingBatch(
-        file: SightingFileRef?, range: Range<Int>, apply: (any SightingBatchContext) throws -> SightingBatchWrite
+        file: SightingFileRef?, range: Range<Int>, attribute: SightingBatchAttribution, cases: SightingBatchCases
     ) throws -> SightingBatchOutcome {
         // A batch writes tens of megabytes (an audit record per sighting): a page cache that holds
         // it (128 MiB) avoids spilling pages to the WAL and reading them back before the commit.
@@ -114,7 +109,8 @@ public final class SQLiteRemediationStore: RemediationStore {
                 }
                 if committed >= range.upperBound { return .alreadyCommitted }
             }
-            let batch = try apply(BatchContext(db: db, alreadyCommitted: max(0, committed - range.lowerBound)))
+            let subscribers = try attribute(max(0, committed - range.lowerBound))
+            let batch = try cases(try Self.activeCases(of: subscribers, in: db))
             for c in batch.cases { _ = try Self.save(c, in: db) }
             try Self.addCounts(batch.counts, in: db)
             if let file {

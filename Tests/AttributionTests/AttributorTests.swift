@@ -22,9 +22,9 @@ enum TestInfectedHost: Purpose {
             pseudonymizer: try Pseudonymizer(key: [UInt8](repeating: 7, count: 32)), actor: "test")
     }
 
-    @Test func identifyAuditsToItsOwnLog() throws {
+    @Test func identifyAuditsToItsOwnLog() async throws {
         let log = InMemoryAuditLog()
-        let answer = try attributor(audit: log).identify(
+        let answer = try await attributor(audit: log).identify(
             TestInfectedHost.self, capability: .init(), address: ip("192.0.2.7"), at: t0.addingTimeInterval(60))
         guard case .found(let bound) = answer else {
             Issue.record("expected found, got \(answer)")

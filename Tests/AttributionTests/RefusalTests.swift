@@ -6,14 +6,14 @@ import Testing
 @Suite struct RefusalTests {
     /// A refused identification leaves one `purpose-refused` record naming the countermeasure and
     /// the reason, and nothing about the address asked about.
-    @Test func refusalIsAuditedWithoutTheSubject() throws {
+    @Test func refusalIsAuditedWithoutTheSubject() async throws {
         let log = InMemoryAuditLog()
         let attributor = Attributor(
             index: AttributionIndex(), declarations: try Declarations.bundled(), audit: log,
             pseudonymizer: try Pseudonymizer(key: [UInt8](repeating: 7, count: 32)), actor: "test")
-        let notAllowed = try attributor.refusal(.dnsAmplificationPrevention)
+        let notAllowed = try await attributor.refusal(.dnsAmplificationPrevention)
         #expect("\(notAllowed)".contains("does not declare attribution"))
-        let undeclared = try attributor.refusal(CountermeasureID("marketing"))
+        let undeclared = try await attributor.refusal(CountermeasureID("marketing"))
         #expect("\(undeclared)".contains("is not declared"))
         let records = log.records(from: 1)
         #expect(records.count == 2)

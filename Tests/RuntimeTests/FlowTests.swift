@@ -23,14 +23,14 @@ import Testing
     }()
 
     /// A runtime over a fresh store holding the sample AAA records and subscriber directory.
-    func preparedRuntime(relay: RelaySettings? = nil) throws -> MamoriRuntime {
+    func preparedRuntime(relay: RelaySettings? = nil) async throws -> MamoriRuntime {
         let dir = try Loopback.temporaryDirectory()
         let store = try MamoriStore(path: dir.appendingPathComponent("flow.sqlite").path)
         let runtime = MamoriRuntime(store: store, configuration: MamoriConfiguration(declarations: try .bundled(), relay: relay))
         for name in ["radius-detail.txt", "kea-leases4.csv", "dhcpd.leases", "cgn-blocks.csv"] {
-            let report = try AAAIngest.ingest(
+            let report = try await AAAIngest.ingest(
                 url: Self.samples.appendingPathComponent(name), format: nil, headerTimeZone: TimeZone(identifier: "Asia/Tokyo") ?? .gmt,
-                store: store, audit: try store.auditLog(), actor: "test")
+                store: store, actor: "test")
             try #require(report.rejected == 0 && report.added > 0, "\(name)")
         }
         let text = try String(contentsOf: Self.samples.appendingPathComponent("subscribers.csv"), encoding: .utf8)
@@ -42,11 +42,11 @@ import Testing
         return runtime
     }
 
-    @Test func aaaIngestIsIdempotentPerFile() throws {
-        let runtime = try preparedRuntime()
-        let again = try AAAIngest.ingest(
+    @Test func aaaIngestIsIdempotentPerFile() async throws {
+        let runtime = try await preparedRuntime()
+        let again = try await AAAIngest.ingest(
             url: Self.samples.appendingPathComponent("radius-detail.txt"), format: nil, headerTimeZone: .gmt, store: runtime.store,
-            audit: try runtime.store.auditLog(), actor: "test")
+            actor: "test")
         #expect(again.alreadyIngested)
         #expect(again.added == 0)
     }
@@ -57,23 +57,23 @@ import Testing
         let relay = RelaySettings(
             smtp: SMTPConfiguration(host: "127.0.0.1", port: sink.port, heloName: "mamori.test", security: .none),
             from: try EmailAddress("security-desk@isp.example"))
-        let runtime = try preparedRuntime(relay: relay)
+        let runtime = try await preparedRuntime(relay: relay)
         let intake = try runtime.caseIntake(actor: "test")
         var totals = SightingIngestCounts()
         for name in ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"] {
-            totals.add(try intake.ingest(contentsOf: Self.samples.appendingPathComponent(name), feed: nil))
+            totals.add(try await intake.ingest(contentsOf: Self.samples.appendingPathComponent(name), feed: nil))
         }
         #expect(totals.parsed == 8)
         #expect(totals.attributed == 4)
         #expect(totals.casesOpened == 3)
         // The same file again: the ledger says it is in.
-        #expect(try intake.ingest(contentsOf: Self.samples.appendingPathComponent("cowrie-sample.json"), feed: nil).alreadyIngested)
+        #expect(try await intake.ingest(contentsOf: Self.samples.appendingPathComponent("cowrie-sample.json"), feed: nil).alreadyIngested)
 
         let outbox = try runtime.noticeOutbox(actor: "test")
-        let plan = try outbox.planNotices()
+        let plan = try await outbox.planNotices()
         #expect(plan.queued == 3)
         // Planning again at once queues nothing more (one notice per case and round, and the gap).
-        #expect(try outbox.planNotices().queued == 0)
+        #expect(try await outbox.planNotices().queued == 0)
         let transport = try #require(try runtime.relayTransport(logger: Logger(label: "test")))
         let delivered = try await outbox.deliver(transport: transport)
         #expect(delivered.sent == 3 && delivered.retried == 0 && delivered.failed == 0)
@@ -90,10 +90,10 @@ import Testing
         let relay = RelaySettings(
             smtp: SMTPConfiguration(host: "127.0.0.1", port: closed, heloName: "mamori.test", security: .none),
             from: try EmailAddress("security-desk@isp.example"))
-        let runtime = try preparedRuntime(relay: relay)
-        _ = try runtime.caseIntake(actor: "test").ingest(contentsOf: Self.samples.appendingPathComponent("cowrie-sample.json"), feed: nil)
+        let runtime = try await preparedRuntime(relay: relay)
+        _ = try await runtime.caseIntake(actor: "test").ingest(contentsOf: Self.samples.appendingPathComponent("cowrie-sample.json"), feed: nil)
         let outbox = try runtime.noticeOutbox(actor: "test")
-        #expect(try outbox.planNotices().queued == 1)
+        #expect(try await outbox.planNotices().queued == 1)
         let transport = try #require(try runtime.relayTransport(logger: Logger(label: "test")))
         let delivered = try await outbox.deliver(transport: transport)
         #expect(delivered.sent == 0 && delivered.retried == 1 && delivered.failed == 0)

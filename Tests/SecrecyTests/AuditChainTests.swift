@@ -373,17 +373,17 @@ private func expectBroken(
             }
         }
         #expect(log.count == 400)
-        let verification = try log.verify()
+        let verification = try await log.verify()
         #expect(verification.isIntact)
         #expect(log.records(from: 391).map(\.sequence) == Array(391...400))
         let checkpoint = Checkpoint(records: log.records(from: 1))
-        #expect(try log.verify(checkpoints: [checkpoint]).isIntact)
+        #expect(try await log.verify(checkpoints: [checkpoint]).isIntact)
     }
 
-    @Test func inMemoryLogHoldsTamperedRecordsAsGiven() throws {
+    @Test func inMemoryLogHoldsTamperedRecordsAsGiven() async throws {
         var records = chain(4)
         records.remove(at: 1)
         let log: any AuditLog = InMemoryAuditLog(records: records)
-        expectBroken(try log.verify(), at: 3, "deleted")
+        expectBroken(try await log.verify(), at: 3, "deleted")
     }
 }

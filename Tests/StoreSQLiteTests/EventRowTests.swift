@@ -3,7 +3,7 @@ import Attribution
 import Foundation
 import Testing
 
-@testable import Store
+@testable import StoreSQLite
 
 /// The stored row written by hand (``EventRowWriter``) is the row `JSONEncoder` wrote before:
 /// one store format whichever version wrote it.

@@ -3,7 +3,7 @@ import GRDB
 import Secrecy
 import Testing
 
-@testable import Store
+@testable import StoreSQLite
 
 /// The store's keys live in its key file; its audit log signs checkpoints into a file outside it.
 @Suite struct KeysAndCheckpointsTests {

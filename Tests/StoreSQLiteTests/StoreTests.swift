@@ -6,7 +6,7 @@ import Remediation
 import Secrecy
 import Testing
 
-@testable import Store
+@testable import StoreSQLite
 
 @Suite struct StoreTests {
     func temporaryStore() throws -> MamoriStore {
@@ -85,26 +85,34 @@ import Testing
             sightings: 1, status: .open)
         let file = SightingFileRef(sha256: "abc", name: "f.json")
         #expect(
-            try r.commitSightingBatch(file: file, range: 0..<2) { _ in SightingBatchWrite(cases: [c], counts: counts, audit: [audit, audit]) }
-                == .committed)
+            try r.commitSightingBatch(file: file, range: 0..<2) { _ in ["a"] } cases: { _ in
+                SightingBatchWrite(cases: [c], counts: counts, audit: [audit, audit])
+            } == .committed)
         // The same range again (a second run of the file): skipped, and `apply` sees nothing to do.
         #expect(
             try r.commitSightingBatch(file: file, range: 0..<2) { _ in
+                Issue.record("attributed twice")
+                return []
+            } cases: { _ in
                 Issue.record("applied twice")
                 return SightingBatchWrite(cases: [], counts: counts, audit: [])
             } == .alreadyCommitted)
         // A batch overlapping what is committed is told how much of it to skip.
         var skipped = -1
-        _ = try r.commitSightingBatch(file: file, range: 1..<3) { context in
-            skipped = context.alreadyCommitted
-            return SightingBatchWrite(cases: [], counts: FeedCounts(feed: "cowrie"), audit: [])
+        _ = try r.commitSightingBatch(file: file, range: 1..<3) { alreadyCommitted in
+            skipped = alreadyCommitted
+            return []
+        } cases: { _ in
+            SightingBatchWrite(cases: [], counts: FeedCounts(feed: "cowrie"), audit: [])
         }
         #expect(skipped == 1)
         #expect(try r.sightingFile(sha256: "abc") == SightingFileProgress(committed: 3, complete: false))
         #expect(try r.completeSightingFile(file, counts: counts, audit: audit))
         #expect(try r.completeSightingFile(file, counts: counts, audit: audit) == false)
         #expect(
-            try r.commitSightingBatch(file: file, range: 3..<4) { _ in SightingBatchWrite(cases: [], counts: counts, audit: []) } == .fileComplete)
+            try r.commitSightingBatch(file: file, range: 3..<4) { _ in [] } cases: { _ in
+                SightingBatchWrite(cases: [], counts: counts, audit: [])
+            } == .fileComplete)
         #expect(try r.sightingFile(sha256: "abc")?.complete == true)
         #expect(try r.feedCounts().first?.parsed == 6)
         let stored = try #require(try r.cases(status: .open).first)
@@ -112,7 +120,9 @@ import Testing
         #expect(stored.id != nil)
         // The store refuses a second not-expired case for one subscriber and family.
         #expect(throws: (any Error).self) {
-            _ = try r.commitSightingBatch(file: nil, range: 0..<1) { _ in SightingBatchWrite(cases: [c], counts: counts, audit: []) }
+            _ = try r.commitSightingBatch(file: nil, range: 0..<1) { _ in ["a"] } cases: { _ in
+                SightingBatchWrite(cases: [c], counts: counts, audit: [])
+            }
         }
         let token = TokenRecord(hash: "h", caseID: try #require(stored.id), language: .ja, createdAt: t, expiresAt: t.addingTimeInterval(60))
         let record = NoticeRecord(

@@ -25,6 +25,14 @@ enum Stopwatch {
         let value = try body()
         return (value, (clock.now - start).seconds)
     }
+
+    /// Seconds taken by `body`.
+    static func seconds<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let value = try await body()
+        return (value, (clock.now - start).seconds)
+    }
 }
 
 /// CPU time of the calling thread (immune to other processes competing for the cores; not to
@@ -40,6 +48,23 @@ enum ThreadCPU {
     static func measure<T>(_ body: () throws -> T) rethrows -> (T, wall: Double, cpu: Double) {
         let cpu0 = seconds()
         let (value, wall) = try Stopwatch.seconds(body)
+        return (value, wall, seconds() - cpu0)
+    }
+}
+
+/// CPU time of the whole process (async work hops threads, so the calling thread's time would
+/// miss some of it; run nothing else in the process meanwhile).
+enum ProcessCPU {
+    static func seconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    /// Wall-clock and process-CPU seconds taken by `body`.
+    static func measure<T>(_ body: () async throws -> T) async rethrows -> (T, wall: Double, cpu: Double) {
+        let cpu0 = seconds()
+        let (value, wall) = try await Stopwatch.seconds(body)
         return (value, wall, seconds() - cpu0)
     }
 }

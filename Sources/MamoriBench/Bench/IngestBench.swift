@@ -17,7 +17,7 @@ enum IngestBench {
 
     static let zone = TimeZone(identifier: "Asia/Tokyo")!
 
-    static func run(_ o: Options) throws {
+    static func run(_ o: Options) async throws {
         let dir = try BenchTemporaryDirectory(prefix: "mamori-bench-ingest")
         defer { dir.remove() }
         let file = dir.url.appendingPathComponent("detail-20260101")
@@ -74,9 +74,8 @@ enum IngestBench {
             let small = dir.url.appendingPathComponent("detail-store")
             _ = try DetailWriter.write(records: o.storeRecords, seed: o.seed, to: small)
             let store = try MamoriStore(path: dir.url.appendingPathComponent("bench.sqlite").path)
-            let audit = try store.auditLog()
-            let (report, seconds) = try Stopwatch.seconds {
-                try AAAIngest.ingest(url: small, format: .radiusDetail, headerTimeZone: zone, store: store, audit: audit, actor: "bench")
+            let (report, seconds) = try await Stopwatch.seconds {
+                try await AAAIngest.ingest(url: small, format: .radiusDetail, headerTimeZone: zone, store: store, actor: "bench")
             }
             let storeRate = Double(report.records) / seconds
             table.row(

@@ -54,9 +54,9 @@ enum SightingsBench {
         let service = CaseIntake(store: store.remediationStore(), attributor: attributor, actor: "bench")
 
         // End to end: parse → attribute (audited) → cases → one SQLite transaction.
-        let ((parsed, counts), wall, cpu) = try ThreadCPU.measure { () -> (SightingParseResult, SightingIngestCounts) in
+        let ((parsed, counts), wall, cpu) = try await ProcessCPU.measure { () -> (SightingParseResult, SightingIngestCounts) in
             let result = try SightingReader().parse(contentsOf: report, feed: nil)
-            let counts = try service.ingest(
+            let counts = try await service.ingest(
                 sightings: result.sightings, feed: result.summary.feed, parsed: result.summary.recordsSeen,
                 rejected: result.summary.issueCount, notInfected: result.summary.notInfected)
             return (result, counts)

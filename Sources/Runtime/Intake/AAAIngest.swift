@@ -1,9 +1,7 @@
 public import Attribution
-import Dispatch
 public import Foundation
-public import Secrecy
-public import StoreSQLite
-import Synchronization
+import Secrecy
+public import TextScanning
 
 /// The ingest of one AAA file into the store, shared by `ingest aaa` and `demo`.
 public enum AAAIngest {
@@ -32,11 +30,13 @@ public enum AAAIngest {
 
     /// Ingests one file: skipped when its content is already in (the `aaa_file` ledger, by
     /// SHA-256); events committed in batches of 50,000 (a stable key per event makes a rerun after
-    /// a crash add exactly what is missing); the file recorded and the ingest audited at the end.
+    /// a crash add exactly what is missing), the file parsed on its own thread while the last batch
+    /// is stored; the file recorded with the ingest's audit record at the end, in one transaction.
     /// Throws ``AttributionError`` when the file cannot be read or its format is unknown.
     public static func ingest(
-        url: URL, format: AssignmentFormat?, headerTimeZone: TimeZone, store: MamoriStore, audit: any AuditLog, actor: String
-    ) throws -> Report {
+        url: URL, format: AssignmentFormat?, headerTimeZone: TimeZone, store: any AssignmentRecordStore, actor: String,
+        now: Date = Date()
+    ) async throws -> Report {
         let name = url.lastPathComponent
         let contentHash: String
         do {
@@ -45,40 +45,34 @@ public enum AAAIngest {
             throw AttributionError.unreadable(file: name, reason: "\(error)")
         }
         var report = Report()
-        if try store.hasIngestedFile(sha256: contentHash) {
+        if try await store.hasIngestedFile(sha256: contentHash) {
             report.alreadyIngested = true
             return report
         }
-        // Batches are stored on a second thread while the next one is parsed (in file order,
-        // one transaction each); the first store error stops the parse and is thrown.
-        let storer = BatchStorer(store: store)
-        let summary: ParseSummary
-        do {
-            summary = try AssignmentReader.stream(
-                contentsOf: url, format: format, headerTimeZone: headerTimeZone, batchSize: 50_000
-            ) { batch in
-                for issue in batch.issues {
-                    if report.issues.count < 1000 { report.issues.append(issue) } else { report.issuesSuppressed += 1 }
-                }
-                report.issuesSuppressed += batch.issuesSuppressed
-                if !batch.events.isEmpty { try storer.submit(batch.events) }
+        let summary = try await BatchPipe.run { emit in
+            try AssignmentReader.stream(contentsOf: url, format: format, headerTimeZone: headerTimeZone, batchSize: 50_000) {
+                try emit($0)
             }
-        } catch {
-            _ = try? storer.finish()
-            throw error
+        } consume: { batch in
+            for issue in batch.issues {
+                if report.issues.count < 1000 { report.issues.append(issue) } else { report.issuesSuppressed += 1 }
+            }
+            report.issuesSuppressed += batch.issuesSuppressed
+            if !batch.events.isEmpty {
+                let outcome = try await store.insert(events: batch.events, now: now)
+                report.added += outcome.added
+                report.duplicates += outcome.duplicates
+            }
         }
-        let outcome = try storer.finish()
-        report.added = outcome.added
-        report.duplicates = outcome.duplicates
         report.format = summary.format
         report.records = summary.recordsSeen
         report.skipped = summary.recordsSkipped
         report.rejected = summary.issues
-        try store.recordIngestedFile(
-            sha256: contentHash, name: name, format: summary.format.rawValue, records: summary.recordsSeen,
-            events: summary.events, rejected: summary.issues)
-        _ = try audit.append(
-            AuditEntry(
+        try await store.recordIngestedFile(
+            AssignmentFileRecord(
+                sha256: contentHash, name: name, format: summary.format.rawValue, records: summary.recordsSeen, events: summary.events,
+                rejected: summary.issues, ingestedAt: now),
+            audit: AuditEntry(
                 time: Date(), countermeasure: nil, action: "ingest-aaa", actor: actor,
                 subject: "aaa_file:sha256:\(contentHash.prefix(16))",
                 detail: [
@@ -86,55 +80,6 @@ public enum AAAIngest {
                     "rejected": "\(summary.issues)",
                 ]))
         return report
-    }
-}
-
-/// Stores batches of events in order on a serial queue, at most two waiting: the parse of the
-/// next batch overlaps the store of the last one.
-final class BatchStorer: Sendable {
-    private struct State {
-        var added = 0
-        var duplicates = 0
-        var failure: (any Error)?
-    }
-
-    private let store: MamoriStore
-    private let state = Mutex(State())
-    private let queue = DispatchQueue(label: "mamori.ingest-aaa.store")
-    private let slots = DispatchSemaphore(value: 2)
-
-    init(store: MamoriStore) {
-        self.store = store
-    }
-
-    /// Queues `events` for storing (waits while two batches wait); throws the first store error.
-    func submit(_ events: [AssignmentEvent]) throws {
-        slots.wait()
-        if let failure = state.withLock({ $0.failure }) {
-            slots.signal()
-            throw failure
-        }
-        queue.async { [self] in
-            defer { slots.signal() }
-            guard state.withLock({ $0.failure == nil }) else { return }
-            do {
-                let outcome = try store.insert(events: events)
-                state.withLock {
-                    $0.added += outcome.added
-                    $0.duplicates += outcome.duplicates
-                }
-            } catch {
-                state.withLock { $0.failure = $0.failure ?? error }
-            }
-        }
-    }
-
-    /// Waits for every queued batch; the counts, or the first store error.
-    func finish() throws -> (added: Int, duplicates: Int) {
-        queue.sync {}
-        let (added, duplicates, failure) = state.withLock { ($0.added, $0.duplicates, $0.failure) }
-        if let failure { throw failure }
-        return (added, duplicates)
     }
 }
 

@@ -26,7 +26,7 @@ public struct OutboxWorker: Service {
         let failedRuns = Counter(label: "mamori_outbox_runs_total", dimensions: [("outcome", "failed")])
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                let plan = try outbox.planNotices()
+                let plan = try await outbox.planNotices()
                 let delivery = try await outbox.deliver(transport: transport)
                 sent.increment(by: delivery.sent)
                 deferred.increment(by: delivery.retried)

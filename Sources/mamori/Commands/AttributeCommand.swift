@@ -65,7 +65,7 @@ struct AttributeCommand: AsyncParsableCommand {
 
         if !batch {
             let query = try Query.parse(ip: ip ?? "", at: at ?? "", port: port).get()
-            let answer = try desk.attribute(purpose: purposeID, address: query.address, at: query.time, port: query.port)
+            let answer = try await desk.attribute(purpose: purposeID, address: query.address, at: query.time, port: query.port)
             Output.line(Self.render(answer))
             return
         }
@@ -76,7 +76,7 @@ struct AttributeCommand: AsyncParsableCommand {
             if line.allSatisfy(\.isWhitespace) { continue }
             switch Query.parse(jsonLine: line, number: lineNumber) {
             case .success(let query):
-                let answer = try desk.attribute(purpose: purposeID, address: query.address, at: query.time, port: query.port)
+                let answer = try await desk.attribute(purpose: purposeID, address: query.address, at: query.time, port: query.port)
                 Output.line(Self.render(answer))
             case .failure(let error):
                 errors += 1

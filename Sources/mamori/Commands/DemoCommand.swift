@@ -56,9 +56,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
         Output.line("\n1. Ingest the sample address-assignment records")
         for name in Self.samples {
-            let report = try AAAIngest.ingest(
+            let report = try await AAAIngest.ingest(
                 url: samplesURL.appendingPathComponent(name), format: nil, headerTimeZone: TimeZone(identifier: "Asia/Tokyo") ?? .gmt,
-                store: store, audit: audit, actor: "demo")
+                store: store, actor: "demo")
             for issue in report.issues { Output.error(issue.description) }
             Output.line("   " + report.summaryLine(name: name))
         }
@@ -67,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
         let desk = try runtime.operatorAttribution(actor: "demo")
         for query in Self.queries {
             guard case .success(let q) = Query.parse(ip: query.ip, at: query.at, port: query.port) else { continue }
-            let answer = try desk.attribute(purpose: .infectedHostNotification, address: q.address, at: q.time, port: q.port)
+            let answer = try await desk.attribute(purpose: .infectedHostNotification, address: q.address, at: q.time, port: q.port)
             let port = query.port.map { " port \($0)" } ?? ""
             Output.line("   \(query.ip)\(port) at \(query.at) (\(query.note))")
             Output.line("     → \(AttributeCommand.render(answer))")
@@ -75,7 +75,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         Output.line("\n3. A purpose whose declaration does not allow attribution is refused")
         do {
-            _ = try desk.attribute(
+            _ = try await desk.attribute(
                 purpose: .dnsAmplificationPrevention, address: IPAddress(v4: 0xC000_020A), at: Date(), port: nil)
         } catch {
             Output.line("   dns-amplification-prevention → \(error)")
@@ -103,17 +103,17 @@ struct DemoCommand: AsyncParsableCommand {
         Output.line("   subscribers.csv: \(contacts.count) subscribers")
         let intake = try runtime.caseIntake(actor: "demo")
         for name in Self.sightingSamples {
-            let counts = try SightingsIngest.ingest(url: samplesURL.appendingPathComponent(name), feed: nil, intake: intake)
+            let counts = try await SightingsIngest.ingest(url: samplesURL.appendingPathComponent(name), feed: nil, intake: intake)
             Output.line("   \(name): \(counts.line)")
         }
-        for c in try intake.summaries() {
+        for c in try await intake.summaries() {
             Output.line(
                 "   case \(c.id) \(c.status.rawValue) \(c.countermeasure.rawValue) \(c.subscriberPseudonym) \(c.family.isEmpty ? "-" : c.family) "
                     + "\(c.sightings) sightings")
         }
 
         Output.line("\n6. Notices (dry run: written to \(noticesOut), nothing recorded as sent)")
-        let plan = try runtime.noticeOutbox(actor: "demo").planNotices(dryRun: true)
+        let plan = try await runtime.noticeOutbox(actor: "demo").planNotices(dryRun: true)
         let folder = FolderNoticeTransport(directory: URL(fileURLWithPath: noticesOut), from: try EmailAddress("security-desk@" + flow.mailDomain))
         var links: [String] = []
         for notice in plan.previews {

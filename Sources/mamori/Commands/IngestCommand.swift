@@ -46,7 +46,6 @@ struct IngestAAACommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try options.openStore()
-        let audit = try store.auditLog()
         guard let zone = TimeZone(identifier: headerTimeZone) else {
             throw ValidationError("--header-time-zone: unknown time zone \(headerTimeZone)")
         }
@@ -56,7 +55,7 @@ struct IngestAAACommand: AsyncParsableCommand {
             let url = URL(fileURLWithPath: file)
             let name = url.lastPathComponent
             do {
-                let report = try AAAIngest.ingest(url: url, format: format, headerTimeZone: zone, store: store, audit: audit, actor: "cli")
+                let report = try await AAAIngest.ingest(url: url, format: format, headerTimeZone: zone, store: store, actor: "cli")
                 totals.add(report)
                 for issue in report.issues { Output.error(issue.description) }
                 if report.issuesSuppressed > 0 {

@@ -83,7 +83,7 @@ struct NotifyCommand: AsyncParsableCommand {
             configuration: MamoriConfiguration(declarations: try options.loadDeclarations(), flow: flow.configuration, relay: try relay.settings()))
         let outbox = try runtime.noticeOutbox(actor: "cli")
         if dryRun {
-            let plan = try outbox.planNotices(dryRun: true)
+            let plan = try await outbox.planNotices(dryRun: true)
             let folder = FolderNoticeTransport(directory: URL(fileURLWithPath: out), from: try EmailAddress(relay.from))
             for notice in plan.previews { _ = try await folder.deliver(notice) }
             if json {
@@ -102,7 +102,7 @@ struct NotifyCommand: AsyncParsableCommand {
         guard let transport = try runtime.relayTransport(logger: logger) else {
             throw ValidationError("give --smtp-host (the relay), or --dry-run")
         }
-        let plan = try outbox.planNotices()
+        let plan = try await outbox.planNotices()
         let delivery = try await outbox.deliver(transport: transport)
         if json {
             Output.line(

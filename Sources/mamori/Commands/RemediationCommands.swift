@@ -146,7 +146,7 @@ struct IngestSightingsCommand: AsyncParsableCommand {
         for file in files {
             let url = URL(fileURLWithPath: file)
             do {
-                let counts = try SightingsIngest.ingest(url: url, feed: feed, intake: intake)
+                let counts = try await SightingsIngest.ingest(url: url, feed: feed, intake: intake)
                 totals.add(counts)
                 if !json { Output.line("\(url.lastPathComponent): \(counts.line)") }
             } catch let error as CaseIntake.Unreadable {
@@ -166,9 +166,9 @@ struct IngestSightingsCommand: AsyncParsableCommand {
 
 /// The ingest of one sightings file, shared by `ingest sightings` and `demo`.
 enum SightingsIngest {
-    static func ingest(url: URL, feed: SightingFeed?, intake: CaseIntake) throws -> SightingIngestCounts {
+    static func ingest(url: URL, feed: SightingFeed?, intake: CaseIntake) async throws -> SightingIngestCounts {
         var shown = 0
-        return try intake.ingest(contentsOf: url, feed: feed) { issue in
+        return try await intake.ingest(contentsOf: url, feed: feed) { issue in
             shown += 1
             if shown <= 1000 { Output.error(issue.description) }
         }
