@@ -85,7 +85,9 @@ import Testing
             sightings: 1, status: .open)
         let file = SightingFileRef(sha256: "abc", name: "f.json")
         #expect(
-            try r.commitSightingBatch(file: file, range: 0..<2) { _ in ["a"] } cases: { _ in
+            try r.commitSightingBatch(file: file, range: 0..<2) { _ in
+                ["a"]
+            } cases: { _ in
                 SightingBatchWrite(cases: [c], counts: counts, audit: [audit, audit])
             } == .committed)
         // The same range again (a second run of the file): skipped, and `apply` sees nothing to do.
@@ -110,7 +112,9 @@ import Testing
         #expect(try r.completeSightingFile(file, counts: counts, audit: audit))
         #expect(try r.completeSightingFile(file, counts: counts, audit: audit) == false)
         #expect(
-            try r.commitSightingBatch(file: file, range: 3..<4) { _ in [] } cases: { _ in
+            try r.commitSightingBatch(file: file, range: 3..<4) { _ in
+                []
+            } cases: { _ in
                 SightingBatchWrite(cases: [], counts: counts, audit: [])
             } == .fileComplete)
         #expect(try r.sightingFile(sha256: "abc")?.complete == true)
@@ -120,7 +124,9 @@ import Testing
         #expect(stored.id != nil)
         // The store refuses a second not-expired case for one subscriber and family.
         #expect(throws: (any Error).self) {
-            _ = try r.commitSightingBatch(file: nil, range: 0..<1) { _ in ["a"] } cases: { _ in
+            _ = try r.commitSightingBatch(file: nil, range: 0..<1) { _ in
+                ["a"]
+            } cases: { _ in
                 SightingBatchWrite(cases: [c], counts: counts, audit: [])
             }
         }

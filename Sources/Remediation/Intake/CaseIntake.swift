@@ -2,8 +2,8 @@ import Addressing
 public import Attribution
 public import Foundation
 import Secrecy
-public import TextScanning
 public import Sightings
+public import TextScanning
 
 /// Counts of one sightings ingest.
 public struct SightingIngestCounts: Sendable, Hashable {
