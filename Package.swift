@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Addressing", targets: ["Addressing"]),
         .library(name: "Attribution", targets: ["Attribution"]),
         .library(name: "Remediation", targets: ["Remediation"]),
+        .library(name: "Storage", targets: ["Storage"]),
         .library(name: "StoreSQLite", targets: ["StoreSQLite"]),
         .library(name: "StorePostgres", targets: ["StorePostgres"]),
         .library(name: "Sightings", targets: ["Sightings"]),
@@ -87,11 +88,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // What the application needs of a store backend beyond the domain protocols: readiness,
+        // aggregates for /metrics, retention, checkpoints, keys. No database code.
+        .target(name: "Storage", dependencies: ["Secrecy", "Attribution", "Remediation"], swiftSettings: strict),
         // The domain store protocols on SQLite (GRDB): the embedded default.
         .target(
             name: "StoreSQLite",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -110,7 +114,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -122,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "mamori",
             dependencies: [
-                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal", "Compliance",
+                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal", "Compliance",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -136,7 +140,8 @@ let package = Package(
         .executableTarget(
             name: "MamoriBench",
             dependencies: [
-                "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "StoreSQLite", "Sightings",
+                "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite",
+                "Sightings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -153,7 +158,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "StoreSQLiteTests",
-            dependencies: ["StoreSQLite", "Secrecy", "Attribution", "Addressing", "Remediation", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["StoreSQLite", "Storage", "Secrecy", "Attribution", "Addressing", "Remediation", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "RemediationTests", dependencies: ["Remediation", "Attribution", "Secrecy", "Addressing", "TextScanning"], swiftSettings: strict),
@@ -194,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "MamoriTesting", "StoreSQLite", "Remediation", "Secrecy", "Mailer", "Attribution",
+                "Runtime", "MamoriTesting", "Storage", "StoreSQLite", "Remediation", "Secrecy", "Mailer", "Attribution",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,7 +6,7 @@ import Portal
 public import Remediation
 import Secrecy
 public import ServiceLifecycle
-public import StoreSQLite
+public import Storage
 
 /// The application: the store, the configuration, and the flows and services built from them.
 ///
@@ -14,10 +14,10 @@ public import StoreSQLite
 /// the same in process. Each flow is built here once: the attribution index and `Attributor`
 /// wiring, the case intake, the notice outbox, the portal, and ``services(logger:)`` for `serve`.
 public struct MamoriRuntime: Sendable {
-    public let store: MamoriStore
+    public let store: any Storage
     public let configuration: MamoriConfiguration
 
-    public init(store: MamoriStore, configuration: MamoriConfiguration) {
+    public init(store: any Storage, configuration: MamoriConfiguration) {
         self.store = store
         self.configuration = configuration
     }
@@ -25,13 +25,13 @@ public struct MamoriRuntime: Sendable {
     /// The attribution index over every stored assignment event: read from the snapshot beside
     /// the store (`<store>.index`) when it was made of the records stored now, else built from
     /// them and saved as the new snapshot (see `AttributionIndex.writeSnapshot`).
-    public func attributionIndex() throws -> AttributionIndex {
+    public func attributionIndex() async throws -> AttributionIndex {
         let config = configuration.flow.attribution
-        let stamp = try store.assignmentStamp()
+        let stamp = try await store.assignments.assignmentStamp()
         if let snapshot = try? AttributionIndex(snapshotAt: store.indexSnapshotPath, stamp: stamp, config: config) {
             return snapshot
         }
-        let index = AttributionIndex(events: try store.allEvents(), config: config)
+        let index = AttributionIndex(events: try await store.assignments.allEvents(), config: config)
         do {
             try index.writeSnapshot(to: store.indexSnapshotPath, stamp: stamp)
         } catch {
@@ -42,21 +42,21 @@ public struct MamoriRuntime: Sendable {
     }
 
     /// An attributor over a fresh index, auditing to the store as `actor`.
-    public func attributor(actor: String) throws -> Attributor {
+    public func attributor(actor: String) async throws -> Attributor {
         Attributor(
-            index: try attributionIndex(), declarations: configuration.declarations, audit: try store.auditLog(),
+            index: try await attributionIndex(), declarations: configuration.declarations, audit: store.audit,
             pseudonymizer: try store.pseudonymizer(), actor: actor)
     }
 
     /// Operators' attribution (`mamori attribute`), purpose-checked and audited.
-    public func operatorAttribution(actor: String) throws -> OperatorAttribution {
-        OperatorAttribution(attributor: try attributor(actor: actor))
+    public func operatorAttribution(actor: String) async throws -> OperatorAttribution {
+        OperatorAttribution(attributor: try await attributor(actor: actor))
     }
 
     /// Case intake (sightings → identification → cases); builds the attribution index.
-    public func caseIntake(actor: String) throws -> CaseIntake {
+    public func caseIntake(actor: String) async throws -> CaseIntake {
         CaseIntake(
-            store: store.remediationStore(), attributor: try attributor(actor: actor), casePolicy: configuration.flow.casePolicy,
+            store: store.remediation, attributor: try await attributor(actor: actor), casePolicy: configuration.flow.casePolicy,
             actor: actor)
     }
 
@@ -64,7 +64,7 @@ public struct MamoriRuntime: Sendable {
     public func noticeOutbox(actor: String) throws -> NoticeOutbox {
         let flow = configuration.flow
         return NoticeOutbox(
-            store: store.remediationStore(), templates: try flow.loadTemplates(), pseudonymizer: try store.pseudonymizer(),
+            store: store.remediation, templates: try flow.loadTemplates(), pseudonymizer: try store.pseudonymizer(),
             casePolicy: flow.casePolicy, noticePolicy: flow.noticePolicy, baseURL: flow.baseURL, mailDomain: flow.mailDomain,
             actor: actor, lease: flow.outboxLease)
     }
@@ -78,7 +78,7 @@ public struct MamoriRuntime: Sendable {
     /// The subscriber portal as a service.
     public func portalService(logger: Logger) throws -> any Service {
         let templates = try configuration.flow.loadTemplates()
-        let desk = StoreDesk(store: store.remediationStore(), templates: templates, pseudonymizer: try store.pseudonymizer())
+        let desk = StoreDesk(store: store.page, templates: templates, pseudonymizer: try store.pseudonymizer())
         let names = templates.ispNames
         let portal = configuration.portal
         let portalConfiguration = PortalConfiguration(
@@ -109,7 +109,7 @@ public struct MamoriRuntime: Sendable {
         if let checkpoints = configuration.checkpoints {
             services.append(
                 CheckpointService(
-                    log: try store.auditLog(), file: checkpoints.file, everyRecords: checkpoints.everyRecords,
+                    store: store, file: checkpoints.file, everyRecords: checkpoints.everyRecords,
                     everySeconds: checkpoints.everySeconds, logger: logger))
         }
         return services

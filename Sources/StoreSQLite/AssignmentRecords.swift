@@ -2,6 +2,7 @@ public import Attribution
 public import Foundation
 import GRDB
 public import Secrecy
+import Storage
 
 /// What one ingest batch added.
 public struct IngestOutcome: Sendable, Equatable {

@@ -107,10 +107,4 @@ public final class MamoriStore: Sendable {
         // the WAL frames are then overwritten as the WAL restarts.
         try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
-
-    /// The current key named `name` from the key file, created with `length` random bytes the
-    /// first time it is asked for.
-    public func secret(named name: String, length: Int = 32) throws -> [UInt8] {
-        try keys.secret(named: name, length: length).secret
-    }
 }

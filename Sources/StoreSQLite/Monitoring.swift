@@ -1,45 +1,14 @@
 import Foundation
 import GRDB
 public import Remediation
-
-/// Whether the store can serve: it answers, and its schema is the one this build migrates to.
-public struct StoreReadiness: Sendable, Equatable {
-    /// The store answered a read.
-    public var answers: Bool
-    /// Every migration this build knows is applied (none missing, none unknown).
-    public var migrationsCurrent: Bool
-    /// Why it is not ready, for the `/readyz` body and the log; nil when ready.
-    public var problem: String?
-
-    public var isReady: Bool { answers && migrationsCurrent }
-}
-
-/// Audit records appended in a range of sequence numbers, counted per countermeasure, action
-/// and (for identifications) outcome: the aggregates `/metrics` exposes. No subject, actor or
-/// detail value other than the outcome is read.
-public struct AuditActivity: Sendable, Hashable {
-    public var countermeasure: String
-    public var action: String
-    /// `found`, `not_found` or `ambiguous` for `identification`; empty otherwise.
-    public var outcome: String
-    public var count: Int
-}
+public import Storage
 
 extension MamoriStore {
     /// Answers a read and compares the applied migrations with this build's.
     public func readiness() async -> StoreReadiness {
         do {
             return try await pool.read { db in
-                let applied = try Schema.migrator.appliedIdentifiers(db)
-                let known = Set(Schema.migrator.migrations)
-                if applied == known { return StoreReadiness(answers: true, migrationsCurrent: true, problem: nil) }
-                let missing = known.subtracting(applied).sorted()
-                let unknown = applied.subtracting(known).sorted()
-                let problem =
-                    missing.isEmpty
-                    ? "the store has migrations this build does not know (\(unknown.joined(separator: ", "))): a newer mamori wrote it"
-                    : "migrations not applied: \(missing.joined(separator: ", "))"
-                return StoreReadiness(answers: true, migrationsCurrent: false, problem: problem)
+                StoreReadiness.comparing(applied: try Schema.migrator.appliedIdentifiers(db), known: Set(Schema.migrator.migrations))
             }
         } catch {
             return StoreReadiness(answers: false, migrationsCurrent: false, problem: "the store does not answer: \(error)")
@@ -79,15 +48,6 @@ extension MamoriStore {
             }
         }
     }
-}
-
-/// AAA files ingested after a given file id, summed per format.
-public struct AAAIngestTotals: Sendable, Hashable {
-    public var format: String
-    public var files: Int
-    public var records: Int
-    public var events: Int
-    public var rejected: Int
 }
 
 extension MamoriStore {

@@ -1,25 +1,7 @@
 public import Foundation
 import GRDB
 public import Secrecy
-
-/// What one class's purge did.
-public struct PurgeResult: Sendable, Hashable {
-    public var dataClass: DataClass
-    /// Rows deleted, per table.
-    public var deleted: [String: Int]
-    public var cutoff: Date
-
-    public var total: Int { deleted.values.reduce(0, +) }
-}
-
-/// The oldest item the store holds of a class, against its declared retention.
-public struct RetentionState: Sendable, Hashable {
-    public var dataClass: DataClass
-    /// Rows held.
-    public var count: Int
-    /// The relevant time of the oldest row (nil when none is held).
-    public var oldest: Date?
-}
+public import Storage
 
 extension MamoriStore {
     /// The data classes this store keeps rows of, and how each row's age is read.
@@ -46,7 +28,7 @@ extension MamoriStore {
     ]
 
     /// The classes the store holds rows of.
-    public static var storedDataClasses: [DataClass] {
+    public static var dataClasses: [DataClass] {
         DataClass.allCases.filter { retentionTables[$0] != nil }
     }
 
@@ -72,7 +54,7 @@ extension MamoriStore {
     /// For each stored class: rows held and the oldest row's time.
     public func retentionStates() throws -> [RetentionState] {
         try pool.read { db in
-            try Self.storedDataClasses.map { dataClass in
+            try Self.dataClasses.map { dataClass in
                 var state = RetentionState(dataClass: dataClass, count: 0, oldest: nil)
                 for (table, time) in Self.retentionTables[dataClass] ?? [] {
                     guard let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MIN(\(time)) AS t FROM \(table)") else { continue }

@@ -221,17 +221,4 @@ extension MamoriStore {
     public func auditLog() throws -> SQLiteAuditLog {
         SQLiteAuditLog(store: self)
     }
-
-    /// The store's pseudonymiser, keyed by the current `pseudonym-key` of the key file (made at
-    /// first use). Audit records written from then on name that key's id (detail `key`).
-    public func pseudonymizer() throws -> Pseudonymizer {
-        try Pseudonymizer(key: secret(named: KeyName.pseudonym))
-    }
-
-    /// The pseudonymiser of an older (or the current) pseudonymisation key, by id: to read
-    /// records written under it.
-    public func pseudonymizer(keyID: String) throws -> Pseudonymizer? {
-        guard let key = keys.ring.key(id: keyID), key.name == KeyName.pseudonym else { return nil }
-        return try Pseudonymizer(key: key.secret)
-    }
 }

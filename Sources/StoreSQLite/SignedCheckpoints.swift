@@ -1,6 +1,5 @@
-public import Foundation
+import Foundation
 import GRDB
-public import Secrecy
 
 extension SQLiteAuditLog {
     /// The number of records in the log (its head's sequence number; 0 when empty).
@@ -8,54 +7,8 @@ extension SQLiteAuditLog {
         try store.pool.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM audit") ?? 0 }
     }
 
-    /// The public keys of every generation of the store's checkpoint signing key (the keys a
-    /// checkpoints file is checked against).
-    public func trustedCheckpointKeys() -> Set<[UInt8]> {
-        Set(store.keys.ring.generations(of: KeyName.checkpointSigning).compactMap { SignedCheckpoint.publicKey(of: $0) })
-    }
-
-    /// Signs a checkpoint of the whole log now (Ed25519, key `checkpoint-signing-key` of the key
-    /// file, made on first use) and appends it to `file`.
-    ///
-    /// Returns `nil` without writing when the log is empty or exactly as the file's newest
-    /// checkpoint already says.
-    ///
-    /// - Throws: ``CheckpointError/inconsistent(path:reason:)`` when the log no longer extends the
-    ///   newest checkpoint the file holds under this store's key (fewer records, or a different
-    ///   history): signing then would bless the tampering; `audit verify` names it.
-    @discardableResult
-    public func signCheckpoint(to file: CheckpointFile, now: Date = Date()) throws -> SignedCheckpoint? {
-        let hashes = try store.pool.read { db in try Data.fetchAll(db, sql: "SELECT hash FROM audit ORDER BY seq") }
-        guard !hashes.isEmpty else { return nil }
-        let key = try store.keys.secret(named: KeyName.checkpointSigning)
-        let trusted = trustedCheckpointKeys()
-        let newest = try file.lines().compactMap(\.checkpoint)
-            .filter { trusted.contains($0.publicKey) && $0.hasValidSignature }
-            .max { $0.checkpoint.size < $1.checkpoint.size }
-        var accumulator = MerkleTree.Accumulator()
-        for hash in hashes {
-            if let newest, accumulator.count == newest.checkpoint.size, accumulator.root != newest.checkpoint.root {
-                throw CheckpointError.inconsistent(
-                    path: file.path, reason: "records 1…\(newest.checkpoint.size) no longer hash to the newest signed checkpoint's root")
-            }
-            accumulator.append(leafHash: MerkleTree.leafHash(hash))
-        }
-        if let newest {
-            guard newest.checkpoint.size <= accumulator.count else {
-                throw CheckpointError.inconsistent(
-                    path: file.path,
-                    reason: "the log has \(accumulator.count) records but the newest signed checkpoint covers \(newest.checkpoint.size)")
-            }
-            if newest.checkpoint.size == accumulator.count {
-                guard newest.checkpoint.root == accumulator.root else {
-                    throw CheckpointError.inconsistent(
-                        path: file.path, reason: "the log's \(accumulator.count) records no longer hash to the newest signed checkpoint's root")
-                }
-                return nil
-            }
-        }
-        let signed = try SignedCheckpoint.sign(Checkpoint(size: accumulator.count, root: accumulator.root, time: now), with: key)
-        try file.append(signed)
-        return signed
+    /// Every record's hash, in sequence order.
+    public func hashes() throws -> [[UInt8]] {
+        try store.pool.read { db in try Data.fetchAll(db, sql: "SELECT hash FROM audit ORDER BY seq").map { [UInt8]($0) } }
     }
 }

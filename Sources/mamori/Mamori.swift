@@ -43,7 +43,7 @@ struct Mamori: AsyncParsableCommand {
         }
         // Every command that appended to an audit log leaves a signed checkpoint of it behind,
         // whether it succeeded or not.
-        AutoCheckpoint.finish()
+        await AutoCheckpoint.finish()
         if let exit = failure as? MamoriExit {
             if let message = exit.message { Output.error(message) }
             Foundation.exit(exit.code)

@@ -7,6 +7,7 @@ import Runtime
 import Secrecy
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import Storage
 import StoreSQLite
 import Testing
 
@@ -45,7 +46,7 @@ import Testing
     @Test func aaaIngestIsIdempotentPerFile() async throws {
         let runtime = try await preparedRuntime()
         let again = try await AAAIngest.ingest(
-            url: Self.samples.appendingPathComponent("radius-detail.txt"), format: nil, headerTimeZone: .gmt, store: runtime.store,
+            url: Self.samples.appendingPathComponent("radius-detail.txt"), format: nil, headerTimeZone: .gmt, store: runtime.store.assignments,
             actor: "test")
         #expect(again.alreadyIngested)
         #expect(again.added == 0)
@@ -58,7 +59,7 @@ import Testing
             smtp: SMTPConfiguration(host: "127.0.0.1", port: sink.port, heloName: "mamori.test", security: .none),
             from: try EmailAddress("security-desk@isp.example"))
         let runtime = try await preparedRuntime(relay: relay)
-        let intake = try runtime.caseIntake(actor: "test")
+        let intake = try await runtime.caseIntake(actor: "test")
         var totals = SightingIngestCounts()
         for name in ["event4_sinkhole_http-sample.csv", "cowrie-sample.json"] {
             totals.add(try await intake.ingest(contentsOf: Self.samples.appendingPathComponent(name), feed: nil))
@@ -78,8 +79,8 @@ import Testing
         let delivered = try await outbox.deliver(transport: transport)
         #expect(delivered.sent == 3 && delivered.retried == 0 && delivered.failed == 0)
         #expect(Set(try sink.messageIDs()).count == 3)
-        #expect(try runtime.store.remediationStore().notices().allSatisfy { $0.status == .sent && $0.body.isEmpty })
-        let records = try runtime.store.auditLog().records(from: 1)
+        #expect(try await runtime.store.remediation.notices().allSatisfy { $0.status == .sent && $0.body.isEmpty })
+        let records = try await runtime.store.audit.records(from: 1)
         #expect(AuditChain.verify(records).isIntact)
         #expect(records.filter { $0.entry.action == "identification" }.count == 6)
         #expect(records.filter { $0.entry.action == "notice-sent" }.count == 3)
@@ -97,7 +98,7 @@ import Testing
         let transport = try #require(try runtime.relayTransport(logger: Logger(label: "test")))
         let delivered = try await outbox.deliver(transport: transport)
         #expect(delivered.sent == 0 && delivered.retried == 1 && delivered.failed == 0)
-        let notice = try #require(try runtime.store.remediationStore().notices().first)
+        let notice = try #require(try await runtime.store.remediation.notices().first)
         #expect(notice.status == .queued && notice.attempts == 1 && notice.nextAttemptAt > Date())
     }
 

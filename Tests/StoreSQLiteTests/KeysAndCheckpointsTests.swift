@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Secrecy
+import Storage
 import Testing
 
 @testable import StoreSQLite
@@ -68,31 +69,31 @@ import Testing
         #expect(try store.pseudonymizer(keyID: "index-key/1") == nil)
     }
 
-    @Test func checkpointsAreSignedOnlyOverALogThatExtendsTheLastOne() throws {
+    @Test func checkpointsAreSignedOnlyOverALogThatExtendsTheLastOne() async throws {
         let path = temporaryPath()
         let store = try MamoriStore(path: path)
         let log = try store.auditLog()
         let file = CheckpointFile(path: path + ".checkpoints")
-        #expect(try log.signCheckpoint(to: file) == nil)  // empty log
+        #expect(try await store.signCheckpoint(to: file) == nil)  // empty log
         for n in 1...5 { _ = try log.append(entry(n)) }
-        let first = try #require(try log.signCheckpoint(to: file))
+        let first = try #require(try await store.signCheckpoint(to: file))
         #expect(first.checkpoint.size == 5)
         #expect(first.keyID == "checkpoint-signing-key/1")
-        #expect(try log.signCheckpoint(to: file) == nil)  // nothing new
+        #expect(try await store.signCheckpoint(to: file) == nil)  // nothing new
         _ = try log.append(entry(6))
-        #expect(try log.signCheckpoint(to: file)?.checkpoint.size == 6)
+        #expect(try await store.signCheckpoint(to: file)?.checkpoint.size == 6)
         #expect(try file.lines().count == 2)
-        let verified = AuditTail.verify(try log.records(from: 1), signed: try file.lines(), trustedKeys: log.trustedCheckpointKeys())
+        let verified = AuditTail.verify(try log.records(from: 1), signed: try file.lines(), trustedKeys: store.trustedCheckpointKeys())
         #expect(verified.status == .intact)
 
         // Delete the newest records behind the store's back: signing now would bless the truncation.
         // (Deleting exactly the records since the last checkpoint would look like a rollback to it.)
-        try store.pool.write { db in
+        try await store.pool.write { db in
             try db.execute(sql: "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq >= 5")
         }
-        #expect(throws: CheckpointError.self) { try log.signCheckpoint(to: file) }
+        await #expect(throws: CheckpointError.self) { try await store.signCheckpoint(to: file) }
         #expect(try file.lines().count == 2)
-        let truncated = AuditTail.verify(try log.records(from: 1), signed: try file.lines(), trustedKeys: log.trustedCheckpointKeys())
+        let truncated = AuditTail.verify(try log.records(from: 1), signed: try file.lines(), trustedKeys: store.trustedCheckpointKeys())
         #expect(truncated.status == .truncated)
     }
 }

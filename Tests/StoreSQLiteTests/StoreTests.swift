@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import Remediation
 import Secrecy
+import Storage
 import Testing
 
 @testable import StoreSQLite

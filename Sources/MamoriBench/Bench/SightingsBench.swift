@@ -6,6 +6,7 @@ import Remediation
 import Runtime
 import Secrecy
 import Sightings
+import Storage
 import StoreSQLite
 import TextScanning
 

@@ -1,7 +1,7 @@
 public import Hummingbird
 public import Logging
 import NIOCore
-public import StoreSQLite
+public import Storage
 
 /// `/metrics` (Prometheus text format), `/healthz` (the process serves) and `/readyz` (the
 /// store answers and its migrations are this build's) on their own listener.
@@ -10,7 +10,7 @@ public import StoreSQLite
 /// curl -s http://127.0.0.1:9464/metrics | grep mamori_cases
 /// curl -si http://127.0.0.1:9464/readyz      # 200 "ready", or 503 with the reason
 /// ```
-public func makeMonitoringApplication(store: MamoriStore, settings: MonitoringSettings, logger: Logger) -> some ApplicationProtocol {
+public func makeMonitoringApplication(store: any Storage, settings: MonitoringSettings, logger: Logger) -> some ApplicationProtocol {
     Telemetry.bootstrap()
     let router = Router(context: BasicRequestContext.self)
     router.get("/metrics") { _, _ in

@@ -4,20 +4,20 @@ import Metrics
 import Remediation
 import Secrecy
 public import ServiceLifecycle
-public import StoreSQLite
+public import Storage
 
 /// Reads the store's aggregates every interval into gauges and counters: cases per
 /// countermeasure and state, notices per status (the outbox depth), and the audit records
 /// appended since this process started, per countermeasure, action and identification outcome
 /// (from any writer: `ingest` runs, other instances), and the AAA records and sightings ingested
 /// since then per format and feed, accepted and rejected. Each read is timed
-/// (`mamori_store_query_seconds`). Reads use GRDB's async API; no identifier is read.
+/// (`mamori_store_query_seconds`). Every read is asynchronous; no identifier is read.
 public struct StoreMetricsService: Service {
-    public let store: MamoriStore
+    public let store: any Storage
     public let interval: Duration
     public let logger: Logger
 
-    public init(store: MamoriStore, interval: Duration, logger: Logger) {
+    public init(store: any Storage, interval: Duration, logger: Logger) {
         self.store = store
         self.interval = interval
         self.logger = logger
@@ -27,10 +27,10 @@ public struct StoreMetricsService: Service {
     static let outcomes: Set<String> = ["found", "not_found", "ambiguous"]
 
     public func run() async throws {
-        var audited = (try? await store.auditHead()) ?? 0
+        var audited = (try? await store.audit.headSequence()) ?? 0
         var caseLabels: Set<[String]> = []
         var noticeLabels: Set<String> = []
-        var feeds = Self.byFeed((try? await store.feedCounts()) ?? [])
+        var feeds = Self.byFeed((try? await store.remediation.feedCounts()) ?? [])
         var aaaFile = (try? await store.aaaIngests(afterFile: 0).lastFile) ?? 0
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
@@ -56,7 +56,7 @@ public struct StoreMetricsService: Service {
                 let pending = ["queued", "sending", "retry"].reduce(0) { $0 + (notices[$1] ?? 0) }
                 Gauge(label: "mamori_outbox_depth").record(pending)
 
-                let head = try await timed("audit_head") { try await store.auditHead() }
+                let head = try await timed("audit_head") { try await store.audit.headSequence() }
                 Gauge(label: "mamori_audit_records").record(head)
                 if head > audited {
                     let activity = try await timed("audit_activity") { try await store.auditActivity(after: audited, through: head) }
@@ -84,7 +84,7 @@ public struct StoreMetricsService: Service {
                     Counter(label: "mamori_aaa_events_total", dimensions: [("format", format)]).increment(by: row.events)
                 }
                 aaaFile = aaa.lastFile
-                let now = Self.byFeed(try await timed("feeds") { try await store.feedCounts() })
+                let now = Self.byFeed(try await timed("feeds") { try await store.remediation.feedCounts() })
                 for (feed, counts) in now {
                     let before = Dictionary(uniqueKeysWithValues: Self.outcomes(of: feeds[feed] ?? FeedCounts(feed: feed)))
                     for (outcome, count) in Self.outcomes(of: counts) where count > before[outcome] ?? 0 {

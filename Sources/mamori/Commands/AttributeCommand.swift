@@ -5,7 +5,7 @@ import Foundation
 import Remediation
 import Runtime
 import Secrecy
-import StoreSQLite
+import Storage
 import TextScanning
 
 /// `mamori attribute --purpose ID --ip ADDR --at TIME [--port N]` and `--batch`.
@@ -60,8 +60,8 @@ struct AttributeCommand: AsyncParsableCommand {
         }
         var flow = FlowConfiguration()
         flow.attribution = AttributionConfig(graceMultiplier: graceMultiplier, skew: skew)
-        let runtime = MamoriRuntime(store: try options.openStore(), configuration: MamoriConfiguration(declarations: declarations, flow: flow))
-        let desk = try runtime.operatorAttribution(actor: "cli")
+        let runtime = MamoriRuntime(store: try await options.openStore(), configuration: MamoriConfiguration(declarations: declarations, flow: flow))
+        let desk = try await runtime.operatorAttribution(actor: "cli")
 
         if !batch {
             let query = try Query.parse(ip: ip ?? "", at: at ?? "", port: port).get()

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Runtime
 import Secrecy
-import StoreSQLite
+import Storage
 import TextScanning
 
 struct AuditCommand: AsyncParsableCommand {
@@ -38,16 +38,16 @@ struct AuditVerifyCommand: AsyncParsableCommand {
             }
             pinned.insert([UInt8](key))
         }
-        let store = try options.openStore()
-        let log = try store.auditLog()
-        let records = try log.records(from: 1)
-        let file = CheckpointFile(path: options.checkpointsPath)
+        let store = try await options.openStore()
+        let log = store.audit
+        let records = try await log.records(from: 1)
+        let file = CheckpointFile(path: try options.checkpointsPath)
         let lines = try file.lines()
         // Checked against --public-key, else the key file's signing keys; with neither (the file
         // checked on another machine), against the key each line carries.
-        let trusted = pinned.isEmpty ? log.trustedCheckpointKeys() : pinned
+        let trusted = pinned.isEmpty ? store.trustedCheckpointKeys() : pinned
         var tail = AuditTail.verify(records, signed: lines, trustedKeys: trusted.isEmpty ? nil : trusted)
-        let stored = try log.checkpoints()
+        let stored = try await log.checkpoints()
         if tail.status == .intact, case .broken(let sequence, let reason) = AuditChain.verify(records, checkpoints: stored) {
             tail = AuditTailVerification(
                 status: .broken, reason: reason, records: records.count, checkpoint: nil, sequence: sequence,
@@ -104,8 +104,8 @@ struct AuditShowCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try options.openStore()
-        for record in try store.auditLog().records(from: from).prefix(limit) {
+        let store = try await options.openStore()
+        for record in try await store.audit.records(from: from).prefix(limit) {
             let e = record.entry
             let detail = e.detail.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             if json {
@@ -133,9 +133,9 @@ struct AuditCheckpointCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let log = try options.openStore().auditLog()
-        let checkpoint = try log.checkpoint()
-        let signed = try log.signCheckpoint(to: CheckpointFile(path: options.checkpointsPath))
+        let store = try await options.openStore()
+        let checkpoint = try await store.audit.checkpoint(now: Date())
+        let signed = try await store.signCheckpoint(to: CheckpointFile(path: try options.checkpointsPath))
         Output.line(
             "checkpoint: \(checkpoint.size) records, root \(Hex.encode(checkpoint.root))"
                 + (signed.map { ", signed with \($0.keyID)" } ?? ", already signed"))

@@ -8,7 +8,7 @@ import Remediation
 import Runtime
 import Secrecy
 import ServiceLifecycle
-import StoreSQLite
+import Storage
 import TextScanning
 import UnixSignals
 
@@ -47,8 +47,8 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let declarations = try options.loadDeclarations()
         Output.line("Mamori demo — store \(options.storePath), \(declarations.all.count) countermeasures declared")
-        let store = try options.openStore()
-        let audit = try store.auditLog()
+        let store = try await options.openStore()
+        let audit = store.audit
         let runtime = MamoriRuntime(
             store: store, configuration: MamoriConfiguration(declarations: declarations, flow: flow.configuration, portal: portal.settings))
         guard let samplesURL = Bundle.module.url(forResource: "Samples", withExtension: nil) else {
@@ -58,13 +58,13 @@ struct DemoCommand: AsyncParsableCommand {
         for name in Self.samples {
             let report = try await AAAIngest.ingest(
                 url: samplesURL.appendingPathComponent(name), format: nil, headerTimeZone: TimeZone(identifier: "Asia/Tokyo") ?? .gmt,
-                store: store, actor: "demo")
+                store: store.assignments, actor: "demo")
             for issue in report.issues { Output.error(issue.description) }
             Output.line("   " + report.summaryLine(name: name))
         }
 
         Output.line("\n2. Attribute sample sightings for infected-host-notification (each audited)")
-        let desk = try runtime.operatorAttribution(actor: "demo")
+        let desk = try await runtime.operatorAttribution(actor: "demo")
         for query in Self.queries {
             guard case .success(let q) = Query.parse(ip: query.ip, at: query.at, port: query.port) else { continue }
             let answer = try await desk.attribute(purpose: .infectedHostNotification, address: q.address, at: q.time, port: q.port)
@@ -82,8 +82,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         Output.line("\n4. Audit log")
-        let checkpoint = try audit.checkpoint()
-        let verification = AuditChain.verify(try audit.records(from: 1), checkpoints: try audit.checkpoints())
+        let checkpoint = try await audit.checkpoint(now: Date())
+        let verification = AuditChain.verify(try await audit.records(from: 1), checkpoints: try await audit.checkpoints())
         switch verification {
         case .intact(let count, _):
             Output.line("   intact: \(count) records; checkpoint root \(Hex.encode(checkpoint.root).prefix(16))…")
@@ -95,13 +95,13 @@ struct DemoCommand: AsyncParsableCommand {
         Output.line("\n5. Import the subscriber directory, ingest sample sightings, open cases")
         let directoryURL = samplesURL.appendingPathComponent("subscribers.csv")
         let (contacts, _) = SubscriberDirectoryCSV.parse(try String(contentsOf: directoryURL, encoding: .utf8), file: "subscribers.csv")
-        _ = try store.remediationStore().upsert(
+        _ = try await store.remediation.upsert(
             contacts: contacts,
             audit: AuditEntry(
                 countermeasure: .infectedHostNotification, action: "directory-import", actor: "demo", subject: "subscriber_contact",
                 detail: ["imported": "\(contacts.count)"]))
         Output.line("   subscribers.csv: \(contacts.count) subscribers")
-        let intake = try runtime.caseIntake(actor: "demo")
+        let intake = try await runtime.caseIntake(actor: "demo")
         for name in Self.sightingSamples {
             let counts = try await SightingsIngest.ingest(url: samplesURL.appendingPathComponent(name), feed: nil, intake: intake)
             Output.line("   \(name): \(counts.line)")
@@ -122,7 +122,7 @@ struct DemoCommand: AsyncParsableCommand {
                 links.append(String(notice.body[range]))
             }
         }
-        let verified = AuditChain.verify(try audit.records(from: 1), checkpoints: try audit.checkpoints())
+        let verified = AuditChain.verify(try await audit.records(from: 1), checkpoints: try await audit.checkpoints())
         Output.line("   audit log: \(verified.isIntact ? "intact" : "BROKEN")")
         guard !noServe else {
             if let link = links.first { Output.line("\nA sample remediation page: \(link)") }

@@ -3,7 +3,7 @@ import Attribution
 import Foundation
 import Runtime
 import Secrecy
-import StoreSQLite
+import Storage
 import TextScanning
 
 struct IngestCommand: AsyncParsableCommand {
@@ -45,7 +45,7 @@ struct IngestAAACommand: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
-        let store = try options.openStore()
+        let store = try await options.openStore()
         guard let zone = TimeZone(identifier: headerTimeZone) else {
             throw ValidationError("--header-time-zone: unknown time zone \(headerTimeZone)")
         }
@@ -55,7 +55,7 @@ struct IngestAAACommand: AsyncParsableCommand {
             let url = URL(fileURLWithPath: file)
             let name = url.lastPathComponent
             do {
-                let report = try await AAAIngest.ingest(url: url, format: format, headerTimeZone: zone, store: store, actor: "cli")
+                let report = try await AAAIngest.ingest(url: url, format: format, headerTimeZone: zone, store: store.assignments, actor: "cli")
                 totals.add(report)
                 for issue in report.issues { Output.error(issue.description) }
                 if report.issuesSuppressed > 0 {
@@ -80,7 +80,7 @@ struct IngestAAACommand: AsyncParsableCommand {
         if totals.added > 0 && !noIndexSnapshot {
             // Rebuild the attribution index snapshot now, so that `attribute` answers at once.
             let runtime = MamoriRuntime(store: store, configuration: MamoriConfiguration(declarations: try options.loadDeclarations()))
-            _ = try runtime.attributionIndex()
+            _ = try await runtime.attributionIndex()
         }
         if unreadable { throw MamoriExit(code: MamoriExit.noInput) }
         if totals.rejected > 0 { throw MamoriExit(code: MamoriExit.dataError) }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Runtime
 import Secrecy
-import StoreSQLite
+import Storage
 
 /// `mamori keys`: the key file.
 struct KeysCommand: AsyncParsableCommand {
@@ -21,7 +21,7 @@ struct KeysListCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let ring = try options.openStore().keys.ring
+        let ring = try await options.openStore().keys.ring
         for key in ring.keys {
             let current = ring.current(key.name)?.id == key.id
             if json {
@@ -44,12 +44,12 @@ struct KeysRotateCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
 
     func run() async throws {
-        let store = try options.openStore()
+        let store = try await options.openStore()
         let previous = store.keys.ring.current(KeyName.pseudonym)?.id
         let key = try store.keys.rotate(KeyName.pseudonym)
         var detail = ["key": key.id]
         if let previous { detail["previous"] = previous }
-        _ = try store.auditLog().append(
+        _ = try await store.audit.append(
             AuditEntry(countermeasure: nil, action: "key-rotation", actor: "cli", subject: KeyName.pseudonym, detail: detail))
         Output.line("pseudonymisation key \(key.id) is current" + (previous.map { "; \($0) kept for reading" } ?? ""))
     }

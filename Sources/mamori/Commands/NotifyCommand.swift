@@ -4,7 +4,7 @@ import Logging
 import Mailer
 import Remediation
 import Runtime
-import StoreSQLite
+import Storage
 import TextScanning
 
 /// The SMTP relay options of `notify` and `serve`.
@@ -79,7 +79,7 @@ struct NotifyCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "mamori.notify")
         let runtime = MamoriRuntime(
-            store: try options.openStore(),
+            store: try await options.openStore(),
             configuration: MamoriConfiguration(declarations: try options.loadDeclarations(), flow: flow.configuration, relay: try relay.settings()))
         let outbox = try runtime.noticeOutbox(actor: "cli")
         if dryRun {

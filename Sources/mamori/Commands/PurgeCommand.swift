@@ -3,7 +3,7 @@ import Attribution
 import Foundation
 import Runtime
 import Secrecy
-import StoreSQLite
+import Storage
 import TextScanning
 
 /// `mamori purge`: deletes every stored item past its declared lifetime and audits the purge.
@@ -30,7 +30,7 @@ struct PurgeCommand: AsyncParsableCommand {
             case .failure(let f): throw ValidationError(f.message)
             }
         }
-        let store = try options.openStore()
+        let store = try await options.openStore()
         let policy = RetentionPolicy(declarations: declarations)
         // The attribution index snapshot holds assignment records too: it goes with them (the next
         // command that attributes rebuilds it from what is left).
@@ -41,11 +41,11 @@ struct PurgeCommand: AsyncParsableCommand {
             // And again after: an `attribute` run meanwhile may have rebuilt it from rows now purged.
             try? FileManager.default.removeItem(atPath: store.indexSnapshotPath)
         }
-        for dataClass in MamoriStore.storedDataClasses {
+        for dataClass in store.storedDataClasses {
             // A class no declaration keeps has no lifetime: nothing of it may stay.
             let lifetime = policy.lifetime(for: dataClass)
             let cutoff = policy.cutoff(for: dataClass, now: asOf) ?? Date.distantFuture
-            let result = try store.purge(dataClass, before: cutoff) { result in
+            let result = try await store.purge(dataClass, before: cutoff) { result in
                 var detail = ["class": dataClass.rawValue, "as_of": RFC3339.format(asOf), "deleted": "\(result.total)"]
                 detail["retention_days"] = lifetime.map { "\($0.days)" } ?? "undeclared"
                 detail["cutoff"] = lifetime == nil ? "all" : RFC3339.format(cutoff)

@@ -5,7 +5,7 @@ import Remediation
 import Runtime
 import Secrecy
 import Sightings
-import StoreSQLite
+import Storage
 import TextScanning
 
 /// Options of the notification flow shared by `ingest sightings`, `notify`, `serve` and `demo`.
@@ -77,8 +77,8 @@ struct SubscribersImportCommand: AsyncParsableCommand {
         }
         let (contacts, issues) = SubscriberDirectoryCSV.parse(text, file: url.lastPathComponent)
         for issue in issues { Output.error(issue.description) }
-        let store = try options.openStore()
-        let count = try store.remediationStore().upsert(
+        let store = try await options.openStore()
+        let count = try await store.remediation.upsert(
             contacts: contacts,
             audit: AuditEntry(
                 countermeasure: .infectedHostNotification, action: "directory-import", actor: "cli", subject: "subscriber_contact",
@@ -135,11 +135,11 @@ struct IngestSightingsCommand: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
-        let store = try options.openStore()
+        let store = try await options.openStore()
         let feed = try resolvedFeed()
         let runtime = MamoriRuntime(
             store: store, configuration: MamoriConfiguration(declarations: try options.loadDeclarations(), flow: flow.configuration))
-        var intake = try runtime.caseIntake(actor: "cli")
+        var intake = try await runtime.caseIntake(actor: "cli")
         intake.batchSize = max(1, batchSize)
         var totals = SightingIngestCounts()
         var unreadable = false
@@ -204,9 +204,9 @@ struct CasesCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let store = try options.openStore()
+        let store = try await options.openStore()
         let pseudonymizer = try store.pseudonymizer()
-        let cases = try store.remediationStore().cases(status: status)
+        let cases = try await store.remediation.cases(status: status)
         for c in cases {
             guard let id = c.id else { continue }
             let who = pseudonymizer.pseudonym(subscriber: c.subscriber)
@@ -224,7 +224,7 @@ struct CasesCommand: AsyncParsableCommand {
             }
         }
         if !json {
-            for f in try store.remediationStore().feedCounts() {
+            for f in try await store.remediation.feedCounts() {
                 Output.line(
                     "feed \(f.feed): \(f.parsed) parsed, \(f.rejected) rejected, \(f.notInfected) not infected, \(f.attributed) attributed, "
                         + "\(f.notFound) not found, \(f.ambiguous) ambiguous")

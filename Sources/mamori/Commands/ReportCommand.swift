@@ -3,7 +3,7 @@ import Compliance
 import Foundation
 import Runtime
 import Secrecy
-import StoreSQLite
+import Storage
 
 /// `mamori report [--from TIME] [--to TIME] [--format html|json|md] [--lang ja|en] [--out FILE]`:
 /// the compliance report for the legal team.
@@ -56,17 +56,17 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let declarations = try options.loadDeclarations()
-        let store = try options.openStore()
-        let log = try store.auditLog()
-        let records = try log.records(from: 1)
+        let store = try await options.openStore()
+        let log = store.audit
+        let records = try await log.records(from: 1)
         // The signed checkpoints outside the store, checked as `audit verify` does.
-        let trusted = log.trustedCheckpointKeys()
+        let trusted = store.trustedCheckpointKeys()
         let signed = AuditTail.verify(
-            records, signed: try CheckpointFile(path: options.checkpointsPath).lines(), trustedKeys: trusted.isEmpty ? nil : trusted)
+            records, signed: try CheckpointFile(path: try options.checkpointsPath).lines(), trustedKeys: trusted.isEmpty ? nil : trusted)
         let input = ComplianceInput(
-            declarations: declarations, records: records, checkpoints: try log.checkpoints(),
+            declarations: declarations, records: records, checkpoints: try await log.checkpoints(),
             caseCounts: try await store.caseCounts(),
-            held: try store.retentionStates().map { HeldData(dataClass: $0.dataClass, count: $0.count, oldest: $0.oldest) },
+            held: try await store.retentionStates().map { HeldData(dataClass: $0.dataClass, count: $0.count, oldest: $0.oldest) },
             period: try period(), generatedAt: Date(), signedCheckpoints: signed)
         let report = ComplianceReport(input)
         let text = ComplianceRenderer(report: report, language: ReportLanguage(rawValue: lang) ?? .ja)

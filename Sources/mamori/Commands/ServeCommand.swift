@@ -7,7 +7,7 @@ import Remediation
 import Runtime
 import Secrecy
 import ServiceLifecycle
-import StoreSQLite
+import Storage
 import TextScanning
 import UnixSignals
 
@@ -48,10 +48,10 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = MamoriConfiguration(
             declarations: try options.loadDeclarations(), flow: flow.configuration, portal: portal.settings, relay: try relay.settings())
         configuration.checkpoints = CheckpointSettings(
-            file: CheckpointFile(path: options.checkpointsPath), everyRecords: Int64(checkpointing.checkpointEveryRecords),
+            file: CheckpointFile(path: try options.checkpointsPath), everyRecords: Int64(checkpointing.checkpointEveryRecords),
             everySeconds: checkpointing.checkpointEverySeconds)
         configuration.monitoring = monitoring.settings
-        let services = try MamoriRuntime(store: try options.openStore(), configuration: configuration).services(logger: logger)
+        let services = try MamoriRuntime(store: try await options.openStore(), configuration: configuration).services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         if let settings = configuration.monitoring {
             logger.notice("metrics and health listening", metadata: ["address": "\(settings.host):\(settings.port)"])
