@@ -23,8 +23,8 @@ enum AutoCheckpoint {
         }
     }
 
-    /// Signs a checkpoint for every opened store whose log grew; a failure is reported on
-    /// stderr (the command's own outcome stands).
+    /// Signs a checkpoint for every opened store whose log grew, and closes every opened store;
+    /// a failure is reported on stderr (the command's own outcome stands).
     static func finish() async {
         let stores = opened.withLock { stores in
             defer { stores = [:] }
@@ -32,11 +32,13 @@ enum AutoCheckpoint {
         }
         for entry in stores {
             do {
-                guard try await entry.store.audit.headSequence() != entry.headAtOpen else { continue }
-                try await entry.store.signCheckpoint(to: entry.file)
+                if try await entry.store.audit.headSequence() != entry.headAtOpen {
+                    try await entry.store.signCheckpoint(to: entry.file)
+                }
             } catch {
                 Output.error("audit checkpoint: \(error)")
             }
+            await entry.store.close()
         }
     }
 }
