@@ -139,55 +139,50 @@ public final class PostgresCluster: @unchecked Sendable {
         func all() -> [PostgresCluster] { lock.withLock { Array(clusters.values) } }
     }
 
-    /// Runs `arguments` (an absolute executable path first, or a name looked up in `PATH`),
-    /// feeding `stdin`; returns stdout. With `check`, a non-zero exit throws with stderr.
+    /// Runs `arguments` (an absolute executable path first), feeding `stdin`; returns stdout.
+    /// With `check`, a non-zero exit throws with stderr.
+    ///
+    /// `posix_spawn` and a blocking `waitpid`, output through files: `pg_ctl start` leaves a
+    /// server running that `Foundation.Process` can wait on forever.
     @discardableResult
     static func run(_ arguments: [String], stdin: String? = nil, check: Bool = true) throws -> String {
-        let process = Process()
-        if arguments[0].hasPrefix("/") {
-            process.executableURL = URL(fileURLWithPath: arguments[0])
-            process.arguments = Array(arguments.dropFirst())
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = arguments
-        }
-        let output = Pipe()
-        let errors = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
-        // Read both pipes while the child runs (a full pipe would block it).
-        let collected = Collected()
-        let group = DispatchGroup()
-        for (pipe, isError) in [(output, false), (errors, true)] {
-            group.enter()
-            DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(data, error: isError)
-                group.leave()
-            }
-        }
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
-        }
-        group.wait()
-        process.waitUntilExit()
-        let (out, err) = collected.values
-        if check && process.terminationStatus != 0 {
-            let name = URL(fileURLWithPath: arguments[arguments.firstIndex(of: "--").map { $0 + 1 } ?? 0]).lastPathComponent
-            throw MissingPeer("\(name) exited with status \(process.terminationStatus): \(String(decoding: err, as: UTF8.self))")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mamori-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let input = scratch.appendingPathComponent("in")
+        let output = scratch.appendingPathComponent("out")
+        let errors = scratch.appendingPathComponent("err")
+        try Data((stdin ?? "").utf8).write(to: input)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, input.path, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errors.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let env = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { env.forEach { free($0) } }
+        let name = URL(fileURLWithPath: arguments[arguments.firstIndex(of: "--").map { $0 + 1 } ?? 0]).lastPathComponent
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, arguments[0], &actions, &attributes, argv, env)
+        guard rc == 0 else { throw MissingPeer("cannot start \(name): posix_spawn error \(rc)") }
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7F) == 0
+        let code = (status >> 8) & 0xFF
+        let out = (try? Data(contentsOf: output)) ?? Data()
+        if check && !(exited && code == 0) {
+            let err = (try? Data(contentsOf: errors)) ?? Data()
+            throw MissingPeer("\(name) failed (status \(status)): \(String(decoding: err, as: UTF8.self))")
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private final class Collected: @unchecked Sendable {
-        private let lock = NSLock()
-        private var out = Data()
-        private var err = Data()
-        func set(_ data: Data, error: Bool) { lock.withLock { if error { err = data } else { out = data } } }
-        var values: (Data, Data) { lock.withLock { (out, err) } }
     }
 }

@@ -28,7 +28,7 @@ public import Secrecy
 /// index, `pseudonym-key` the pseudonyms; each audit record names the current pseudonym key's id
 /// in its `key` detail field, as the SQLite store does).
 ///
-/// The connection pool (`PostgresClient`) runs in a task this store owns, from ``open(url:keyFile:logger:maximumConnections:)``
+/// The connection pool (`PostgresClient`) runs in a task this store owns, from ``open(url:keyFile:logger:maximumConnections:connectTimeout:)``
 /// to ``close()``.
 public final class PostgresStore: Sendable {
     /// Where the store is (no password).
@@ -57,9 +57,12 @@ public final class PostgresStore: Sendable {
     /// - Parameters:
     ///   - keyFile: the key file (mode 0600; made on first use).
     ///   - maximumConnections: the pool's size (each concurrent transaction holds one).
+    ///   - connectTimeout: how long to wait for the first connection and the migrations (the
+    ///     pool retries a refused connection without end; the open gives up then).
     /// - Throws: ``PostgresStoreError`` naming `host:port/database`; a `KeyFileError` for the key file.
     public static func open(
-        url text: String, keyFile: String, logger: Logger = Logger(label: "mamori.store.postgres"), maximumConnections: Int = 20
+        url text: String, keyFile: String, logger: Logger = Logger(label: "mamori.store.postgres"), maximumConnections: Int = 20,
+        connectTimeout: Duration = .seconds(30)
     ) async throws -> PostgresStore {
         let url = try PostgresURL(text)
         let password = try url.password()
@@ -76,7 +79,7 @@ public final class PostgresStore: Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let store = PostgresStore(url: url, keys: keys, client: client, logger: logger)
         do {
-            try await store.withTimeout(.seconds(30), operation: "connect and migrate") {
+            try await store.withTimeout(connectTimeout, operation: "connect and migrate") {
                 try await client.withConnection { connection in
                     try await PostgresSchema.migrate(connection, logger: logger)
                 }

@@ -67,3 +67,23 @@ struct PostgresURLTests {
         }
     }
 }
+
+/// Opening a store that does not answer fails with an error naming the place.
+@Suite("PostgreSQL open")
+struct PostgresOpenTests {
+    @Test func anUnreachableServerIsNamed() async throws {
+        let port = try Loopback.freePort()
+        let directory = try Loopback.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            let store = try await PostgresStore.open(
+                url: "postgres://mamori@127.0.0.1:\(port)/nowhere", keyFile: directory.appendingPathComponent("keys").path,
+                connectTimeout: .seconds(2))
+            await store.close()
+            Issue.record("opened a store on a closed port")
+        } catch {
+            #expect("\(error)".contains("127.0.0.1:\(port)/nowhere"))
+            #expect("\(error)".contains("cannot connect"))
+        }
+    }
+}
