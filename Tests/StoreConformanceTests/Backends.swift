@@ -1,0 +1,146 @@
+import Attribution
+import Foundation
+import MamoriTesting
+import Remediation
+import Secrecy
+import StorePostgres
+import Synchronization
+
+/// A store as the domain sees it: every protocol the conformance suite checks.
+typealias ConformingStore = any AssignmentRecordStore & AuditLog & RemediationStore & RemediationPageStore
+
+/// One store backend under test.
+///
+/// To add a backend (SQLite: `MamoriStore` once it conforms to the async protocols), add a case,
+/// list it in ``all``, and give it a ``makeHarness()`` and an ``openConcurrently(_:)``.
+enum Backend: String, Sendable, CustomStringConvertible {
+    case postgres
+
+    /// The backends every conformance test runs on.
+    static let all: [Backend] = [.postgres]  // the SQLite backend joins here: [.sqlite, .postgres]
+
+    var description: String { rawValue }
+
+    /// A fresh, empty store, with the hooks the suite needs.
+    func makeHarness() async throws -> Harness {
+        switch self {
+        case .postgres: try await PostgresBackend.makeHarness()
+        }
+    }
+
+    /// Opens `count` stores at once on one new, empty database (the first open migrates it)
+    /// and says, for each, whether its readiness check reports the schema current.
+    func openConcurrently(_ count: Int) async throws -> [Bool] {
+        switch self {
+        case .postgres: try await PostgresBackend.openConcurrently(count)
+        }
+    }
+}
+
+/// A store under test, and what the suite needs beyond the protocols.
+struct Harness: Sendable {
+    /// The store.
+    let store: ConformingStore
+    /// Another store on the same data, with its own connections (as another process has).
+    let another: @Sendable () async throws -> ConformingStore
+    /// Changes the subject of an audit record behind the store's back (bypassing its guards),
+    /// as a tamperer with database access would.
+    let forgeAuditSubject: @Sendable (_ sequence: Int64, _ subject: String) throws -> Void
+    /// Tries a plain UPDATE of an audit record (the store must refuse it: it throws).
+    let plainAuditUpdate: @Sendable (_ sequence: Int64) throws -> Void
+    /// Closes every store this harness opened.
+    let close: @Sendable () async -> Void
+}
+
+/// Runs `body` on a fresh store of `backend`, closing it afterwards (also when `body` throws).
+func withHarness(_ backend: Backend, _ body: (Harness) async throws -> Void) async throws {
+    let harness = try await backend.makeHarness()
+    do {
+        try await body(harness)
+    } catch {
+        await harness.close()
+        throw error
+    }
+    await harness.close()
+}
+
+/// PostgreSQL: one throwaway cluster per test process (made at first use, stopped at exit), a
+/// new database per test.
+enum PostgresBackend {
+    private static let shared: Result<PostgresCluster, any Error> = {
+        do {
+            let cluster = try PostgresCluster()
+            atexit { PostgresCluster.stopAll() }
+            return .success(cluster)
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    private static let counter = Mutex(0)
+
+    static func cluster() throws -> PostgresCluster { try shared.get() }
+
+    /// A new empty database on the shared cluster, and its URL.
+    static func newDatabase() throws -> (name: String, url: String) {
+        let cluster = try cluster()
+        let n = counter.withLock {
+            $0 += 1
+            return $0
+        }
+        let name = "conformance_\(n)"
+        try cluster.createDatabase(name)
+        return (name, cluster.url(database: name))
+    }
+
+    static func makeHarness() async throws -> Harness {
+        let cluster = try cluster()
+        let (name, url) = try newDatabase()
+        let keyFile = try Loopback.temporaryDirectory().appendingPathComponent("keys").path
+        let opened = Mutex<[PostgresStore]>([])
+        let store = try await PostgresStore.open(url: url, keyFile: keyFile)
+        opened.withLock { $0.append(store) }
+        return Harness(
+            store: store,
+            another: {
+                let other = try await PostgresStore.open(url: url, keyFile: keyFile)
+                opened.withLock { $0.append(other) }
+                return other
+            },
+            forgeAuditSubject: { sequence, subject in
+                try cluster.psql(
+                    """
+                    ALTER TABLE audit DISABLE TRIGGER ALL;
+                    UPDATE audit SET subject = '\(subject.replacingOccurrences(of: "'", with: "''"))' WHERE seq = \(sequence);
+                    ALTER TABLE audit ENABLE TRIGGER ALL;
+                    """, database: name)
+            },
+            plainAuditUpdate: { sequence in
+                try cluster.psql("UPDATE audit SET subject = 'x' WHERE seq = \(sequence)", database: name)
+            },
+            close: {
+                for store in opened.withLock({ $0 }) { await store.close() }
+                try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: keyFile).deletingLastPathComponent().path)
+            })
+    }
+
+    static func openConcurrently(_ count: Int) async throws -> [Bool] {
+        let (_, url) = try newDatabase()
+        let directory = try Loopback.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("keys").path
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<count {
+                group.addTask {
+                    let store = try await PostgresStore.open(url: url, keyFile: keyFile)
+                    let ready = await store.readiness()
+                    await store.close()
+                    return ready.isReady
+                }
+            }
+            var out: [Bool] = []
+            for try await ready in group { out.append(ready) }
+            return out
+        }
+    }
+}
