@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "StorePostgres",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "Storage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -191,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: [
-                "StoreSQLite", "StorePostgres", "MamoriTesting", "Remediation", "Attribution", "Secrecy", "Addressing", "Sightings",
+                "Storage", "StoreSQLite", "StorePostgres", "MamoriTesting", "Remediation", "Attribution", "Secrecy", "Addressing", "Sightings",
             ],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import Storage
+import StorePostgres
 import StoreSQLite
 
 /// Where a store is: a SQLite file (a path, the embedded default) or a PostgreSQL database (a
@@ -30,19 +31,14 @@ public enum StoreLocation: Sendable, Equatable {
     }
 }
 
-/// Why a store could not be opened, before any connection was tried.
-public struct StoreOpeningError: Error, CustomStringConvertible {
-    public var description: String
-}
-
 extension StoreLocation {
     /// Opens (creating and migrating if needed) the store, with its keys in `keyFile`.
     public func open(keyFile: String, logger: Logger = Logger(label: "mamori.store")) async throws -> any Storage {
         switch self {
         case .file(let path):
             return try MamoriStore(path: path, keyFile: keyFile)
-        case .postgres:
-            throw StoreOpeningError(description: "PostgreSQL stores are not available in this build")
+        case .postgres(let url):
+            return try await PostgresStore.open(url: url, keyFile: keyFile, logger: logger)
         }
     }
 }

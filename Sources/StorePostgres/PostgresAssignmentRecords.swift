@@ -3,6 +3,7 @@ public import Foundation
 import Logging
 import PostgresNIO
 public import Secrecy
+import Storage
 
 extension PostgresStore: AssignmentRecordStore {
     /// Events per multi-row insert: a few MB of binds per statement.

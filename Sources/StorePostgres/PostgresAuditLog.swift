@@ -152,60 +152,15 @@ extension PostgresStore: AuditLog {
         }
     }
 
-    /// The public keys of every generation of the store's checkpoint signing key (the keys a
-    /// checkpoints file is checked against).
-    public func trustedCheckpointKeys() -> Set<[UInt8]> {
-        Set(keys.ring.generations(of: KeyName.checkpointSigning).compactMap { SignedCheckpoint.publicKey(of: $0) })
-    }
-
-    /// Signs a checkpoint of the whole log now (Ed25519, key `checkpoint-signing-key` of the key
-    /// file, made on first use) and appends it to `file`; as the SQLite store's.
-    ///
-    /// Returns `nil` without writing when the log is empty or exactly as the file's newest
-    /// checkpoint already says.
-    ///
-    /// - Throws: `CheckpointError.inconsistent(path:reason:)` when the log no longer extends the
-    ///   newest checkpoint the file holds under this store's key.
-    @discardableResult
-    public func signCheckpoint(to file: CheckpointFile, now: Date = Date()) async throws -> SignedCheckpoint? {
-        let hashes = try await read("read the audit hashes") { connection in
+    /// Every record's hash, in sequence order.
+    public func hashes() async throws -> [[UInt8]] {
+        try await read("read the audit hashes") { connection in
             var out: [[UInt8]] = []
             for try await hash in try await connection.query("SELECT hash FROM audit ORDER BY seq", logger: logger).decode(ByteBuffer.self) {
                 out.append(hash.bytes)
             }
             return out
         }
-        guard !hashes.isEmpty else { return nil }
-        let key = try keys.secret(named: KeyName.checkpointSigning)
-        let trusted = trustedCheckpointKeys()
-        let newest = try file.lines().compactMap(\.checkpoint)
-            .filter { trusted.contains($0.publicKey) && $0.hasValidSignature }
-            .max { $0.checkpoint.size < $1.checkpoint.size }
-        var accumulator = MerkleTree.Accumulator()
-        for hash in hashes {
-            if let newest, accumulator.count == newest.checkpoint.size, accumulator.root != newest.checkpoint.root {
-                throw CheckpointError.inconsistent(
-                    path: file.path, reason: "records 1…\(newest.checkpoint.size) no longer hash to the newest signed checkpoint's root")
-            }
-            accumulator.append(leafHash: MerkleTree.leafHash(hash))
-        }
-        if let newest {
-            guard newest.checkpoint.size <= accumulator.count else {
-                throw CheckpointError.inconsistent(
-                    path: file.path,
-                    reason: "the log has \(accumulator.count) records but the newest signed checkpoint covers \(newest.checkpoint.size)")
-            }
-            if newest.checkpoint.size == accumulator.count {
-                guard newest.checkpoint.root == accumulator.root else {
-                    throw CheckpointError.inconsistent(
-                        path: file.path, reason: "the log's \(accumulator.count) records no longer hash to the newest signed checkpoint's root")
-                }
-                return nil
-            }
-        }
-        let signed = try SignedCheckpoint.sign(Checkpoint(size: accumulator.count, root: accumulator.root, time: now), with: key)
-        try file.append(signed)
-        return signed
     }
 }
 

@@ -2,77 +2,18 @@ public import Foundation
 import Logging
 import PostgresNIO
 public import Secrecy
-
-/// Whether the store can serve: it answers, and its schema is the one this build migrates to
-/// (the shape of `StoreSQLite`'s `StoreReadiness`).
-public struct PostgresReadiness: Sendable, Equatable {
-    /// The store answered a read.
-    public var answers: Bool
-    /// Every migration this build knows is applied (none missing, none unknown).
-    public var migrationsCurrent: Bool
-    /// Why it is not ready, for the `/readyz` body and the log; nil when ready.
-    public var problem: String?
-
-    public var isReady: Bool { answers && migrationsCurrent }
-}
-
-/// Audit records appended in a range of sequence numbers, counted per countermeasure, action
-/// and (for identifications) outcome (the shape of `StoreSQLite`'s `AuditActivity`).
-public struct PostgresAuditActivity: Sendable, Hashable {
-    public var countermeasure: String
-    public var action: String
-    /// `found`, `not_found` or `ambiguous` for `identification`; empty otherwise.
-    public var outcome: String
-    public var count: Int
-}
-
-/// AAA files ingested after a given file id, summed per format (the shape of `StoreSQLite`'s
-/// `AAAIngestTotals`).
-public struct PostgresAAAIngestTotals: Sendable, Hashable {
-    public var format: String
-    public var files: Int
-    public var records: Int
-    public var events: Int
-    public var rejected: Int
-}
-
-/// What one class's purge did (the shape of `StoreSQLite`'s `PurgeResult`).
-public struct PostgresPurgeResult: Sendable, Hashable {
-    public var dataClass: DataClass
-    /// Rows deleted, per table.
-    public var deleted: [String: Int]
-    public var cutoff: Date
-
-    public var total: Int { deleted.values.reduce(0, +) }
-}
-
-/// The oldest item the store holds of a class (the shape of `StoreSQLite`'s `RetentionState`).
-public struct PostgresRetentionState: Sendable, Hashable {
-    public var dataClass: DataClass
-    /// Rows held.
-    public var count: Int
-    /// The relevant time of the oldest row (nil when none is held).
-    public var oldest: Date?
-}
+public import Storage
 
 extension PostgresStore {
     /// Answers a read and compares the applied migrations with this build's.
-    public func readiness() async -> PostgresReadiness {
+    public func readiness() async -> StoreReadiness {
         do {
             let applied = try await read("read the applied migrations") { connection in
                 try await PostgresSchema.appliedIDs(connection, logger: logger)
             }
-            let known = Set(PostgresSchema.ids)
-            if applied == known { return PostgresReadiness(answers: true, migrationsCurrent: true, problem: nil) }
-            let missing = known.subtracting(applied).sorted()
-            let unknown = applied.subtracting(known).sorted()
-            let problem =
-                missing.isEmpty
-                ? "the store has migrations this build does not know (\(unknown.joined(separator: ", "))): a newer mamori wrote it"
-                : "migrations not applied: \(missing.joined(separator: ", "))"
-            return PostgresReadiness(answers: true, migrationsCurrent: false, problem: problem)
+            return StoreReadiness.comparing(applied: applied, known: Set(PostgresSchema.ids))
         } catch {
-            return PostgresReadiness(answers: false, migrationsCurrent: false, problem: "the store does not answer: \(error)")
+            return StoreReadiness(answers: false, migrationsCurrent: false, problem: "the store does not answer: \(error)")
         }
     }
 
@@ -103,11 +44,11 @@ extension PostgresStore {
         }
     }
 
-    /// The audit records with `after < seq <= through`, counted (see ``PostgresAuditActivity``).
+    /// The audit records with `after < seq <= through`, counted (see ``AuditActivity``).
     /// No subject, actor or detail value other than the identification's `status` is read.
-    public func auditActivity(after: Int64, through: Int64) async throws -> [PostgresAuditActivity] {
+    public func auditActivity(after: Int64, through: Int64) async throws -> [AuditActivity] {
         try await read("count audit activity") { connection in
-            var out: [PostgresAuditActivity] = []
+            var out: [AuditActivity] = []
             for try await (countermeasure, action, outcome, n) in try await connection.query(
                 """
                 SELECT COALESCE(countermeasure, ''), action,
@@ -116,23 +57,23 @@ extension PostgresStore {
                 FROM audit WHERE seq > \(after) AND seq <= \(through) GROUP BY 1, 2, 3
                 """, logger: logger
             ).decode((String, String, String, Int).self) {
-                out.append(PostgresAuditActivity(countermeasure: countermeasure, action: action, outcome: outcome, count: n))
+                out.append(AuditActivity(countermeasure: countermeasure, action: action, outcome: outcome, count: n))
             }
             return out
         }
     }
 
     /// The AAA files ingested with an id above `afterFile`, summed per format, and the highest id.
-    public func aaaIngests(afterFile: Int64) async throws -> (totals: [PostgresAAAIngestTotals], lastFile: Int64) {
+    public func aaaIngests(afterFile: Int64) async throws -> (totals: [AAAIngestTotals], lastFile: Int64) {
         try await read("sum AAA ingests") { connection in
-            var totals: [PostgresAAAIngestTotals] = []
+            var totals: [AAAIngestTotals] = []
             for try await (format, files, records, events, rejected) in try await connection.query(
                 """
                 SELECT format, COUNT(*), SUM(records)::bigint, SUM(events)::bigint, SUM(rejected)::bigint
                 FROM aaa_file WHERE id > \(afterFile) GROUP BY format ORDER BY format
                 """, logger: logger
             ).decode((String, Int, Int, Int, Int).self) {
-                totals.append(PostgresAAAIngestTotals(format: format, files: files, records: records, events: events, rejected: rejected))
+                totals.append(AAAIngestTotals(format: format, files: files, records: records, events: events, rejected: rejected))
             }
             var last: Int64 = 0
             for try await id in try await connection.query("SELECT COALESCE(MAX(id), 0) FROM aaa_file", logger: logger).decode(Int64.self) {
@@ -179,17 +120,17 @@ extension PostgresStore {
     ]
 
     /// The classes the store holds rows of.
-    public static var storedDataClasses: [DataClass] {
+    public static var dataClasses: [DataClass] {
         DataClass.allCases.filter { retentionTables[$0] != nil }
     }
 
     /// Deletes the rows of `dataClass` whose time is before `cutoff`, and writes `audit` (given
     /// the counts: one record per class) in the same transaction.
     public func purge(
-        _ dataClass: DataClass, before cutoff: Date, audit: @Sendable (PostgresPurgeResult) -> AuditEntry
-    ) async throws -> PostgresPurgeResult {
+        _ dataClass: DataClass, before cutoff: Date, audit: (PurgeResult) -> AuditEntry
+    ) async throws -> PurgeResult {
         try await transaction("purge \(dataClass.rawValue)", lockingAudit: true) { connection in
-            var result = PostgresPurgeResult(dataClass: dataClass, deleted: [:], cutoff: cutoff)
+            var result = PurgeResult(dataClass: dataClass, deleted: [:], cutoff: cutoff)
             for (table, time) in Self.retentionTables[dataClass] ?? [] {
                 if table == "aaa_event" {
                     result.deleted[table] = try await Self.purgeEvents(before: cutoff, on: connection, logger: logger)
@@ -210,11 +151,11 @@ extension PostgresStore {
     }
 
     /// For each stored class: rows held and the oldest row's time.
-    public func retentionStates() async throws -> [PostgresRetentionState] {
+    public func retentionStates() async throws -> [RetentionState] {
         try await read("read retention states") { connection in
-            var out: [PostgresRetentionState] = []
-            for dataClass in Self.storedDataClasses {
-                var state = PostgresRetentionState(dataClass: dataClass, count: 0, oldest: nil)
+            var out: [RetentionState] = []
+            for dataClass in Self.dataClasses {
+                var state = RetentionState(dataClass: dataClass, count: 0, oldest: nil)
                 for (table, time) in Self.retentionTables[dataClass] ?? [] {
                     for try await (n, t) in try await connection.query(
                         "SELECT COUNT(*), MIN(\(unescaped: time)) FROM \(unescaped: table)", logger: logger

@@ -97,25 +97,6 @@ public final class PostgresStore: Sendable {
         await runner.value
     }
 
-    /// The current key named `name` from the key file, created with `length` random bytes the
-    /// first time it is asked for.
-    public func secret(named name: String, length: Int = 32) throws -> [UInt8] {
-        try keys.secret(named: name, length: length).secret
-    }
-
-    /// The store's pseudonymiser, keyed by the current `pseudonym-key` of the key file (made at
-    /// first use). Audit records written from then on name that key's id (detail `key`).
-    public func pseudonymizer() throws -> Pseudonymizer {
-        try Pseudonymizer(key: secret(named: KeyName.pseudonym))
-    }
-
-    /// The pseudonymiser of an older (or the current) pseudonymisation key, by id: to read
-    /// records written under it.
-    public func pseudonymizer(keyID: String) throws -> Pseudonymizer? {
-        guard let key = keys.ring.key(id: keyID), key.name == KeyName.pseudonym else { return nil }
-        return try Pseudonymizer(key: key.secret)
-    }
-
     // MARK: transactions
 
     /// Runs `body` in one READ COMMITTED transaction on a pooled connection; with `lockingAudit`,

@@ -67,7 +67,7 @@ extension MamoriStore: AssignmentRecordStore {
     }
 
     /// Records that a file was ingested completely (after all its events are stored), with the
-    /// ingest's audit record, in one transaction.
+    /// ingest's audit record, in one transaction; nothing when the file is already recorded.
     public func recordIngestedFile(_ file: AssignmentFileRecord, audit: AuditEntry) throws {
         try pool.write { db in
             try db.execute(
@@ -78,6 +78,8 @@ extension MamoriStore: AssignmentRecordStore {
                 arguments: [
                     file.sha256, file.name, file.format, file.records, file.events, file.rejected, file.ingestedAt.timeIntervalSince1970,
                 ])
+            // A concurrent ingest of the same file recorded it first: as if they ran one after the other.
+            guard db.changesCount > 0 else { return }
             try SQLiteAuditLog.append(audit, in: db)
         }
     }
@@ -114,13 +116,15 @@ extension MamoriStore: AssignmentRecordStore {
         }
     }
 
-    /// Names the stored assignment events as they are now, cheaply (the highest row id: events
-    /// are only appended, with ever-growing ids): an index snapshot made for another stamp is not
-    /// used. Deleting events (`purge`) deletes the snapshot too.
+    /// Names the stored assignment events as they are now, cheaply: the highest row id (events are
+    /// only appended, with ever-growing ids) and the count (a purge lowers it), a pair that never
+    /// repeats. An index snapshot made for another stamp is not used.
     public func assignmentStamp() throws -> String {
         try pool.read { db in
-            let maxID = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM aaa_event") ?? 0
-            return "events-through=\(maxID)"
+            let row = try Row.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) AS top, COUNT(*) AS n FROM aaa_event")
+            let top: Int64 = row?["top"] ?? 0
+            let count: Int64 = row?["n"] ?? 0
+            return "events-through=\(top);count=\(count)"
         }
     }
 

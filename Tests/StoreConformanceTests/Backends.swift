@@ -3,7 +3,9 @@ import Foundation
 import MamoriTesting
 import Remediation
 import Secrecy
+import Storage
 import StorePostgres
+import StoreSQLite
 import Synchronization
 
 /// A store as the domain sees it: every protocol the conformance suite checks.
@@ -11,19 +13,21 @@ typealias ConformingStore = any AssignmentRecordStore & AuditLog & RemediationSt
 
 /// One store backend under test.
 ///
-/// To add a backend (SQLite: `MamoriStore` once it conforms to the async protocols), add a case,
-/// list it in ``all``, and give it a ``makeHarness()`` and an ``openConcurrently(_:)``.
+/// To add a backend, add a case, list it in ``all``, and give it a ``makeHarness()`` and an
+/// ``openConcurrently(_:)``.
 enum Backend: String, Sendable, CustomStringConvertible {
+    case sqlite
     case postgres
 
     /// The backends every conformance test runs on.
-    static let all: [Backend] = [.postgres]  // the SQLite backend joins here: [.sqlite, .postgres]
+    static let all: [Backend] = [.sqlite, .postgres]
 
     var description: String { rawValue }
 
     /// A fresh, empty store, with the hooks the suite needs.
     func makeHarness() async throws -> Harness {
         switch self {
+        case .sqlite: try await SQLiteBackend.makeHarness()
         case .postgres: try await PostgresBackend.makeHarness()
         }
     }
@@ -32,6 +36,7 @@ enum Backend: String, Sendable, CustomStringConvertible {
     /// and says, for each, whether its readiness check reports the schema current.
     func openConcurrently(_ count: Int) async throws -> [Bool] {
         switch self {
+        case .sqlite: try await SQLiteBackend.openConcurrently(count)
         case .postgres: try await PostgresBackend.openConcurrently(count)
         }
     }
@@ -62,6 +67,62 @@ func withHarness(_ backend: Backend, _ body: (Harness) async throws -> Void) asy
         throw error
     }
     await harness.close()
+}
+
+/// SQLite: a new store file per test, edited behind the store's back with the real sqlite3 shell.
+enum SQLiteBackend {
+    static func makeHarness() async throws -> Harness {
+        let directory = try Loopback.temporaryDirectory()
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let store = try MamoriStore(path: path)
+        return Harness(
+            store: StorageFacade(storage: store),
+            another: { StorageFacade(storage: try MamoriStore(path: path)) },
+            forgeAuditSubject: { sequence, subject in
+                try sqlite3(
+                    path,
+                    """
+                    DROP TRIGGER audit_no_update;
+                    UPDATE audit SET subject = '\(subject.replacingOccurrences(of: "'", with: "''"))' WHERE seq = \(sequence);
+                    """)
+            },
+            plainAuditUpdate: { sequence in try sqlite3(path, "UPDATE audit SET subject = 'x' WHERE seq = \(sequence);") },
+            close: { try? FileManager.default.removeItem(at: directory) })
+    }
+
+    static func openConcurrently(_ count: Int) async throws -> [Bool] {
+        let directory = try Loopback.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<count {
+                group.addTask { await (try MamoriStore(path: path)).readiness().isReady }
+            }
+            var out: [Bool] = []
+            for try await ready in group { out.append(ready) }
+            return out
+        }
+    }
+
+    /// Runs SQL through the real `sqlite3` shell; throws when it fails.
+    static func sqlite3(_ path: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = ["-bail", path]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data(sql.utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw SQLiteShellError(status: process.terminationStatus) }
+    }
+
+    struct SQLiteShellError: Error {
+        let status: Int32
+    }
 }
 
 /// PostgreSQL: one throwaway cluster per test process (made at first use, stopped at exit), a

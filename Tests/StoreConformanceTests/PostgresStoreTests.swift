@@ -2,6 +2,7 @@ import Foundation
 import MamoriTesting
 import Remediation
 import Secrecy
+import Storage
 import StorePostgres
 import Testing
 
@@ -38,7 +39,7 @@ struct PostgresStoreTests {
             let states = try await store.retentionStates()
             #expect(states.first { $0.dataClass == .assignmentRecords }?.count == 4)
             let stamp = try await store.assignmentStamp()
-            for dataClass in PostgresStore.storedDataClasses {
+            for dataClass in PostgresStore.dataClasses {
                 let result = try await store.purge(dataClass, before: Date().addingTimeInterval(86_400)) { result in
                     AuditEntry(
                         time: t, countermeasure: nil, action: AuditEntry.Action.purge, actor: "test", subject: result.dataClass.rawValue,
@@ -51,7 +52,7 @@ struct PostgresStoreTests {
             #expect(try await store.eventCount() == 0)
             #expect(try await store.cases(status: nil).isEmpty)
             let purges = try await store.records(from: 1).filter { $0.entry.action == AuditEntry.Action.purge }
-            #expect(purges.count == PostgresStore.storedDataClasses.count)
+            #expect(purges.count == PostgresStore.dataClasses.count)
             // Checkpoints.
             let checkpoint = try await store.checkpoint(now: t)
             #expect(checkpoint.size == (try await store.headSequence()))
