@@ -29,6 +29,7 @@ public final class PostgresCluster: @unchecked Sendable {
     private let asUser: [String]
     private let lock = NSLock()
     private var stopped = false
+    private var databases = 0
 
     /// The settings a cluster made for tests runs with: durable defaults except `fsync=off`.
     public static let testSettings = ["fsync=off"]
@@ -122,6 +123,31 @@ public final class PostgresCluster: @unchecked Sendable {
             guard FileManager.default.fileExists(atPath: directory.path) else { break }
             usleep(UInt32(50_000 * (attempt + 1)))
         }
+    }
+
+    /// The cluster of this test process: started at first use, stopped when the process exits.
+    /// Tests share it and each makes its own database (``newDatabase(_:)``).
+    public static func shared() throws -> PostgresCluster { try sharedCluster.get() }
+
+    private static let sharedCluster: Result<PostgresCluster, any Error> = {
+        do {
+            let cluster = try PostgresCluster()
+            atexit { PostgresCluster.stopAll() }
+            return .success(cluster)
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    /// A new, empty database named `prefix` and a number unique in this process; its URL.
+    public func newDatabase(_ prefix: String) throws -> (name: String, url: String) {
+        let n = lock.withLock {
+            databases += 1
+            return databases
+        }
+        let name = "\(prefix)_\(n)"
+        try createDatabase(name)
+        return (name, url(database: name))
     }
 
     /// Stops every cluster of this process still running (for an `atexit` handler or a signal).

@@ -128,30 +128,11 @@ enum SQLiteBackend {
 /// PostgreSQL: one throwaway cluster per test process (made at first use, stopped at exit), a
 /// new database per test.
 enum PostgresBackend {
-    private static let shared: Result<PostgresCluster, any Error> = {
-        do {
-            let cluster = try PostgresCluster()
-            atexit { PostgresCluster.stopAll() }
-            return .success(cluster)
-        } catch {
-            return .failure(error)
-        }
-    }()
-
-    private static let counter = Mutex(0)
-
-    static func cluster() throws -> PostgresCluster { try shared.get() }
+    static func cluster() throws -> PostgresCluster { try PostgresCluster.shared() }
 
     /// A new empty database on the shared cluster, and its URL.
     static func newDatabase() throws -> (name: String, url: String) {
-        let cluster = try cluster()
-        let n = counter.withLock {
-            $0 += 1
-            return $0
-        }
-        let name = "conformance_\(n)"
-        try cluster.createDatabase(name)
-        return (name, cluster.url(database: name))
+        try cluster().newDatabase("conformance")
     }
 
     static func makeHarness() async throws -> Harness {

@@ -67,26 +67,4 @@ struct PostgresStoreTests {
         }
         await store.close()
     }
-
-    /// Not a benchmark: how long storing events takes here, reported in the test log.
-    @Test func eventInsertRate() async throws {
-        let (_, url) = try PostgresBackend.newDatabase()
-        let directory = try Loopback.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await PostgresStore.open(url: url, keyFile: directory.appendingPathComponent("keys").path)
-        let events = StoreConformanceTests.events(0..<100_000)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let outcome = try await store.insert(events: events, now: StoreConformanceTests.t)
-        let elapsed = clock.now - start
-        #expect(outcome.added == 100_000)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let encodeStart = clock.now
-        for event in events { _ = try encoder.encode(event) }
-        let encoding = clock.now - encodeStart
-        try? "100000 events in \(elapsed) (JSON encoding alone: \(encoding))\n".write(
-            toFile: "/tmp/mamori-pg-insert-rate.txt", atomically: true, encoding: .utf8)
-        await store.close()
-    }
 }
