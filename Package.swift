@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "Storage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

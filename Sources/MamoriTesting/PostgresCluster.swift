@@ -31,8 +31,9 @@ public final class PostgresCluster: @unchecked Sendable {
     private var stopped = false
     private var databases = 0
 
-    /// The settings a cluster made for tests runs with: durable defaults except `fsync=off`.
-    public static let testSettings = ["fsync=off"]
+    /// The settings a cluster made for tests runs with: durable defaults except `fsync=off`, and
+    /// room for the connections of tests running side by side (each store a pool).
+    public static let testSettings = ["fsync=off", "max_connections=400"]
 
     /// Settings for side-by-side benchmarks (the bench's peer): no durability, large memory.
     public static let benchmarkSettings = [

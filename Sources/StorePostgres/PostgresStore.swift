@@ -76,25 +76,42 @@ public final class PostgresStore: Sendable {
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.user, password: password, database: url.database, tls: tls)
         configuration.options.maximumConnections = max(1, maximumConnections)
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = PostgresStore(url: url, keys: keys, client: client, logger: logger)
+        // One connection of its own first, so that what stops it (refused, authentication, no
+        // such database, too many clients) is the error, not a pool retrying without end.
+        let single = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: password, database: url.database,
+            tls: try Self.connectionTLS(url.sslMode))
         do {
-            try await store.withTimeout(connectTimeout, operation: "connect and migrate") {
-                try await client.withConnection { connection in
+            try await Self.withTimeout(connectTimeout, place: url.place, operation: "connect and migrate") {
+                let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
+                do {
                     try await PostgresSchema.migrate(connection, logger: logger)
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
+                try await connection.close()
             }
         } catch {
-            await store.close()
             throw PostgresStoreError.wrap(error, place: url.place, operation: "open the store")
         }
-        return store
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return PostgresStore(url: url, keys: keys, client: client, logger: logger)
     }
 
     /// Stops the connection pool (open connections are closed) and waits for it.
     public func close() async {
         runner.cancel()
         await runner.value
+    }
+
+    /// The TLS of `mode` for a single connection.
+    static func connectionTLS(_ mode: PostgresURL.SSLMode) throws -> PostgresConnection.Configuration.TLS {
+        switch mode {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
     }
 
     // MARK: transactions
@@ -146,9 +163,10 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body`, failing with ``PostgresStoreError/cannotConnect(place:reason:)`` after `limit`
     /// (the pool retries a refused connection without end).
-    func withTimeout<T: Sendable>(_ limit: Duration, operation: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let place = self.place
-        return try await withThrowingTaskGroup(of: T.self) { group in
+    static func withTimeout<T: Sendable>(
+        _ limit: Duration, place: String, operation: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask { try await body() }
             group.addTask {
                 try await Task.sleep(for: limit)

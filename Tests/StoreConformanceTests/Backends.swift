@@ -130,6 +130,10 @@ enum SQLiteBackend {
 enum PostgresBackend {
     static func cluster() throws -> PostgresCluster { try PostgresCluster.shared() }
 
+    /// How long an open may wait: a hang guard only. In a full test run, blocking tests can hold
+    /// every cooperative thread for tens of seconds, and the open's continuations wait for one.
+    static let hangGuard: Duration = .seconds(600)
+
     /// A new empty database on the shared cluster, and its URL.
     static func newDatabase() throws -> (name: String, url: String) {
         try cluster().newDatabase("conformance")
@@ -140,12 +144,12 @@ enum PostgresBackend {
         let (name, url) = try newDatabase()
         let keyFile = try Loopback.temporaryDirectory().appendingPathComponent("keys").path
         let opened = Mutex<[PostgresStore]>([])
-        let store = try await PostgresStore.open(url: url, keyFile: keyFile)
+        let store = try await PostgresStore.open(url: url, keyFile: keyFile, connectTimeout: PostgresBackend.hangGuard)
         opened.withLock { $0.append(store) }
         return Harness(
             store: store,
             another: {
-                let other = try await PostgresStore.open(url: url, keyFile: keyFile)
+                let other = try await PostgresStore.open(url: url, keyFile: keyFile, connectTimeout: PostgresBackend.hangGuard)
                 opened.withLock { $0.append(other) }
                 return other
             },
@@ -174,7 +178,7 @@ enum PostgresBackend {
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<count {
                 group.addTask {
-                    let store = try await PostgresStore.open(url: url, keyFile: keyFile)
+                    let store = try await PostgresStore.open(url: url, keyFile: keyFile, connectTimeout: PostgresBackend.hangGuard)
                     let ready = await store.readiness()
                     await store.close()
                     return ready.isReady
