@@ -14,7 +14,8 @@ struct PostgresStoreTests {
         let (_, url) = try PostgresBackend.newDatabase()
         let directory = try Loopback.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try await PostgresStore.open(url: url, keyFile: directory.appendingPathComponent("keys").path, connectTimeout: PostgresBackend.hangGuard)
+        let store = try await PostgresStore.open(
+            url: url, keyFile: directory.appendingPathComponent("keys").path, connectTimeout: PostgresBackend.hangGuard)
         do {
             let ready = await store.readiness()
             #expect(ready.isReady && ready.problem == nil)
