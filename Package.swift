@@ -90,7 +90,7 @@ let package = Package(
             swiftSettings: strict),
         // What the application needs of a store backend beyond the domain protocols: readiness,
         // aggregates for /metrics, retention, checkpoints, keys. No database code.
-        .target(name: "Storage", dependencies: ["Secrecy", "Attribution", "Remediation"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["TextScanning", "Addressing", "Secrecy", "Attribution", "Remediation"], swiftSettings: strict),
         // The domain store protocols on SQLite (GRDB): the embedded default.
         .target(
             name: "StoreSQLite",
@@ -142,8 +142,9 @@ let package = Package(
             name: "MamoriBench",
             dependencies: [
                 "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite",
-                "Sightings",
+                "StorePostgres", "Sightings", "Mailer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -4,7 +4,7 @@ import MamoriTesting
 import Runtime
 import TextScanning
 
-/// `mamori-bench attribution|ingest|cryptopan|sightings`: the benchmarks of docs/benchmarks.md.
+/// `mamori-bench attribution|ingest|cryptopan|sightings|stores`: the benchmarks of docs/benchmarks.md.
 ///
 /// Each measures Mamori side by side with a peer in one run and reports the ratio; each prints a
 /// table, or with `--json` one JSON line. Peers run on loopback only. Run it built for release:
@@ -14,7 +14,9 @@ struct MamoriBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mamori-bench",
         abstract: "Benchmarks, measured side by side with a peer in one run (docs/benchmarks.md).",
-        subcommands: [BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self, BenchSightingsCommand.self]
+        subcommands: [
+            BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self, BenchSightingsCommand.self, BenchStoresCommand.self,
+        ]
     )
 }
 
@@ -148,5 +150,48 @@ struct BenchSightingsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await SightingsBench.run(SightingsBench.Options(rows: rows, sessions: sessions, peerRows: peerRows, json: json))
+    }
+}
+
+/// `mamori bench stores`: the SQLite and PostgreSQL stores side by side.
+struct BenchStoresCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stores",
+        abstract: "ingest aaa, sightings end to end and outbox delivery on SQLite and on PostgreSQL 15, in one run.",
+        discussion: """
+            Starts a throwaway PostgreSQL cluster on 127.0.0.1 (durable settings: fsync and \
+            synchronous_commit on) and Postfix's smtp-sink on loopback; runs `ingest aaa` of RECORDS \
+            generated RADIUS records and ROWS Shadowserver sightings end to end into a SQLite store \
+            and a PostgreSQL store; then delivers NOTICES notices from one database with one \
+            outbox worker, and from another with two workers (each its own store, as two \
+            `mamori serve`).
+            """)
+
+    @Option(help: "RADIUS accounting records for `ingest aaa` (0 skips it).")
+    var records: Int = 1_000_000
+
+    @Option(help: "Shadowserver rows for sightings end to end (0 skips it).")
+    var rows: Int = 1_000_000
+
+    @Option(help: "Sessions in the sightings' attribution index.")
+    var sessions: Int = 1_048_576
+
+    @Option(help: "Notices delivered per outbox run (0 skips it).")
+    var notices: Int = 2_000
+
+    @Option(help: "Seed of the generated records.")
+    var seed: UInt64 = 20_260_101
+
+    @Flag(help: "Print one JSON line instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard records >= 0, rows >= 0, notices >= 0 else { throw ValidationError("sizes must not be negative") }
+        guard sessions > 0 else { throw ValidationError("--sessions must be positive") }
+    }
+
+    func run() async throws {
+        try await StoreBackendsBench.run(
+            StoreBackendsBench.Options(records: records, rows: rows, sessions: sessions, notices: notices, seed: seed, json: json))
     }
 }

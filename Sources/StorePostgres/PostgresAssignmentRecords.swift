@@ -14,28 +14,25 @@ extension PostgresStore: AssignmentRecordStore {
     ///
     /// The unique key is HMAC-SHA-256 (the key file's `index-key`) of the event's
     /// ``AssignmentEvent/stableKey``, hex, as the SQLite store computes it, so the index names no
-    /// subscriber. The body is the event's `JSONEncoder` form with sorted keys (what the SQLite
-    /// store writes, byte for byte). Rows go in as column arrays (`unnest`), several thousand per
+    /// subscriber. The body is the event's `JSONEncoder` form with sorted keys, written by
+    /// ``EventRowWriter`` (what the SQLite store writes, byte for byte). Rows go in as column arrays (`unnest`), several thousand per
     /// statement, `ON CONFLICT (stable_key) DO NOTHING`: concurrent inserts of overlapping events
     /// (other processes) store each event once.
     public func insert(events: [AssignmentEvent], now: Date) async throws -> (added: Int, duplicates: Int) {
         guard !events.isEmpty else { return (0, 0) }
         let key = try secret(named: KeyName.index)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
+        var row = EventRowWriter()
         var chunks: [EventColumns] = []
         var columns = EventColumns()
-        var message: [UInt8] = []
         var mac = [UInt8](repeating: 0, count: Digest.byteCount)
         for event in events {
-            message.removeAll(keepingCapacity: true)
-            event.appendStableKey(to: &message)
-            key.withUnsafeBytes { k in message.withUnsafeBytes { m in mac.withUnsafeMutableBytes { Digest.hmacSHA256(key: k, m, into: $0) } } }
+            row.write(event)
+            key.withUnsafeBytes { k in row.key.withUnsafeBytes { m in mac.withUnsafeMutableBytes { Digest.hmacSHA256(key: k, m, into: $0) } } }
             columns.stableKey.append(Hex.encode(mac))
             columns.format.append(event.format.rawValue)
             columns.eventTime.append(event.eventTime.timeIntervalSince1970)
             columns.heldUntil.append((event.end ?? event.eventTime).timeIntervalSince1970)
-            columns.body.append(ByteBuffer(bytes: try encoder.encode(event)))
+            columns.body.append(ByteBuffer(bytes: row.body))
             if columns.stableKey.count >= Self.eventChunk {
                 chunks.append(columns)
                 columns = EventColumns()

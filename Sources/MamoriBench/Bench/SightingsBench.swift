@@ -24,47 +24,17 @@ enum SightingsBench {
     static func run(_ options: Options) async throws {
         let temp = try BenchTemporaryDirectory(prefix: "mamori-bench-sightings")
         defer { temp.remove() }
-        let dayStart = Date(timeIntervalSince1970: 1_795_651_200)  // 2026-11-26T00:00:00Z
-        // Sessions: every address of 198.18.0.0/15 re-dials every 3 hours (8 sessions a day, the
-        // same subscriber), with 2-minute gaps; sightings come from 198.18.0.0/17.
-        let perAddress = max(1, options.sessions / 131_072)
-        let slot = 86_400.0 / Double(perAddress)
-        var builder = AttributionIndex.Builder()
-        let (index, buildSeconds) = Stopwatch.seconds { () -> AttributionIndex in
-            for a in 0..<131_072 {
-                let address = IPAddress(v4: 0xC612_0000 | UInt32(a))
-                guard let prefix = IPPrefix(address, length: 32) else { continue }
-                let subscriber = builder.subscriberID("bench-\(a)@isp.example")
-                for k in 0..<perAddress {
-                    let from = dayStart.addingTimeInterval(Double(k) * slot + 120)
-                    let to = dayStart.addingTimeInterval(Double(k + 1) * slot - 120)
-                    let session = builder.sessionID("S\(a)-\(k)")
-                    _ = builder.append(prefix: prefix, from: from, to: to, subscriberID: subscriber, sessionID: session)
-                }
-            }
-            return builder.build()
-        }
+        let dayStart = SightingsBench.dayStart
+        let (index, buildSeconds) = SightingsBench.index(sessions: options.sessions)
         let report = temp.url.appendingPathComponent("2026-11-26-event4_sinkhole_http-bench-asn.csv")
         try ShadowserverSynth.write(rows: options.rows, to: report, sources: [IPPrefix("198.18.0.0/17")].compactMap { $0 }, start: dayStart)
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: report.path)[.size] as? Int) ?? 0
 
         let store = try MamoriStore(path: temp.url.appendingPathComponent("bench.sqlite").path)
-        let attributor = Attributor(
-            index: index, declarations: try Declarations.bundled(), audit: try store.auditLog(), pseudonymizer: try store.pseudonymizer(),
-            actor: "bench")
-        let service = CaseIntake(store: store.remediationStore(), attributor: attributor, actor: "bench")
-
-        // End to end: parse → attribute (audited) → cases → one SQLite transaction.
-        let ((parsed, counts), wall, cpu) = try await ProcessCPU.measure { () -> (SightingParseResult, SightingIngestCounts) in
-            let result = try SightingReader().parse(contentsOf: report, feed: nil)
-            let counts = try await service.ingest(
-                sightings: result.sightings, feed: result.summary.feed, parsed: result.summary.recordsSeen,
-                rejected: result.summary.issueCount, notInfected: result.summary.notInfected)
-            return (result, counts)
-        }
+        let (parsed, counts, wall, cpu) = try await endToEnd(store: store, index: index, report: report)
         // The parse alone, for the like-for-like ratio with IntelMQ's parser.
         let (_, parseWall, parseCPU) = try ThreadCPU.measure { try SightingReader().parse(contentsOf: report, feed: nil) }
-        let auditRecords = Int(try store.auditLog().headSequence())  // a count, not a decode of every record
+        let auditRecords = Int(try await store.audit.headSequence())  // a count, not a decode of every record
         let ours = Double(parsed.sightings.count) / wall
         let oursParse = Double(parsed.summary.recordsSeen) / parseWall
 
@@ -120,5 +90,48 @@ enum SightingsBench {
         } else {
             Output.line("  IntelMQ: \(peer["error"] ?? "skipped")")
         }
+    }
+    /// 2026-11-26T00:00:00Z, the day of the synthetic report.
+    static let dayStart = Date(timeIntervalSince1970: 1_795_651_200)
+
+    /// The index the sightings are attributed against: every address of 198.18.0.0/15 re-dials
+    /// through the day (about `sessions / 131,072` sessions each, the same subscriber), with
+    /// 2-minute gaps; sightings come from 198.18.0.0/17. Returns the index and its build time.
+    static func index(sessions: Int) -> (AttributionIndex, Double) {
+        let perAddress = max(1, sessions / 131_072)
+        let slot = 86_400.0 / Double(perAddress)
+        var builder = AttributionIndex.Builder()
+        return Stopwatch.seconds { () -> AttributionIndex in
+            for a in 0..<131_072 {
+                let address = IPAddress(v4: 0xC612_0000 | UInt32(a))
+                guard let prefix = IPPrefix(address, length: 32) else { continue }
+                let subscriber = builder.subscriberID("bench-\(a)@isp.example")
+                for k in 0..<perAddress {
+                    let from = dayStart.addingTimeInterval(Double(k) * slot + 120)
+                    let to = dayStart.addingTimeInterval(Double(k + 1) * slot - 120)
+                    let session = builder.sessionID("S\(a)-\(k)")
+                    _ = builder.append(prefix: prefix, from: from, to: to, subscriberID: subscriber, sessionID: session)
+                }
+            }
+            return builder.build()
+        }
+    }
+
+    /// The timed path: parse → attribute (audited) → cases → the store's batch transactions.
+    static func endToEnd(
+        store: any Storage, index: AttributionIndex, report: URL
+    ) async throws -> (parsed: SightingParseResult, counts: SightingIngestCounts, wall: Double, cpu: Double) {
+        let attributor = Attributor(
+            index: index, declarations: try Declarations.bundled(), audit: store.audit, pseudonymizer: try store.pseudonymizer(),
+            actor: "bench")
+        let service = CaseIntake(store: store.remediation, attributor: attributor, actor: "bench")
+        let ((parsed, counts), wall, cpu) = try await ProcessCPU.measure { () -> (SightingParseResult, SightingIngestCounts) in
+            let result = try SightingReader().parse(contentsOf: report, feed: nil)
+            let counts = try await service.ingest(
+                sightings: result.sightings, feed: result.summary.feed, parsed: result.summary.recordsSeen,
+                rejected: result.summary.issueCount, notInfected: result.summary.notInfected)
+            return (result, counts)
+        }
+        return (parsed, counts, wall, cpu)
     }
 }

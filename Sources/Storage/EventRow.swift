@@ -1,5 +1,5 @@
 import Addressing
-import Attribution
+public import Attribution
 import Foundation
 import TextScanning
 
@@ -9,19 +9,19 @@ import TextScanning
 /// `body` is byte for byte what `JSONEncoder` with `.sortedKeys` makes of the event (its
 /// `Codable` form, dates as seconds since 2001), so stores written before and after read the
 /// same; `EventRowTests` holds the two side by side.
-struct EventRowWriter {
+public struct EventRowWriter: Sendable {
     /// The UTF-8 ``AssignmentEvent/stableKey`` of the last event written.
-    private(set) var key: [UInt8] = []
+    public private(set) var key: [UInt8] = []
     /// The JSON body of the last event written.
-    private(set) var body: [UInt8] = []
+    public private(set) var body: [UInt8] = []
 
-    init() {
+    public init() {
         key.reserveCapacity(256)
         body.reserveCapacity(512)
     }
 
     /// Writes `event`'s key and body.
-    mutating func write(_ event: AssignmentEvent) {
+    public mutating func write(_ event: AssignmentEvent) {
         key.removeAll(keepingCapacity: true)
         event.appendStableKey(to: &key)
         body.removeAll(keepingCapacity: true)
@@ -30,7 +30,7 @@ struct EventRowWriter {
 
     /// `{"end":…,"eventTime":…,"format":…,"interimInterval":…,"kind":…,"portEnd":…,"portStart":…,
     /// "prefixes":[…],"session":…,"sessionStart":…,"subscriber":…}`, absent optionals left out.
-    static func appendBody(_ event: AssignmentEvent, to out: inout [UInt8]) {
+    public static func appendBody(_ event: AssignmentEvent, to out: inout [UInt8]) {
         var first = true
         func name(_ n: StaticString) {
             out.append(first ? 0x7B : 0x2C)  // { or ,

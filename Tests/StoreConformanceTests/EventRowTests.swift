@@ -1,9 +1,8 @@
 import Addressing
 import Attribution
 import Foundation
+import Storage
 import Testing
-
-@testable import StoreSQLite
 
 /// The stored row written by hand (``EventRowWriter``) is the row `JSONEncoder` wrote before:
 /// one store format whichever version wrote it.
