@@ -1,4 +1,5 @@
 import Foundation
+import Secrecy
 import SiteWarning
 import Testing
 

@@ -6,7 +6,7 @@ import SiteWarning
 import Testing
 
 @Suite struct DecisionTests {
-    private let now = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21 UTC
+    private let now = Date(timeIntervalSince1970: 1_790_000_000)  // 2026-09-21 14:13 UTC, 23:13 in Japan
 
     private struct Fixture {
         var decision: SiteWarningDecision
@@ -18,7 +18,7 @@ import Testing
 
         func decide(_ qname: String, from client: String, type: DNSType = .a, at time: Date) -> SiteWarningVerdict {
             decision.decide(
-                name: name(qname), type: type, client: IPAddress(client)!, now: time, sessions: sessions, consent: consent, blocklist: blocklist,
+                name: dnsName(qname), type: type, client: IPAddress(client)!, now: time, sessions: sessions, consent: consent, blocklist: blocklist,
                 bypass: bypass, counters: counters)
         }
     }
@@ -85,7 +85,7 @@ import Testing
         #expect(blockAction(f.decide("a.c2.example", from: "203.0.113.1", at: now)) == .nxdomain)
         #expect(f.decide("a.c2.example", from: "203.0.113.2", at: now) == .forward)
         #expect(f.decide("a.c2.example", from: "2001:db8:2:1::5", at: now) == .forward)
-        // A name on both lists: the opted-out line is still warned if its warning choice is on.
+        // A name on both lists: blocked for a line that did not opt out; forwarded for one off for both.
         #expect(blockAction(f.decide("both.example", from: "203.0.113.1", at: now)) == .nxdomain)
         #expect(f.decide("both.example", from: "203.0.113.2", at: now) == .forward)
     }
@@ -111,7 +111,7 @@ import Testing
         #expect(f.decide("WWW.malware.example", from: "203.0.113.1", at: now) == .forward)
         #expect(f.decide("img.www.malware.example", from: "203.0.113.1", at: now) == .forward)
         #expect(isWarn(f.decide("other.malware.example", from: "203.0.113.1", at: now)))
-        #expect(isWarn(f.decide("www.malware.example", from: "203.0.113.1", at: now + 3601)))
+        #expect(isWarn(f.decide("www.malware.example", from: "203.0.113.1", at: now + 3600)))
         // Another line (here an unknown source under the terms default) is still warned.
         #expect(isWarn(f.decide("www.malware.example", from: "198.18.0.1", at: now)))
         #expect(!f.bypass.grant(line: LineID("on"), domain: "not a domain", until: now))
@@ -134,10 +134,10 @@ import Testing
         let counts = f.counters.drain(resolvingWith: f.blocklist)
         #expect(
             counts == [
-                EntryDayCount(day: "2026-09-22", list: "allow", kind: .allow, entry: "safe.malware.example", outcome: .passedThrough, count: 1),
-                EntryDayCount(day: "2026-09-22", list: "mal", kind: .malwareSite, entry: "malware.example", outcome: .warned, count: 2),
-                EntryDayCount(day: "2026-09-22", list: "mal", kind: .malwareSite, entry: "malware.example", outcome: .forwarded, count: 1),
-                EntryDayCount(day: "2026-09-23", list: "cnc", kind: .cnc, entry: "c2.example", outcome: .blocked, count: 1),
+                EntryDayCount(day: "2026-09-21", list: "allow", kind: .allow, entry: "safe.malware.example", outcome: .passedThrough, count: 1),
+                EntryDayCount(day: "2026-09-21", list: "mal", kind: .malwareSite, entry: "malware.example", outcome: .warned, count: 2),
+                EntryDayCount(day: "2026-09-21", list: "mal", kind: .malwareSite, entry: "malware.example", outcome: .forwarded, count: 1),
+                EntryDayCount(day: "2026-09-22", list: "cnc", kind: .cnc, entry: "c2.example", outcome: .blocked, count: 1),
             ])
         #expect(f.counters.totals(resolvingWith: f.blocklist).isEmpty)
     }

@@ -42,14 +42,14 @@ enum DNSCorpus {
     }
 }
 
-func name(_ text: String) -> DNSName {
+func dnsName(_ text: String) -> DNSName {
     do { return try DNSName(text) } catch { fatalError("bad test name \(text)") }
 }
 
 extension Blocklist {
     /// The match for `text` by both entry points, which must agree.
     func matching(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> BlocklistMatch {
-        let byName = match(name(text))
+        let byName = match(dnsName(text))
         var bytes = Array(text.utf8)
         let byText = bytes.withUnsafeMutableBufferPointer { match(text: UnsafeBufferPointer($0)) }
         #expect(byName == byText, "match(DNSName) and match(text:) differ for \(text)", sourceLocation: sourceLocation)

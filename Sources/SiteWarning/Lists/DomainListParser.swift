@@ -22,7 +22,7 @@ extension ListLoader {
         guard let first = words.first else { return }
         if HostName.isAddress(first) {
             guard words.count > 1 else {
-                report.skip("an address without a name")
+                report.skip("an IP address, not a name")
                 return
             }
             for word in words.dropFirst() {
