@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Compliance", targets: ["Compliance"]),
         .library(name: "DNS", targets: ["DNS"]),
+        .library(name: "SiteWarning", targets: ["SiteWarning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -69,6 +70,9 @@ let package = Package(
         // DNS wire format (RFC 1035, EDNS(0) RFC 6891, compression, truncation) on NIOCore's ByteBuffer,
         // and DNS-over-TCP framing. No I/O.
         .target(name: "DNS", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: strict),
+        // The DNS guard's domain: blocklists (domain, RPZ, URL lists) compiled into one suffix-match
+        // snapshot, consent values and the registry protocol, live sessions, the decision. No I/O, no servers.
+        .target(name: "SiteWarning", dependencies: ["TextScanning", "Addressing", "Secrecy", "DNS"], swiftSettings: strict),
         // SMTP delivery over SwiftNIO (STARTTLS with swift-nio-ssl). Knows nothing of cases or subscribers.
         .target(
             name: "Mailer",
@@ -188,6 +192,9 @@ let package = Package(
             dependencies: [
                 "DNS", "MamoriTesting", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SiteWarningTests", dependencies: ["SiteWarning", "TextScanning", "Addressing", "Secrecy", "DNS", "MamoriTesting"],
             swiftSettings: strict),
         // One suite for every store backend: SQLite, and PostgreSQL on a throwaway cluster.
         .testTarget(

@@ -17,7 +17,7 @@ private func declaration(
         "justifications": Dictionary(uniqueKeysWithValues: basis.requirements.map { ($0.rawValue, text) }),
         "dataItems": ["mail-auth-events": ["source-ip", "timestamp"]],
         "retention": ["mail-auth-events": 7],
-        "trigger": basis == .consent ? "per-consent" : "always",
+        "trigger": basis.isConsent ? "per-consent" : "always",
     ]
 }
 
@@ -48,7 +48,7 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
         let declarations = try Declarations.bundled()
         #expect(declarations.missing().isEmpty)
         #expect(Set(declarations.ids) == Set(CountermeasureID.required))
-        #expect(declarations.all.count == 8)
+        #expect(declarations.all.count == 9)
         #expect(declarations.source == "declarations.json")
         for id in CountermeasureID.required {
             let declaration = try #require(declarations[id])
@@ -66,6 +66,7 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
         (.smtpCredentialAbuse, [.legitimateBusinessAct]),
         (.smtpBruteForce, [.legitimateBusinessAct]),
         (.networkObservation, [.partyToCommunication]),
+        (.cncDNSBlock, [.termsConsent]),
     ])
     func basesAreThoseOfSecrecyMD(id: CountermeasureID, bases: [LegalBasis]) throws {
         let declaration = try #require(try Declarations.bundled()[id])
@@ -79,6 +80,7 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
     @Test func triggersFollowSecrecyMD() throws {
         let declarations = try Declarations.bundled()
         #expect(declarations[.malwareSiteWarning]?.trigger == .perConsent)
+        #expect(declarations[.cncDNSBlock]?.trigger == .perConsent)
         #expect(declarations[.smtpCredentialAbuse]?.trigger == .whileAlert("smtp-load"))
         #expect(declarations[.smtpBruteForce]?.trigger == .whileAlert("smtp-auth-failure"))
         for id in [
@@ -97,6 +99,10 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
         #expect(!warning.allowsAttribution)
         #expect(warning.attributionNote?.en.contains("No attribution") == true)
         #expect(!warning.uses(.subscriberID) && !warning.uses(.addressAssignmentRecord))
+        // The C&C block neither: the line id only finds the line's choice.
+        let block = try #require(declarations[.cncDNSBlock])
+        #expect(!block.allowsAttribution)
+        #expect(!block.uses(.subscriberID) && !block.uses(.addressAssignmentRecord))
     }
 
     @Test func dataItemsAreMinimal() throws {
@@ -108,6 +114,15 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
         #expect(edge.retentionDays(for: .transient) == 0)
         let bruteForce = try #require(declarations[.smtpBruteForce])
         #expect(Set(bruteForce.dataItems) == [.sourceIP, .timestamp, .attemptCount, .attemptInterval])
+        // The DNS guard's two measures: the queried name, the client address → line id, the choice, counts.
+        let cnc = try #require(declarations[.cncDNSBlock])
+        #expect(Set(cnc.dataItems) == [.destinationDomain, .clientAddress, .lineID, .consentChoice, .aggregateCount])
+        #expect(cnc.dataItemsByClass[.transient] == [.destinationDomain, .clientAddress])
+        for id in [CountermeasureID.cncDNSBlock, .malwareSiteWarning] {
+            let declaration = try #require(declarations[id])
+            #expect(declaration.dataItemsByClass[.liveSessions] == [.clientAddress, .lineID], "\(id)")
+            #expect(declaration.conditions.contains { $0.en.contains("no query log") }, "\(id): says no per-line query log is kept")
+        }
         let siteOwner = try #require(declarations[.siteOwnerNotice])
         #expect(Set(siteOwner.dataItems) == [.siteURL, .siteContact, .timestamp])
         // Every class used has a retention, and every retention a class.
@@ -122,7 +137,7 @@ private func problems(_ json: Data, sourceLocation: SourceLocation = #_sourceLoc
         #expect(source.split(separator: "\n").count > 200)
         #expect(source.contains("正当業務行為") || source.contains("緊急避難"))
         let declarations = try Declarations.load(contentsOf: url)
-        #expect(declarations.all.count == 8)
+        #expect(declarations.all.count == 9)
     }
 }
 

@@ -30,6 +30,9 @@ struct Vocabulary {
         case .changeableAnyTime: self("（ア）設定をいつでも変更でき、他の提供条件は同一", "(ア) choice changeable any time, other conditions the same")
         case .publicised: self("（イ）約款等による十分な周知", "(イ) adequately publicised")
         case .explainedOnScreen: self("（ウ）画面上での説明と変更方法の表示", "(ウ) explained on screen, with how to change the choice")
+        case .expectedToConsent: self("通常の利用者であれば同意すると想定できること", "a usual subscriber would consent")
+        case .optOutAnyTime: self("回線ごとにいつでもオプトアウトできること", "opt-out per line at any time")
+        case .termsPublicised: self("約款及びウェブサイトでの十分な周知", "adequately publicised in the terms and on the website")
         case .legitimatePurpose: self("目的の正当性", "legitimate purpose")
         case .necessity: self("行為の必要性", "necessity of the act")
         case .appropriateMeans: self("手段の相当性", "appropriate means")
@@ -65,6 +68,7 @@ struct Vocabulary {
         case .blocks: self("遮断・停止とその履歴", "blocks and suspensions")
         case .mailAuthEvents: self("SMTP認証イベント", "SMTP AUTH events")
         case .observations: self("仮名化済み観測データ", "pseudonymised observations")
+        case .liveSessions: self("接続中のセッション（アドレス→回線ID）", "live sessions (address → line id)")
         }
     }
 
@@ -88,6 +92,7 @@ struct Vocabulary {
         case .malwareFamily: self("マルウェア名", "malware family")
         case .evidenceReference: self("根拠資料の参照", "evidence reference")
         case .consentChoice: self("同意設定", "consent choice")
+        case .lineID: self("回線ID", "line id")
         case .siteURL: self("掲載サイトのURL", "listed site URL")
         case .siteContact: self("サイト管理者の公開連絡先", "site owner's public contact")
         case .aggregateCount: self("集計値", "aggregate count")

@@ -39,12 +39,14 @@ public struct CountermeasureID: RawRepresentable, Hashable, Comparable, Sendable
     public static let smtpBruteForce = CountermeasureID("smtp-brute-force")
     /// NICTER-style observation of darknet and sensor traffic.
     public static let networkObservation = CountermeasureID("network-observation")
+    /// Silent blocking of lookups of listed C&C names at the ISP's resolver: consent in the terms, opt-out per line.
+    public static let cncDNSBlock = CountermeasureID("cnc-dns-block")
 
     /// The ids of every countermeasure in `SECRECY.md`, in its table's order. The bundled
     /// declarations cover all of them.
     public static let required: [CountermeasureID] = [
         .malwareSiteWarning, .siteOwnerNotice, .infectedHostNotification, .cncTakedownNotification,
-        .dnsAmplificationPrevention, .smtpCredentialAbuse, .smtpBruteForce, .networkObservation,
+        .dnsAmplificationPrevention, .smtpCredentialAbuse, .smtpBruteForce, .networkObservation, .cncDNSBlock,
     ]
 
     /// Whether the id is well formed: lowercase ASCII letters and digits in words joined by single `-`.

@@ -22,6 +22,10 @@ public enum DataItem: String, Sendable, Hashable, Codable, CaseIterable, CustomS
     case clientAddress = "client-address"
     /// The ISP's own record of which subscriber held which address when (RADIUS, DHCP, CGN).
     case addressAssignmentRecord = "address-assignment-record"
+    /// The id of a subscriber line as its sessions carry it (the RADIUS `User-Name`): what the
+    /// live-session table maps a client address to, to find that line's choice. Not the
+    /// subscriber's name, contract or contact.
+    case lineID = "line-id"
     /// The ISP's subscriber (contract) identifier.
     case subscriberID = "subscriber-id"
     /// How to reach a subscriber: mail address or postal address on the contract.
@@ -79,6 +83,9 @@ public enum DataClass: String, Sendable, Hashable, Codable, CaseIterable, Custom
     case mailAuthEvents = "mail-auth-events"
     /// Pseudonymised observations of darknet and sensor traffic.
     case observations
+    /// The in-memory table of live sessions (client address or delegated prefix → line id, last
+    /// seen), held while a session is live and dropped on Stop or expiry; never written.
+    case liveSessions = "live-sessions"
 
     public var description: String { rawValue }
 }

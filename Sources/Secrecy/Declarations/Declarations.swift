@@ -453,7 +453,7 @@ struct DeclarationParser {
             report(.unknownTrigger, "trigger", line: node.line, "unknown trigger; expected \(expected)")
             return nil
         }
-        let consent = bases.contains(.consent)
+        let consent = bases.contains(where: \.isConsent)
         if !bases.isEmpty, consent != (trigger == .perConsent) {
             report(
                 .inconsistentTrigger, "trigger", line: node.line,

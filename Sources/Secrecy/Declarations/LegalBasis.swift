@@ -6,6 +6,9 @@
 public enum LegalBasis: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     /// Consent of the party (the malware-site warning's (ア)(イ)(ウ)).
     case consent
+    /// Comprehensive prior consent given in the terms of service (約款による事前の包括同意), with
+    /// an opt-out per line at any time: the C&C DNS block (第二次とりまとめ, 2015, section 1).
+    case termsConsent = "terms-consent"
     /// 正当業務行為, Penal Code art. 35: for measures that run all the time.
     case legitimateBusinessAct = "legitimate-business-act"
     /// 緊急避難, Penal Code art. 37.
@@ -21,6 +24,7 @@ public enum LegalBasis: String, Sendable, Hashable, Codable, CaseIterable, Custo
     public var requirements: [Requirement] {
         switch self {
         case .consent: [.changeableAnyTime, .publicised, .explainedOnScreen]
+        case .termsConsent: [.expectedToConsent, .optOutAnyTime, .termsPublicised]
         case .legitimateBusinessAct: [.legitimatePurpose, .necessity, .appropriateMeans]
         case .emergencyNecessity: [.presentDanger, .balanceOfInterests, .noOtherMeans]
         case .selfDefence: [.imminentUnjustAttack, .defendingRights, .unavoidable]
@@ -33,6 +37,8 @@ public enum LegalBasis: String, Sendable, Hashable, Codable, CaseIterable, Custo
     public var name: LocalizedText {
         switch self {
         case .consent: LocalizedText(ja: "通信当事者の同意", en: "consent of the party")
+        case .termsConsent:
+            LocalizedText(ja: "約款による事前の包括同意（オプトアウト可）", en: "comprehensive prior consent in the terms (with opt-out)")
         case .legitimateBusinessAct: LocalizedText(ja: "正当業務行為（刑法35条）", en: "legitimate business act (Penal Code art. 35)")
         case .emergencyNecessity: LocalizedText(ja: "緊急避難（刑法37条）", en: "emergency necessity (Penal Code art. 37)")
         case .selfDefence: LocalizedText(ja: "正当防衛（刑法36条）", en: "self-defence (Penal Code art. 36)")
@@ -40,6 +46,9 @@ public enum LegalBasis: String, Sendable, Hashable, Codable, CaseIterable, Custo
         case .publicData: LocalizedText(ja: "公開情報（通信の秘密に当たらない）", en: "public data (not a secret of communication)")
         }
     }
+
+    /// Whether the basis is a form of consent: such a measure acts only per consent (`per-consent`).
+    public var isConsent: Bool { self == .consent || self == .termsConsent }
 
     public var description: String { rawValue }
 }
@@ -52,6 +61,13 @@ public enum Requirement: String, Sendable, Hashable, Codable, CaseIterable, Cust
     case publicised
     /// Consent (ウ): the warning screen explains the measure and how and where to change the choice.
     case explainedOnScreen = "explained-on-screen"
+    /// Terms consent: a usual subscriber would, in general and by type, consent to the measure
+    /// (it protects them, uses the least data, and changes nothing else in the service).
+    case expectedToConsent = "expected-to-consent"
+    /// Terms consent: each line can opt out at any time, and the opt-out takes effect at once.
+    case optOutAnyTime = "opt-out-any-time"
+    /// Terms consent: the measure and the way to opt out are in the published terms and adequately publicised.
+    case termsPublicised = "terms-publicised"
     /// Legitimate business act: 目的の正当性.
     case legitimatePurpose = "legitimate-purpose"
     /// Legitimate business act: 行為の必要性.
@@ -79,6 +95,7 @@ public enum Requirement: String, Sendable, Hashable, Codable, CaseIterable, Cust
     public var basis: LegalBasis {
         switch self {
         case .changeableAnyTime, .publicised, .explainedOnScreen: .consent
+        case .expectedToConsent, .optOutAnyTime, .termsPublicised: .termsConsent
         case .legitimatePurpose, .necessity, .appropriateMeans: .legitimateBusinessAct
         case .presentDanger, .balanceOfInterests, .noOtherMeans: .emergencyNecessity
         case .imminentUnjustAttack, .defendingRights, .unavoidable: .selfDefence
