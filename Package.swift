@@ -94,12 +94,12 @@ let package = Package(
             swiftSettings: strict),
         // What the application needs of a store backend beyond the domain protocols: readiness,
         // aggregates for /metrics, retention, checkpoints, keys. No database code.
-        .target(name: "Storage", dependencies: ["TextScanning", "Addressing", "Secrecy", "Attribution", "Remediation"], swiftSettings: strict),
+        .target(name: "Storage", dependencies: ["TextScanning", "Addressing", "Secrecy", "Attribution", "Remediation", "SiteWarning"], swiftSettings: strict),
         // The domain store protocols on SQLite (GRDB): the embedded default.
         .target(
             name: "StoreSQLite",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "Storage",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "SiteWarning", "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -108,7 +108,7 @@ let package = Package(
         .target(
             name: "StorePostgres",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "Storage",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "SiteWarning", "Storage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ public import Attribution
 public import Foundation
 public import Remediation
 public import Secrecy
+public import SiteWarning
 
 /// A store backend as the application sees it: the domain stores, and what operators and
 /// monitoring need besides them (readiness, aggregates, retention, checkpoints, keys).
@@ -25,6 +26,17 @@ public protocol Storage: Sendable {
     var page: any RemediationPageStore { get }
     /// Where this process keeps its attribution index snapshot.
     var indexSnapshotPath: String { get }
+    /// The DNS guard's consent registry (every line's choices and their history).
+    var consent: any ConsentRegistry { get }
+    /// The DNS guard's lists.
+    var blocklists: any BlocklistStore { get }
+
+    /// Calls `onChange`, one call at a time, whenever consent or lists may have changed in this
+    /// or another process, until cancelled. PostgreSQL calls it as soon as the change commits
+    /// (LISTEN/NOTIFY) and at least every `poll` besides; SQLite has no notifications, so it
+    /// calls it every `poll`. `onChange` compares versions itself (``ConsentRegistry`` cursors,
+    /// ``BlocklistStore/listsVersion()``).
+    func followChanges(poll: Duration, _ onChange: @escaping @Sendable () async throws -> Void) async throws
 
     /// Whether the store answers and its migrations are this build's.
     func readiness() async -> StoreReadiness

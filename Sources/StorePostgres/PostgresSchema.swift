@@ -199,6 +199,36 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX access_token_case ON access_token(case_id)",
             ]),
+        Migration(
+            id: "pg3 site warning",
+            statements: [
+                """
+                CREATE TABLE consent_change (
+                    id bigserial PRIMARY KEY,
+                    line text NOT NULL,
+                    measure text NOT NULL,
+                    choice text NOT NULL,
+                    time double precision NOT NULL,
+                    channel text NOT NULL,
+                    terms_version text NOT NULL
+                )
+                """,
+                "CREATE INDEX consent_change_line ON consent_change(line, measure, id)",
+                """
+                CREATE TABLE site_list_revision (
+                    id bigserial PRIMARY KEY,
+                    name text NOT NULL,
+                    kind text NOT NULL,
+                    format text NOT NULL,
+                    file text NOT NULL,
+                    sha256 text NOT NULL,
+                    bytes bytea,
+                    imported_at double precision NOT NULL,
+                    actor text NOT NULL
+                )
+                """,
+                "CREATE INDEX site_list_revision_name ON site_list_revision(name, id)",
+            ]),
     ]
 
     /// The ids of this build's migrations.

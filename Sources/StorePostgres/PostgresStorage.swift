@@ -1,6 +1,7 @@
 public import Attribution
 public import Remediation
 public import Secrecy
+public import SiteWarning
 public import Storage
 
 extension PostgresStore: Storage, CheckpointedAuditLog {
@@ -12,4 +13,6 @@ extension PostgresStore: Storage, CheckpointedAuditLog {
     /// Beside the key file: every process keeps its own snapshot of the shared records.
     public var indexSnapshotPath: String { keys.path + ".index" }
     public var storedDataClasses: [DataClass] { Self.dataClasses }
+    public var consent: any ConsentRegistry { siteWarning }
+    public var blocklists: any BlocklistStore { siteWarning }
 }

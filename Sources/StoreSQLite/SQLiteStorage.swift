@@ -1,6 +1,7 @@
 public import Attribution
 public import Remediation
 public import Secrecy
+public import SiteWarning
 public import Storage
 
 extension SQLiteAuditLog: CheckpointedAuditLog {}
@@ -12,5 +13,16 @@ extension MamoriStore: Storage {
     public var remediation: any RemediationStore { SQLiteRemediationStore(store: self) }
     public var page: any RemediationPageStore { SQLiteRemediationStore(store: self) }
     public var storedDataClasses: [DataClass] { Self.dataClasses }
+    public var consent: any ConsentRegistry { siteWarning }
+    public var blocklists: any BlocklistStore { siteWarning }
+
+    /// Calls `onChange` every `poll` (SQLite has no change notifications; a poll reads two
+    /// indexed maxima) until cancelled.
+    public func followChanges(poll: Duration, _ onChange: @escaping @Sendable () async throws -> Void) async throws {
+        while !Task.isCancelled {
+            try await onChange()
+            try await Task.sleep(for: poll)
+        }
+    }
     public func close() async {}
 }

@@ -166,6 +166,35 @@ enum Schema {
             // The outbox reads only the notices inside the per-subscriber gap.
             try db.execute(sql: "CREATE INDEX notice_created ON notice(created_at)")
         }
+        migrator.registerMigration("v6 site warning") { db in
+            // Every choice change (the consent history; the newest per line and measure is the
+            // choice) and every list import or removal (the newest revision per name is current).
+            try db.execute(
+                sql: """
+                    CREATE TABLE consent_change (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        line TEXT NOT NULL,
+                        measure TEXT NOT NULL,
+                        choice TEXT NOT NULL,
+                        time REAL NOT NULL,
+                        channel TEXT NOT NULL,
+                        terms_version TEXT NOT NULL
+                    );
+                    CREATE INDEX consent_change_line ON consent_change(line, measure, id);
+                    CREATE TABLE site_list_revision (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        format TEXT NOT NULL,
+                        file TEXT NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        bytes BLOB,
+                        imported_at REAL NOT NULL,
+                        actor TEXT NOT NULL
+                    );
+                    CREATE INDEX site_list_revision_name ON site_list_revision(name, id);
+                    """)
+        }
         return migrator
     }()
 }
