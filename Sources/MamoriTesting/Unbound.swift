@@ -17,6 +17,7 @@ public import Foundation
 /// ```
 public final class Unbound: @unchecked Sendable {
     public static let path = "/usr/sbin/unbound"
+    static let timeout = "/usr/bin/timeout"
 
     /// Whether Unbound is installed (Debian package `unbound`).
     public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: path) }
@@ -38,9 +39,15 @@ public final class Unbound: @unchecked Sendable {
             let configuration = directory.appendingPathComponent("unbound.conf")
             try Self.configuration(port: port, directory: directory, localZones: localZones, localData: localData, serverOptions: serverOptions)
                 .write(to: configuration, atomically: true, encoding: .utf8)
+            // Under coreutils' `timeout`, so that a test process that crashes before `stop()`
+            // does not leave Unbound running for more than ten minutes (SIGTERM to `timeout`
+            // reaches Unbound too).
+            let (executable, arguments) =
+                FileManager.default.isExecutableFile(atPath: Self.timeout)
+                ? (Self.timeout, ["--kill-after=5", "600", Self.path, "-d", "-c", configuration.path])
+                : (Self.path, ["-d", "-c", configuration.path])
             let child = try CleanChild(
-                executable: URL(fileURLWithPath: Self.path), arguments: ["-d", "-c", configuration.path],
-                output: directory.appendingPathComponent("unbound.log"))
+                executable: URL(fileURLWithPath: executable), arguments: arguments, output: directory.appendingPathComponent("unbound.log"))
             if Self.waitUntilListening(port: port, child: child) {
                 self.port = port
                 self.child = child

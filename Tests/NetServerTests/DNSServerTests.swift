@@ -212,8 +212,9 @@ struct DNSServerTests {
         #expect(!logs.text.contains("127.0.0.1:"))
     }
 
-    @Test func answersThatDoNotMatchTheQueryAreDropped() async throws {
-        try await withMismatchingUpstream { fake in
+    @Test func answersThatDoNotMatchTheQueryAreDroppedAndEachQueryHasItsOwnPort() async throws {
+        let sourcePorts = SourcePorts()
+        try await withMismatchingUpstream(sourcePorts: sourcePorts) { fake in
             try await Self.withDNSServer(upstreams: [fake]) { server, port in
                 let answer = try await Self.dig(port, ["www.example.test"])
                 #expect(answer.contains("192.0.2.77"))
@@ -221,15 +222,25 @@ struct DNSServerTests {
                 // Both wrong answers arrive before the right one; later ones would be dropped with the socket.
                 #expect(server.forwarder.stats.mismatched == 2)
                 #expect(server.forwarder.stats.answers == 1)
+                // Another query (not cached): another socket, another source port.
+                let other = try await Self.dig(port, ["other.example.test"])
+                #expect(other.contains("192.0.2.77"))
             }
         }
+        let ports = sourcePorts.ports.withLock { $0 }
+        #expect(ports.count == 2 && Set(ports).count == 2 && !ports.contains(0))
     }
+}
+
+/// The source ports a fake upstream saw.
+final class SourcePorts: Sendable {
+    let ports = Mutex<[Int]>([])
 }
 
 /// A fake upstream on 127.0.0.1 that answers each query three times: first with the wrong id
 /// (192.0.2.66), then for another name (192.0.2.66), then correctly (192.0.2.77). Serves while
-/// `body` runs.
-func withMismatchingUpstream<T: Sendable>(_ body: (SocketAddress) async throws -> T) async throws -> T {
+/// `body` runs; the source port of each query it gets goes to `sourcePorts`.
+func withMismatchingUpstream<T: Sendable>(sourcePorts: SourcePorts? = nil, _ body: (SocketAddress) async throws -> T) async throws -> T {
     let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .bind(host: "127.0.0.1", port: 0) { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -244,6 +255,7 @@ func withMismatchingUpstream<T: Sendable>(_ body: (SocketAddress) async throws -
             group.addTask {
                 for try await envelope in inbound {
                     guard let query = try? DNSMessage(decoding: envelope.data), let question = query.questions.first else { continue }
+                    sourcePorts?.ports.withLock { $0.append(envelope.remoteAddress.port ?? 0) }
                     var wrongID = query
                     wrongID.header.id &+= 1
                     var wrongName = query
