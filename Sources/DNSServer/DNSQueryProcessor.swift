@@ -127,7 +127,8 @@ public struct DNSStreamHandler<Policy: DNSPolicy>: StreamHandler {
     public init(processor: DNSQueryProcessor<Policy>) { self.processor = processor }
 
     public func addCodec(to pipeline: ChannelPipeline.SynchronousOperations, configuration: NetServerConfiguration) throws {
-        try pipeline.addHandler(ByteToMessageHandler(DNSTCPFrameDecoder()))
+        // A frame is at most 65,537 bytes; the buffer holds at most a partial frame and one read.
+        try pipeline.addHandler(ByteToMessageHandler(DNSTCPFrameDecoder(), maximumBufferSize: 2 * (configuration.maxMessageSize + 2)))
         try pipeline.addHandler(MessageToByteHandler(DNSTCPFrameEncoder()))
     }
 
