@@ -3,6 +3,7 @@ public import DNS
 public import Logging
 public import NIOCore
 public import NIOPosix
+import NetServer
 import Synchronization
 
 /// Counts of the forwarder since start (the same numbers go to swift-metrics).
@@ -53,14 +54,17 @@ public final class DNSForwarder: Sendable {
     public let timeout: Duration
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
+    /// The warnings (no upstream answered): at most one a reason in `logInterval`.
+    let log: RateLimitedLogger
     let state = Mutex(DNSForwarderStats())
     let counters: [String: Counter]
 
     public init(
         upstreams: [SocketAddress], timeout: Duration, server: String = "dns",
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger, metricsFactory: any MetricsFactory = MetricsSystem.factory
+        logger: Logger, logInterval: Duration = .seconds(10), metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.log = RateLimitedLogger(logger: logger, interval: logInterval)
         self.upstreams = upstreams
         self.timeout = timeout
         self.eventLoopGroup = eventLoopGroup
@@ -120,7 +124,7 @@ public final class DNSForwarder: Sendable {
         }
         counters["failure"]?.increment()
         state.withLock { $0.failures += 1 }
-        logger.warning("no upstream answered", metadata: ["upstreams": "\(upstreams.count)"])
+        log.warning(key: "failure", "no upstream answered, SERVFAIL", metadata: ["upstreams": "\(upstreams.count)"])
         return DNSForwarding.errorResponse(to: query, rcode: DNSRCode.serverFailure)
     }
 

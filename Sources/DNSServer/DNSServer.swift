@@ -28,7 +28,7 @@ public final class DNSServer<Policy: DNSPolicy>: Service, Sendable {
         self.configuration = configuration
         let forwarder = DNSForwarder(
             upstreams: configuration.upstreams, timeout: configuration.upstreamTimeout, server: configuration.name, eventLoopGroup: eventLoopGroup,
-            logger: logger, metricsFactory: metricsFactory)
+            logger: logger, logInterval: configuration.logInterval, metricsFactory: metricsFactory)
         processor = DNSQueryProcessor(configuration: configuration, policy: policy, forwarder: forwarder, metricsFactory: metricsFactory)
         udp = UDPServer(
             configuration: configuration.listener(.udp), handler: DNSDatagramHandler(processor: processor), eventLoopGroup: eventLoopGroup,

@@ -28,8 +28,8 @@ public final class Unbound: @unchecked Sendable {
 
     /// Starts Unbound serving `localZones` (each `NAME TYPE`, e.g. `example.test. static`) with
     /// `localData` (each one record in zone-file form) on 127.0.0.1, UDP and TCP; `serverOptions`
-    /// are more `server:` lines. Waits until it accepts connections.
-    public init(localZones: [String] = ["example.test. static"], localData: [String], serverOptions: [String] = []) throws {
+    /// are more `server:` lines; `ipv6` adds ::1 on the same port. Waits until it accepts connections.
+    public init(localZones: [String] = ["example.test. static"], localData: [String], serverOptions: [String] = [], ipv6: Bool = false) throws {
         guard Self.isInstalled else { throw MissingPeer("\(Self.path) not found: install the Debian package unbound") }
         directory = try Loopback.temporaryDirectory()
         // A port free when chosen may be taken before Unbound binds it: then Unbound exits and the
@@ -37,7 +37,8 @@ public final class Unbound: @unchecked Sendable {
         for _ in 1...8 {
             let port = try Loopback.freePort()
             let configuration = directory.appendingPathComponent("unbound.conf")
-            try Self.configuration(port: port, directory: directory, localZones: localZones, localData: localData, serverOptions: serverOptions)
+            let options = ipv6 ? ["interface: ::1@\(port)", "do-ip6: yes", "access-control: ::1/128 allow"] + serverOptions : serverOptions
+            try Self.configuration(port: port, directory: directory, localZones: localZones, localData: localData, serverOptions: options)
                 .write(to: configuration, atomically: true, encoding: .utf8)
             // Under coreutils' `timeout`, so that a test process that crashes before `stop()`
             // does not leave Unbound running for more than ten minutes (SIGTERM to `timeout`
@@ -66,7 +67,6 @@ public final class Unbound: @unchecked Sendable {
             "    interface: 127.0.0.1@\(port)",
             "    port: \(port)",
             "    do-ip4: yes",
-            "    do-ip6: no",
             "    do-udp: yes",
             "    do-tcp: yes",
             "    do-daemonize: no",
@@ -86,6 +86,7 @@ public final class Unbound: @unchecked Sendable {
         ]
         lines += localZones.map { "    local-zone: \($0)" }
         lines += localData.map { "    local-data: '\($0)'" }
+        if !serverOptions.contains(where: { $0.hasPrefix("do-ip6:") }) { lines.append("    do-ip6: no") }
         lines += serverOptions.map { "    \($0)" }
         lines += ["remote-control:", "    control-enable: no", ""]
         return lines.joined(separator: "\n")

@@ -51,10 +51,11 @@ struct DNSServerTests {
 
     /// Starts the server on a free port forwarding to `upstreams`, runs `body`, shuts it down gracefully.
     static func withDNSServer<T: Sendable>(
-        upstreams: [SocketAddress], clock: TestClock = TestClock(), timeout: Duration = .seconds(2), logs: CapturedLogs = CapturedLogs(),
+        host: String = "127.0.0.1", upstreams: [SocketAddress], clock: TestClock = TestClock(), timeout: Duration = .seconds(2),
+        logs: CapturedLogs = CapturedLogs(),
         _ body: @escaping @Sendable (DNSServer<TestPolicy>, Int) async throws -> T
     ) async throws -> T {
-        var configuration = DNSServerConfiguration(port: try Loopback.freePort(), upstreams: upstreams)
+        var configuration = DNSServerConfiguration(host: host, port: try Loopback.freePort(), upstreams: upstreams)
         configuration.upstreamTimeout = timeout
         configuration.now = clock.read
         let server = DNSServer(configuration: configuration, policy: TestPolicy(), logger: logs.logger(), metricsFactory: TestMetrics())
@@ -99,6 +100,20 @@ struct DNSServerTests {
             }
             #expect(server.udp.stats.requests[.replied] ?? 0 >= 4)
             #expect(server.tcp.stats.requests[.replied] ?? 0 >= 1)
+        }
+    }
+
+    @Test func ipv6LoopbackBothWays() async throws {
+        let unbound = try Unbound(localData: Self.zone, ipv6: true)
+        defer { unbound.stop() }
+        let upstream = try SocketAddress(ipAddress: "::1", port: unbound.port)
+        try await Self.withDNSServer(host: "::1", upstreams: [upstream]) { server, port in
+            for transport in ["+notcp", "+tcp"] {
+                let (status, output) = try await Command.run(
+                    Self.dig, ["-6", "@::1", "-p", "\(port)", "+time=3", "+tries=1", transport, "www.example.test"])
+                #expect(status == 0 && output.contains("192.0.2.1"), "dig \(transport): \(output)")
+            }
+            #expect(server.forwarder.stats.answers == 1)  // the second from the cache
         }
     }
 
