@@ -233,9 +233,9 @@ struct DNSServerTests {
             try await Self.withDNSServer(upstreams: [fake]) { server, port in
                 let answer = try await Self.dig(port, ["www.example.test"])
                 #expect(answer.contains("192.0.2.77"))
-                #expect(!answer.contains("192.0.2.66"))
-                // Both wrong answers arrive before the right one; later ones would be dropped with the socket.
-                #expect(server.forwarder.stats.mismatched == 2)
+                #expect(!answer.contains("192.0.2.66") && !answer.contains("192.0.2.55"))
+                // The three wrong answers arrive before the right one; later ones would be dropped with the socket.
+                #expect(server.forwarder.stats.mismatched == 3)
                 #expect(server.forwarder.stats.answers == 1)
                 // Another query (not cached): another socket, another source port.
                 let other = try await Self.dig(port, ["other.example.test"])
@@ -252,40 +252,52 @@ final class SourcePorts: Sendable {
     let ports = Mutex<[Int]>([])
 }
 
-/// A fake upstream on 127.0.0.1 that answers each query three times: first with the wrong id
-/// (192.0.2.66), then for another name (192.0.2.66), then correctly (192.0.2.77). Serves while
-/// `body` runs; the source port of each query it gets goes to `sourcePorts`.
+/// A fake upstream on 127.0.0.1 that answers each query four times: first correctly but from
+/// another socket (another source port: 192.0.2.55), then with the wrong id (192.0.2.66), then for
+/// another name (192.0.2.66), then correctly (192.0.2.77). Serves while `body` runs; the source
+/// port of each query it gets goes to `sourcePorts`.
 func withMismatchingUpstream<T: Sendable>(sourcePorts: SourcePorts? = nil, _ body: (SocketAddress) async throws -> T) async throws -> T {
-    let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel(
-                    wrappingChannelSynchronously: channel,
-                    configuration: .init(inboundType: AddressedEnvelope<ByteBuffer>.self, outboundType: AddressedEnvelope<ByteBuffer>.self))
-            }
-        }
-    let address = try #require(channel.channel.localAddress)
-    return try await channel.executeThenClose { inbound, outbound in
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for try await envelope in inbound {
-                    guard let query = try? DNSMessage(decoding: envelope.data), let question = query.questions.first else { continue }
-                    sourcePorts?.ports.withLock { $0.append(envelope.remoteAddress.port ?? 0) }
-                    var wrongID = query
-                    wrongID.header.id &+= 1
-                    var wrongName = query
-                    wrongName.questions[0].name = try DNSName("evil.example.test")
-                    for (message, octet) in [(wrongID, UInt8(66)), (wrongName, 66), (query, 77)] {
-                        var response = message
-                        response.header.isResponse = true
-                        response.answers = [DNSRecord(name: question.name, type: .a, ttl: 60, data: .a([192, 0, 2, octet]))]
-                        try await outbound.write(
-                            AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: try response.bytes())))
-                    }
+    func udpSocket() async throws -> NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>> {
+        try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(inboundType: AddressedEnvelope<ByteBuffer>.self, outboundType: AddressedEnvelope<ByteBuffer>.self))
                 }
             }
-            defer { group.cancelAll() }
-            return try await body(address)
+    }
+    let channel = try await udpSocket()
+    let spoofer = try await udpSocket()
+    let address = try #require(channel.channel.localAddress)
+    return try await spoofer.executeThenClose { _, spoofed in
+        try await channel.executeThenClose { inbound, outbound in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await envelope in inbound {
+                        guard let query = try? DNSMessage(decoding: envelope.data), let question = query.questions.first else { continue }
+                        sourcePorts?.ports.withLock { $0.append(envelope.remoteAddress.port ?? 0) }
+                        func response(_ message: DNSMessage, _ octet: UInt8) throws -> AddressedEnvelope<ByteBuffer> {
+                            var response = message
+                            response.header.isResponse = true
+                            response.answers = [DNSRecord(name: question.name, type: .a, ttl: 60, data: .a([192, 0, 2, octet]))]
+                            return AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: ByteBuffer(bytes: try response.bytes()))
+                        }
+                        try await spoofed.write(try response(query, 55))
+                        // Let the spoofed one arrive first (another socket: no order between the two).
+                        try await Task.sleep(for: .milliseconds(50))
+                        var wrongID = query
+                        wrongID.header.id &+= 1
+                        var wrongName = query
+                        wrongName.questions[0].name = try DNSName("evil.example.test")
+                        for (message, octet) in [(wrongID, UInt8(66)), (wrongName, 66), (query, 77)] {
+                            try await outbound.write(try response(message, octet))
+                        }
+                    }
+                }
+                defer { group.cancelAll() }
+                return try await body(address)
+            }
         }
     }
 }
