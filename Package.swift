@@ -28,6 +28,8 @@ let package = Package(
         .library(name: "Compliance", targets: ["Compliance"]),
         .library(name: "DNS", targets: ["DNS"]),
         .library(name: "SiteWarning", targets: ["SiteWarning"]),
+        .library(name: "NetServer", targets: ["NetServer"]),
+        .library(name: "DNSServer", targets: ["DNSServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -73,6 +75,32 @@ let package = Package(
         // The DNS guard's domain: blocklists (domain, RPZ, URL lists) compiled into one suffix-match
         // snapshot, consent values and the registry protocol, live sessions, the decision. No I/O, no servers.
         .target(name: "SiteWarning", dependencies: ["TextScanning", "Addressing", "Secrecy", "DNS"], swiftSettings: strict),
+        // UDP and TCP listeners as swift-service-lifecycle services on SwiftNIO: limits (connections,
+        // idle time, in-flight datagrams, message size), bounded-label metrics, rate-limited logs of
+        // bad input (never a peer address), graceful shutdown. Shared by the DNS, RADIUS, policy,
+        // socketmap and NetFlow servers.
+        .target(
+            name: "NetServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // A forwarding DNS server over UDP and TCP: a policy hook, the packet cache, upstream failover.
+        .target(
+            name: "DNSServer",
+            dependencies: [
+                "DNS", "NetServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // SMTP delivery over SwiftNIO (STARTTLS with swift-nio-ssl). Knows nothing of cases or subscribers.
         .target(
             name: "Mailer",
@@ -195,6 +223,20 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SiteWarningTests", dependencies: ["SiteWarning", "TextScanning", "Addressing", "Secrecy", "DNS", "MamoriTesting"],
+            swiftSettings: strict),
+        // NetServer on EmbeddedChannel and on loopback; the DNS server against real unbound, dig and kdig.
+        .testTarget(
+            name: "NetServerTests",
+            dependencies: [
+                "NetServer", "DNSServer", "DNS", "MamoriTesting",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         // One suite for every store backend: SQLite, and PostgreSQL on a throwaway cluster.
         .testTarget(
