@@ -243,6 +243,7 @@ let package = Package(
             name: "StoreConformanceTests",
             dependencies: [
                 "Storage", "StoreSQLite", "StorePostgres", "MamoriTesting", "Remediation", "Attribution", "Secrecy", "Addressing", "Sightings",
+                "SiteWarning",
             ],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
