@@ -7,6 +7,11 @@ public enum DNSPolicyDecision: Sendable {
     case forward
     /// Answer with this message (its id and QR bit are set from the query).
     case answer(DNSMessage)
+    /// No answer at all (RPZ `rpz-drop.`).
+    case drop
+    /// Over UDP, an empty answer with TC set, so the client asks again over TCP; over TCP, forward
+    /// (RPZ `rpz-tcp-only.`).
+    case tcpOnly
 }
 
 /// The hook in front of forwarding: given a query and the client's source address, forward it or

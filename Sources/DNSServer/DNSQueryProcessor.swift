@@ -70,7 +70,13 @@ public final class DNSQueryProcessor<Policy: DNSPolicy>: Sendable {
             answer.header.id = query.header.id
             answer.header.isResponse = true
             return encode(answer, for: query, over: transport)
-        case .forward:
+        case .drop:
+            return .noReply
+        case .tcpOnly where transport == .udp:
+            var answer = DNSForwarding.errorResponse(to: query, rcode: DNSRCode.noError)
+            answer.header.truncated = true
+            return encode(answer, for: query, over: transport)
+        case .forward, .tcpOnly:
             break
         }
         if cacheEnabled {

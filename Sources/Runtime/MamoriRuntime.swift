@@ -1,11 +1,14 @@
 public import Attribution
+import DNSServer
 import Foundation
 public import Logging
 import Mailer
+import NIOCore
 import Portal
 public import Remediation
 import Secrecy
 public import ServiceLifecycle
+import SiteWarning
 public import Storage
 
 /// The application: the store, the configuration, and the flows and services built from them.
@@ -106,6 +109,9 @@ public struct MamoriRuntime: Sendable {
             services.append(
                 StoreMetricsService(store: store, interval: .milliseconds(Int64(monitoring.storePollInterval * 1000)), logger: monitoringLogger))
         }
+        if let settings = configuration.guardSettings {
+            services += try guardServices(settings, logger: Logger(label: "mamori.guard"))
+        }
         if let checkpoints = configuration.checkpoints {
             services.append(
                 CheckpointService(
@@ -113,5 +119,23 @@ public struct MamoriRuntime: Sendable {
                     everySeconds: checkpoints.everySeconds, logger: logger))
         }
         return services
+    }
+
+    /// The DNS guard's services: the DNS server with the guard as its policy, and the follower
+    /// that keeps the guard's lists and choices those of the store. Returns the guard too, for
+    /// the RADIUS listener and the warning page to share its live sessions and bypasses.
+    public func makeGuard(_ settings: GuardSettings, logger: Logger) throws -> (guardian: SiteWarningGuard, services: [any Service]) {
+        let sessions = LiveSessions(expiry: settings.siteWarning.sessionExpiry)
+        let guardian = SiteWarningGuard(configuration: settings.siteWarning, sessions: sessions)
+        let upstreams = try settings.upstreams.map { try SocketAddress(ipAddress: $0.host, port: $0.port) }
+        let server = DNSServer(
+            configuration: DNSServerConfiguration(host: settings.listenHost, port: settings.listenPort, upstreams: upstreams), policy: guardian,
+            logger: logger)
+        let follower = SiteWarningFollower(store: store, guard: guardian, poll: settings.poll, logger: logger)
+        return (guardian, [follower, server])
+    }
+
+    func guardServices(_ settings: GuardSettings, logger: Logger) throws -> [any Service] {
+        try makeGuard(settings, logger: logger).services
     }
 }

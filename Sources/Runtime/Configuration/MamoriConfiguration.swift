@@ -27,6 +27,8 @@ public struct MamoriConfiguration: Sendable {
     public var checkpoints: CheckpointSettings?
     /// `/metrics`, `/healthz` and `/readyz` while serving; nil: none.
     public var monitoring: MonitoringSettings?
+    /// The DNS guard (malware-site warning, C&C block) while serving; nil: off.
+    public var guardSettings: GuardSettings?
 
     public init(
         declarations: Declarations, flow: FlowConfiguration = FlowConfiguration(), portal: PortalSettings = PortalSettings(),

@@ -42,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var relay: RelayOptions
     @OptionGroup var checkpointing: CheckpointOptions
     @OptionGroup var monitoring: MonitoringOptions
+    @OptionGroup var guardOptions: GuardOptions
 
     func run() async throws {
         let logger = Logger(label: "mamori.serve")
@@ -51,10 +52,19 @@ struct ServeCommand: AsyncParsableCommand {
             file: CheckpointFile(path: try options.checkpointsPath), everyRecords: Int64(checkpointing.checkpointEveryRecords),
             everySeconds: checkpointing.checkpointEverySeconds)
         configuration.monitoring = monitoring.settings
+        configuration.guardSettings = try guardOptions.settings()
         let services = try MamoriRuntime(store: try await options.openStore(), configuration: configuration).services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         if let settings = configuration.monitoring {
             logger.notice("metrics and health listening", metadata: ["address": "\(settings.host):\(settings.port)"])
+        }
+        if let settings = configuration.guardSettings {
+            logger.notice(
+                "DNS guard listening",
+                metadata: [
+                    "address": "\(settings.listenHost):\(settings.listenPort)",
+                    "upstreams": "\(settings.upstreams.map { "\($0.host):\($0.port)" }.joined(separator: ","))",
+                ])
         }
         try await ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -104,5 +114,44 @@ struct MonitoringOptions: ParsableArguments {
         settings.port = metricsPort
         settings.storePollInterval = metricsStorePoll
         return settings
+    }
+}
+
+/// The DNS guard's options of `serve` (each off unless given; the same keys may come from
+/// `--guard-config`, and an option here wins over the file).
+struct GuardOptions: ParsableArguments {
+    @Option(help: "The guard's configuration file (JSON: the terms, the warning addresses, listeners; see docs/dns-guard.md).")
+    var guardConfig: String?
+
+    @Option(help: "ADDR:PORT the DNS guard answers on (UDP and TCP); off unless given here or in --guard-config.")
+    var dnsListen: String?
+
+    @Option(help: "ADDR:PORT of a resolver the guard forwards to (repeatable; tried in order).")
+    var dnsUpstream: [String] = []
+
+    @Option(help: "The warning server's IPv4 address (the answer for a listed malware site).")
+    var warningIpv4: String?
+
+    @Option(help: "The warning server's IPv6 address.")
+    var warningIpv6: String?
+
+    /// The guard's settings, or nil when no `--dns-listen` is given (here or in the file).
+    func settings() throws -> GuardSettings? {
+        let file = try guardConfig.map { try GuardFile.load($0) } ?? GuardFile()
+        guard let listenText = dnsListen ?? file.dnsListen else { return nil }
+        guard let listen = parseHostPort(listenText) else { throw ValidationError("--dns-listen \(listenText): use ADDR:PORT") }
+        let upstreamTexts = dnsUpstream.isEmpty ? (file.dnsUpstreams ?? []) : dnsUpstream
+        guard !upstreamTexts.isEmpty else { throw ValidationError("the DNS guard needs at least one --dns-upstream ADDR:PORT") }
+        let upstreams = try upstreamTexts.map { text in
+            guard let hostPort = parseHostPort(text) else { throw ValidationError("--dns-upstream \(text): use ADDR:PORT") }
+            return hostPort
+        }
+        do {
+            return GuardSettings(
+                listenHost: listen.host, listenPort: listen.port, upstreams: upstreams,
+                siteWarning: try file.siteWarning(warningIPv4: warningIpv4, warningIPv6: warningIpv6))
+        } catch let error as GuardSettingsError {
+            throw ValidationError(error.description)
+        }
     }
 }
