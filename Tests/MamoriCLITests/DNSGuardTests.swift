@@ -1,0 +1,168 @@
+import Foundation
+import MamoriTesting
+import Testing
+
+/// The DNS guard through the command line, with the real peers: lists imported with
+/// `mamori lists import`, `mamori serve --dns-listen` in front of a real Unbound, queried with
+/// dig and kdig over UDP and TCP.
+@Suite struct DNSGuardTests {
+    static let guardFile = """
+        {"warningConsent": "terms",
+         "terms": {"version": "2026-04", "termsURL": "https://isp.example/terms", "publishedOn": "2026-04-01",
+                   "choicePageURL": "https://my.isp.example/security",
+                   "sameConditionsStatement": {"ja": "選択にかかわらず他の提供条件は同じです。", "en": "All other conditions are the same whichever you choose."},
+                   "pageExplanation": {"ja": "マルウェア配布サイトへの接続前に注意喚起します。", "en": "We warn you before you reach a malware-distribution site."},
+                   "pageOptOutInstructions": {"ja": "会員ページからいつでも停止できます。", "en": "Turn it off at any time on the member page."}}}
+        """
+
+    struct Guard {
+        let directory: URL
+        let store: [String]
+        let unbound: Unbound
+        let child: CleanChild
+        let port: Int
+        let log: URL
+
+        init(extra: [String] = []) throws {
+            directory = try CLI.temporaryDirectory()
+            store = ["--store", directory.appendingPathComponent("s.sqlite").path]
+            unbound = try Unbound(localData: [
+                "www.example.test. 300 IN A 198.51.100.10", "c2.example.test. 300 IN A 198.51.100.66",
+                "evil.example.test. 300 IN A 198.51.100.99", "later.example.test. 300 IN A 198.51.100.77",
+            ])
+            try Self.importList(store, directory, name: "cnc.txt", text: "c2.example.test\n", list: "cnc-feed", kind: "cnc")
+            try Self.importList(
+                store, directory, name: "malware.rpz", text: "$ORIGIN rpz.isp.example.\nevil.example.test CNAME .\n", list: "malware",
+                kind: "malware-site")
+            let config = directory.appendingPathComponent("guard.json")
+            try DNSGuardTests.guardFile.write(to: config, atomically: true, encoding: .utf8)
+            port = try Loopback.freePort()
+            log = directory.appendingPathComponent("serve.log")
+            var environment = ProcessInfo.processInfo.environment
+            environment["MAMORI_STORE"] = nil
+            child = try CleanChild(
+                executable: CLI.binary,
+                arguments: ["serve"] + store + [
+                    "--port", "0", "--metrics-port", "0", "--dns-listen", "127.0.0.1:\(port)", "--dns-upstream", "127.0.0.1:\(unbound.port)",
+                    "--warning-ipv4", "192.0.2.80", "--warning-ipv6", "2001:db8::80", "--guard-config", config.path,
+                ] + extra,
+                output: log, environment: environment)
+            try Loopback.waitUntilListening(port: port, timeout: 120)
+        }
+
+        static func importList(_ store: [String], _ directory: URL, name: String, text: String, list: String, kind: String) throws {
+            let file = directory.appendingPathComponent(name)
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let run = try CLI.run(["lists", "import", file.path, "--list", list, "--kind", kind, "--json"] + store)
+            try #require(run.status == 0, "\(run.stderr)")
+            let object = CLI.object(run.lines.last ?? "")
+            #expect(object["entries"] as? Int == 1)
+        }
+
+        func dig(_ arguments: [String]) async throws -> String {
+            let result = try await Command.run("/usr/bin/dig", ["@127.0.0.1", "-p", "\(port)", "+tries=1", "+time=5"] + arguments)
+            return result.output
+        }
+
+        func stop() {
+            child.signal(SIGTERM)
+            _ = child.wait(timeout: 60)
+            unbound.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    @Test func listedNamesAreAnsweredByTheGuardAndTheRestByUnbound() async throws {
+        let g = try Guard()
+        defer { g.stop() }
+        // A listed malware site (choice on by the terms' default): the warning address, short TTL.
+        let warned = try await g.dig(["evil.example.test", "A", "+noall", "+answer", "+comments"])
+        #expect(warned.contains("status: NOERROR"))
+        #expect(warned.contains("evil.example.test.\t60\tIN\tA\t192.0.2.80"), "\(warned)")
+        let warned6 = try await g.dig(["evil.example.test", "AAAA", "+tcp", "+noall", "+answer"])
+        #expect(warned6.contains("2001:db8::80"), "\(warned6)")
+        // A listed C&C name: NXDOMAIN, silently, over UDP and TCP, EDNS kept.
+        let blocked = try await g.dig(["c2.example.test", "A", "+bufsize=1232"])
+        #expect(blocked.contains("status: NXDOMAIN"), "\(blocked)")
+        #expect(blocked.contains("EDNS: version: 0"), "\(blocked)")
+        let kdig = try await Command.run("/usr/bin/kdig", ["@127.0.0.1", "-p", "\(g.port)", "+tcp", "+edns", "sub.c2.example.test", "A"])
+        #expect(kdig.output.contains("NXDOMAIN"), "\(kdig.output)")
+        #expect(kdig.output.contains("EDNS PSEUDOSECTION"), "\(kdig.output)")
+        // Not listed: Unbound's real answer, EDNS kept.
+        let real = try await g.dig(["www.example.test", "A", "+bufsize=1400"])
+        #expect(real.contains("198.51.100.10"), "\(real)")
+        #expect(real.contains("udp: "), "\(real)")
+        let realTCP = try await Command.run("/usr/bin/kdig", ["@127.0.0.1", "-p", "\(g.port)", "+tcp", "www.example.test", "A"])
+        #expect(realTCP.output.contains("198.51.100.10"), "\(realTCP.output)")
+    }
+
+    /// A list imported by another process while the guard runs: in force within a second, no
+    /// restart; removing it, likewise.
+    @Test func listChangesReachTheRunningGuard() async throws {
+        let g = try Guard()
+        defer { g.stop() }
+        let before = try await g.dig(["later.example.test", "A"])
+        #expect(before.contains("198.51.100.77"), "\(before)")
+        let clock = ContinuousClock()
+        let start = clock.now
+        try Guard.importList(g.store, g.directory, name: "more.txt", text: "later.example.test\n", list: "more", kind: "cnc")
+        var answer = ""
+        while clock.now - start < .seconds(30) {
+            answer = try await g.dig(["later.example.test", "A"])
+            if answer.contains("NXDOMAIN") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(answer.contains("status: NXDOMAIN"), "\(answer)")
+        // The poll of a SQLite store is 250 ms; well within a second (generous here for a loaded machine).
+        #expect(clock.now - start < .seconds(10))
+        let removed = try CLI.run(["lists", "remove", "--list", "more"] + g.store)
+        #expect(removed.status == 0)
+        var after = ""
+        for _ in 0..<200 {
+            after = try await g.dig(["later.example.test", "A"])
+            if after.contains("198.51.100.77") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(after.contains("198.51.100.77"), "\(after)")
+    }
+
+    /// Under the terms default, a missing (ア)(イ)(ウ) field stops the guard from starting, named.
+    @Test func missingComplianceFieldsAreNamed() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("g.json")
+        try #"{"warningConsent": "terms", "terms": {"version": "1", "termsURL": "https://isp.example/t", "publishedOn": "2026-04-01", "choicePageURL": ""}}"#
+            .write(to: config, atomically: true, encoding: .utf8)
+        let run = try CLI.run([
+            "serve", "--store", dir.appendingPathComponent("s.sqlite").path, "--port", "0", "--dns-listen", "127.0.0.1:0",
+            "--dns-upstream", "127.0.0.1:53", "--warning-ipv4", "192.0.2.80", "--guard-config", config.path,
+        ])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("terms.choicePageURL"), "\(run.stderr)")
+        #expect(run.stderr.contains("terms.sameConditionsStatement"), "\(run.stderr)")
+        #expect(run.stderr.contains("terms.pageExplanation"), "\(run.stderr)")
+        #expect(run.stderr.contains("terms.pageOptOutInstructions"), "\(run.stderr)")
+    }
+
+    /// Choices through the command line keep their history.
+    @Test func consentThroughTheCommandLine() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = ["--store", dir.appendingPathComponent("s.sqlite").path]
+        #expect(try CLI.run(["consent", "set", "--measure", "cnc-dns-block", "--line", "user1@isp", "off"] + store).status == 0)
+        #expect(
+            try CLI.run(["consent", "set", "--measure", "malware-site-warning", "--line", "user1@isp", "on", "--terms-version", "2026-04"] + store)
+                .status == 0)
+        let show = CLI.object(try CLI.run(["consent", "show", "--line", "user1@isp", "--json"] + store).lines.last ?? "")
+        #expect(show["cnc-dns-block"] as? String == "off")
+        #expect(show["malware-site-warning"] as? String == "on")
+        let other = CLI.object(try CLI.run(["consent", "show", "--line", "user2@isp", "--json"] + store).lines.last ?? "")
+        #expect(other["cnc-dns-block"] as? String == "default")
+        let history = CLI.object(try CLI.run(["consent", "history", "--line", "user1@isp", "--json"] + store).lines.last ?? "")
+        let changes = history["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["measure"] as? String } == ["cnc-dns-block", "malware-site-warning"])
+        #expect(changes.map { $0["channel"] as? String } == ["cli", "cli"])
+        #expect(changes.last?["terms_version"] as? String == "2026-04")
+        #expect(try CLI.run(["consent", "set", "--measure", "nope", "--line", "x", "off"] + store).status != 0)
+    }
+}
