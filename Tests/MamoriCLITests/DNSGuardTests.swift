@@ -131,7 +131,8 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let config = dir.appendingPathComponent("g.json")
-        try #"{"warningConsent": "terms", "terms": {"version": "1", "termsURL": "https://isp.example/t", "publishedOn": "2026-04-01", "choicePageURL": ""}}"#
+        try
+            #"{"warningConsent": "terms", "terms": {"version": "1", "termsURL": "https://isp.example/t", "publishedOn": "2026-04-01", "choicePageURL": ""}}"#
             .write(to: config, atomically: true, encoding: .utf8)
         let run = try CLI.run([
             "serve", "--store", dir.appendingPathComponent("s.sqlite").path, "--port", "0", "--dns-listen", "127.0.0.1:0",
