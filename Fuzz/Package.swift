@@ -24,6 +24,7 @@ let targets: [(String, [String])] = [
     ("FuzzDeclarations", ["Secrecy"]),
     ("FuzzPortalForm", ["Remediation"]),
     ("FuzzDNSMessage", ["DNS"]),
+    ("FuzzBlocklist", ["SiteWarning"]),
 ]
 
 let package = Package(

@@ -17,7 +17,7 @@ fixtures="$root/Tests"
 
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
     FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm
-    FuzzDNSMessage)
+    FuzzDNSMessage FuzzBlocklist)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
@@ -42,6 +42,7 @@ seeds() {
         FuzzIoTReport) echo "$fixtures"/SightingsTests/Fixtures/iot-*.csv ;;
         FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
         FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
+        FuzzBlocklist) ;;  # generated below (a format byte before each file)
         FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm | FuzzDNSMessage) ;;  # generated below
     esac
 }
@@ -125,6 +126,16 @@ for i, path in enumerate(sys.argv[2:]):
         at, k = at + 2 + length, k + 1
 PY
         n=$((n + $(find "$corpus" -name 'dns-*' | wc -l)))
+        ;;
+    FuzzBlocklist)
+        # The real RPZ zones (format byte 0) and domain and URL lines made from them (1, 2).
+        k=0
+        for f in "$shared"/dns/*.rpz "$shared"/dns/*.db "$shared"/dns/unbound-rpz_*.rpl; do
+            { printf '\000'; head -c 60000 "$f"; } > "$corpus/list-$k"; k=$((k + 1))
+        done
+        printf '\001# malware\nevil.example\n0.0.0.0 bad.example\n*.wild.example\n' > "$corpus/list-$k"; k=$((k + 1))
+        printf '\002http://evil.example/\nhttps://bad.example:8443\nhttp://x.example/path\n' > "$corpus/list-$k"; k=$((k + 1))
+        n=$((n + k))
         ;;
     FuzzPortalForm)
         printf 'lang=en&check=0123456789abcdef0123456789abcdef' > "$corpus/form-1"

@@ -112,6 +112,12 @@ public struct MamoriRuntime: Sendable {
         if let settings = configuration.guardSettings {
             services += try guardServices(settings, logger: Logger(label: "mamori.guard"))
         }
+        if let api = configuration.consentAPI {
+            services.append(
+                makeConsentAPIApplication(
+                    consent: store.consent, token: api.token, host: api.host, port: api.port, termsVersion: api.termsVersion,
+                    logger: Logger(label: "mamori.consent-api")))
+        }
         if let checkpoints = configuration.checkpoints {
             services.append(
                 CheckpointService(

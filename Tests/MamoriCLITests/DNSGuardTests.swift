@@ -166,4 +166,51 @@ import Testing
         #expect(changes.last?["terms_version"] as? String == "2026-04")
         #expect(try CLI.run(["consent", "set", "--measure", "nope", "--line", "x", "off"] + store).status != 0)
     }
+
+    /// The member site's consent API: a bearer token, a change recorded with channel `api`.
+    @Test func consentAPIWithABearerToken() async throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = ["--store", dir.appendingPathComponent("s.sqlite").path]
+        let tokenFile = dir.appendingPathComponent("api.token")
+        try "s3cret-token-0123456789\n".write(to: tokenFile, atomically: true, encoding: .utf8)
+        let apiPort = try Loopback.freePort()
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAMORI_STORE"] = nil
+        let child = try CleanChild(
+            executable: CLI.binary,
+            arguments: ["serve"] + store + [
+                "--port", "0", "--metrics-port", "0", "--api-token-file", tokenFile.path, "--api-listen", "127.0.0.1:\(apiPort)",
+            ],
+            output: dir.appendingPathComponent("serve.log"), environment: environment)
+        defer {
+            child.signal(SIGTERM)
+            _ = child.wait(timeout: 60)
+        }
+        try Loopback.waitUntilListening(port: apiPort, timeout: 120)
+        let base = "http://127.0.0.1:\(apiPort)/api/v1/lines/user9%40isp/consent"
+        func curl(_ arguments: [String]) throws -> String {
+            try CLI.exec(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-sS", "-w", "\n%{http_code}"] + arguments).stdout
+        }
+        #expect(try curl([base]).hasSuffix("401"))
+        #expect(try curl(["-H", "Authorization: Bearer wrong-token-0123456789", base]).hasSuffix("401"))
+        let auth = ["-H", "Authorization: Bearer s3cret-token-0123456789"]
+        let put = try curl(
+            auth + [
+                "-X", "PUT", "-H", "Content-Type: application/json", "-d", #"{"choice":"off","terms_version":"2026-04"}"#, base + "/cnc-dns-block",
+            ])
+        #expect(put.hasSuffix("200"), "\(put)")
+        #expect(try curl(auth + ["-X", "PUT", "-d", #"{"choice":"maybe"}"#, base + "/cnc-dns-block"]).hasSuffix("400"))
+        #expect(try curl(auth + ["-X", "PUT", "-d", #"{"choice":"on"}"#, base + "/no-such-measure"]).hasSuffix("404"))
+        let got = try curl(auth + [base])
+        #expect(got.hasSuffix("200"), "\(got)")
+        let object = CLI.object(String(got.split(separator: "\n").first ?? ""))
+        #expect(object["cnc-dns-block"] as? String == "off")
+        #expect(object["malware-site-warning"] as? String == "default")
+        // The same history through the command line (another process).
+        let history = CLI.object(try CLI.run(["consent", "history", "--line", "user9@isp", "--json"] + store).lines.last ?? "")
+        let changes = history["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["channel"] as? String } == ["api"])
+        #expect(changes.first?["terms_version"] as? String == "2026-04")
+    }
 }

@@ -24,6 +24,22 @@ public struct GuardSettings: Sendable {
     }
 }
 
+/// The consent API for the ISP's member site (``makeConsentAPIApplication(consent:token:host:port:termsVersion:logger:)``).
+public struct ConsentAPISettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var token: [UInt8]
+    /// The terms version recorded when a request does not name one.
+    public var termsVersion: String
+
+    public init(host: String, port: Int, token: [UInt8], termsVersion: String) {
+        self.host = host
+        self.port = port
+        self.token = token
+        self.termsVersion = termsVersion
+    }
+}
+
 /// The guard's configuration file (JSON): every key optional; command-line options win.
 ///
 /// ```json
@@ -60,6 +76,7 @@ public struct GuardFile: Sendable, Decodable {
     public var radiusListen: String?
     public var radiusSecretFile: String?
     public var apiTokenFile: String?
+    public var apiListen: String?
 
     public init() {}
 

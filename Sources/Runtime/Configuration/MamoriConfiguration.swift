@@ -29,6 +29,8 @@ public struct MamoriConfiguration: Sendable {
     public var monitoring: MonitoringSettings?
     /// The DNS guard (malware-site warning, C&C block) while serving; nil: off.
     public var guardSettings: GuardSettings?
+    /// The consent API for the member site while serving; nil: off.
+    public var consentAPI: ConsentAPISettings?
 
     public init(
         declarations: Declarations, flow: FlowConfiguration = FlowConfiguration(), portal: PortalSettings = PortalSettings(),

@@ -7,6 +7,7 @@ import Remediation
 import Runtime
 import Secrecy
 import ServiceLifecycle
+import SiteWarning
 import Storage
 import TextScanning
 import UnixSignals
@@ -53,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             everySeconds: checkpointing.checkpointEverySeconds)
         configuration.monitoring = monitoring.settings
         configuration.guardSettings = try guardOptions.settings()
+        configuration.consentAPI = try guardOptions.consentAPI()
         let services = try MamoriRuntime(store: try await options.openStore(), configuration: configuration).services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         if let settings = configuration.monitoring {
@@ -134,6 +136,26 @@ struct GuardOptions: ParsableArguments {
 
     @Option(help: "The warning server's IPv6 address.")
     var warningIpv6: String?
+
+    @Option(help: "The consent API's bearer token file (first line, ≥ 16 characters); the API is off unless given.")
+    var apiTokenFile: String?
+
+    @Option(help: "ADDR:PORT of the consent API for the member site.")
+    var apiListen: String?
+
+    /// The consent API's settings, or nil when no token file is given (here or in the file).
+    func consentAPI() throws -> ConsentAPISettings? {
+        let file = try guardConfig.map { try GuardFile.load($0) } ?? GuardFile()
+        guard let tokenFile = apiTokenFile ?? file.apiTokenFile else { return nil }
+        let listenText = apiListen ?? file.apiListen ?? "127.0.0.1:8091"
+        guard let listen = parseHostPort(listenText) else { throw ValidationError("--api-listen \(listenText): use ADDR:PORT") }
+        do {
+            return ConsentAPISettings(
+                host: listen.host, port: listen.port, token: try loadAPIToken(tokenFile), termsVersion: file.terms?.version ?? "unspecified")
+        } catch let error as GuardSettingsError {
+            throw ValidationError(error.description)
+        }
+    }
 
     /// The guard's settings, or nil when no `--dns-listen` is given (here or in the file).
     func settings() throws -> GuardSettings? {
