@@ -33,6 +33,8 @@ public struct BlocklistBuilder: Sendable {
         let shown = file ?? URL(fileURLWithPath: path).lastPathComponent
         let raw = try RawFile(path: path, file: shown)
         defer { raw.close() }
+        var status = stat()
+        if fstat(raw.descriptor, &status) == 0, status.st_size > 0 { storage.reserve(forFileBytes: Int(status.st_size)) }
         return try load(file: shown, list: name, kind: kind, format: format, zone: zone, at: time) { loader in
             var framer = LineFramer(maximumLength: 1 << 16)
             try ChunkLoop.run(
@@ -83,7 +85,7 @@ public struct BlocklistBuilder: Sendable {
     }
 
     /// The snapshot of every list loaded so far. The builder can go on loading; later snapshots
-    /// hold the later lists too.
+    /// hold the later lists too (the first load after a snapshot copies the arrays once).
     public func build() -> Blocklist {
         Blocklist(storage: storage)
     }
@@ -140,11 +142,10 @@ struct ListLoader {
             return .duplicate(existing)
         }
         var commentStart: UInt32 = 0
-        var commentLength: UInt16 = 0
-        if let comment, comment.count > 0 {
+        if let comment, comment.count > 0, storage.comments.count < Int(UInt32.max) - 256 {
             let kept = comment.sub(0..<min(comment.count, 200))
             commentStart = UInt32(storage.comments.count)
-            commentLength = UInt16(kept.count)
+            storage.comments.append(UInt8(kept.count))
             storage.comments.append(contentsOf: kept)
         }
         var dataIndex = Rule.none
@@ -155,8 +156,8 @@ struct ListLoader {
         let decidingKind: ListKind = action == .passthru ? .allow : kind
         let index = storage.append(
             Rule(
-                next: Rule.none, node: UInt32(node), line: UInt32(clamping: line), commentStart: commentStart, data: dataIndex,
-                commentLength: commentLength, list: listIndex, scope: scope.rawValue, action: action.rawValue, kind: decidingKind.code))
+                next: Rule.none, node: UInt32(node), line: UInt32(clamping: line), comment: commentStart, data: dataIndex,
+                list: listIndex, scope: scope.rawValue, action: action.rawValue, kind: decidingKind.code))
         report.entries += 1
         return .added(index)
     }

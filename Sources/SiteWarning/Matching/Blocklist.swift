@@ -57,11 +57,12 @@ public struct Blocklist: Sendable {
     public var entryCount: Int { storage.rules.count }
     /// The number of distinct names.
     public var nameCount: Int { storage.nodes.count }
-    /// The bytes held by the snapshot's arrays (their capacity), for sizing and metrics.
+    /// The bytes the snapshot's arrays use (not their spare capacity, which a file load reserves
+    /// generously and never touches), for sizing and metrics.
     public var approximateByteCount: Int {
-        storage.arena.capacity + storage.comments.capacity + storage.slots.capacity * MemoryLayout<UInt64>.stride
-            + storage.nodes.capacity * MemoryLayout<NameNode>.stride + storage.rules.capacity * MemoryLayout<Rule>.stride
-            + storage.localData.reduce(0) { $0 + $1.capacity * MemoryLayout<IPAddress>.stride }
+        storage.arena.count + storage.comments.count + storage.slots.count * MemoryLayout<UInt64>.stride
+            + storage.nodes.count * MemoryLayout<NameNode>.stride + storage.rules.count * MemoryLayout<Rule>.stride
+            + storage.localData.reduce(0) { $0 + $1.count * MemoryLayout<IPAddress>.stride }
     }
 
     // MARK: matching
@@ -163,10 +164,9 @@ public struct Blocklist: Sendable {
     /// An entry with its provenance (allocates; not for the query path).
     public func entry(_ entry: BlocklistEntryID) -> BlocklistEntry {
         let rule = storage.rules[Int(entry.rawValue)]
+        let start = Int(rule.comment)
         let comment: String? =
-            rule.commentLength == 0
-            ? nil
-            : String(decoding: storage.comments[Int(rule.commentStart)..<(Int(rule.commentStart) + Int(rule.commentLength))], as: UTF8.self)
+            start == 0 ? nil : String(decoding: storage.comments[(start + 1)..<(start + 1 + Int(storage.comments[start]))], as: UTF8.self)
         return BlocklistEntry(
             name: name(of: entry), scope: MatchScope(rawValue: rule.scope) ?? .exact, action: action(of: entry),
             localData: localData(of: entry), list: storage.lists[Int(rule.list)], line: Int(rule.line), comment: comment)
