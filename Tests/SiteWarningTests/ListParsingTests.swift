@@ -134,6 +134,20 @@ import TextScanning
     }
 }
 
+extension RPZTests {
+    @Test func theConfiguredZoneIsTheFirstOrigin() throws {
+        var builder = BlocklistBuilder()
+        let report = try builder.load(
+            text:
+                "@ SOA ns.isp.example. h.isp.example. 1 3600 600 86400 300\n  NS ns.isp.example.\nfoo.example CNAME .\nbar.example.rpz.isp.example. CNAME *.\n",
+            file: "z.rpz", list: "z", kind: .cnc, format: .rpz, zone: "RPZ.isp.example.")
+        #expect(report.issueCount == 0, "\(report.issues)")
+        let b = builder.build()
+        #expect(b.hit("foo.example", .cnc)?.action == .nxdomain)
+        #expect(b.hit("bar.example", .cnc)?.action == .nodata)
+    }
+}
+
 @Suite struct CorpusPresenceTests {
     @Test func dnsCorpusIsPresent() {
         #expect(DNSCorpus.isPresent, Comment(rawValue: DNSCorpus.missingMessage))

@@ -64,6 +64,10 @@ public struct SiteWarningDecision: Sendable {
     }
 
     /// Decides the answer to a query for `name` of `type` from `client`.
+    ///
+    /// The verdict does not depend on `type` (a policy applies to every type of a listed name,
+    /// as RPZ does); the records to answer with are chosen per type by
+    /// ``warningAddresses(for:)`` and ``BlockAction/addresses(for:)``.
     public func decide(
         name: DNSName, type: DNSType, client: IPAddress, now: Date, sessions: LiveSessions, consent: ConsentSnapshot,
         blocklist: Blocklist, bypass: BypassSet, counters: EntryCounters? = nil

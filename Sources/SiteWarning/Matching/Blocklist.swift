@@ -32,8 +32,9 @@ public struct BlocklistMatch: Sendable, Hashable {
 /// open-addressing table per label suffix, so its cost is the name's length, whatever the
 /// number of entries, and it allocates nothing.
 ///
-/// Names live in one byte arena; a million entries take some 70–90 MB (see the module's
-/// report for measurements). Build one with ``BlocklistBuilder``; replace it whole (an
+/// Names live in one byte arena; an entry costs a 24-byte rule, a 12-byte name node, its name's
+/// bytes and two 8-byte hash slots. A million names of ~16 bytes load from a file in about a
+/// second (release build) and add some 85 MiB to the process. Build one with ``BlocklistBuilder``; replace it whole (an
 /// immutable value swapped under a lock) to update lists without dropping a query.
 ///
 /// ```swift
