@@ -75,3 +75,30 @@ import Testing
         #expect(ConsentChannel.allCases.map(\.rawValue) == ["page", "api", "cli", "terms-default"])
     }
 }
+
+@Suite struct SnapshotCellTests {
+    @Test func consentFollowerCatchesUp() async throws {
+        let registry = InMemoryConsentRegistry()
+        let cell = SnapshotCell(ConsentSnapshot(defaults: .init(malwareSiteWarning: .off)))
+        #expect(try await cell.catchUp(with: registry) == 0)
+        let time = Date(timeIntervalSince1970: 1_790_000_000)
+        for i in 0..<2500 {
+            try await registry.set(
+                ConsentChange(
+                    line: LineID("l\(i % 1000)"), measure: .malwareSiteWarning, choice: i % 2 == 0 ? .on : .off, time: time, channel: .api,
+                    termsVersion: "v1"))
+        }
+        #expect(try await cell.catchUp(with: registry, batch: 1000) == 2500)
+        #expect(cell.current.lineCount == 1000)
+        // The last change of l0 was i = 2000 (on); of l1, i = 2001 (off).
+        #expect(cell.current.choice(line: LineID("l0"), measure: .malwareSiteWarning) == .on)
+        #expect(cell.current.choice(line: LineID("l1"), measure: .malwareSiteWarning) == .off)
+        #expect(try await cell.catchUp(with: registry) == 0)
+    }
+
+    @Test func replaceReturnsThePreviousSnapshot() {
+        let cell = SnapshotCell(1)
+        #expect(cell.replace(with: 2) == 1)
+        #expect(cell.current == 2)
+    }
+}
