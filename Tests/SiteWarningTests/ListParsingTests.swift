@@ -1,5 +1,6 @@
 import Addressing
 import Foundation
+import MamoriTesting
 import SiteWarning
 import Testing
 import TextScanning
@@ -269,6 +270,46 @@ extension RPZTests {
         if file == "unbound-rpz_qname_tcponly.rpl" {
             #expect(builder.build().hit("b.a", .cnc)?.action == .tcpOnly)
             #expect(builder.build().hit("a.a", .allow) != nil)
+        }
+    }
+}
+
+/// Parsers of outside input never trap: random lines over the bytes that matter to each format.
+@Suite struct ListParserRobustnessTests {
+    @Test(arguments: ListFormat.allCases)
+    func randomLinesNeverTrap(format: ListFormat) throws {
+        var random = SplitMix64(seed: 0x5EED + UInt64(format.rawValue.utf8.count))
+        let alphabet = Array("abcXYZ019-_.*@$;()\"\\ \t/:?#[]|^\u{00}\u{FF}é\r".utf8)
+        let words = [
+            "$ORIGIN", "$TTL", "$INCLUDE", "@", "IN", "3600", "CNAME", "A", "AAAA", "TXT", "SOA", "NS", ".", "*.", "rpz-drop.",
+            "rpz-passthru.", "rpz-ip", "http://", "0.0.0.0", "192.0.2.1", "2001:db8::1", "(", ")", "x.example", "*.y.example",
+        ]
+        var text = ""
+        for _ in 0..<3000 {
+            var line = ""
+            for _ in 0..<random.within(0...8) {
+                if random.chance(0.5) {
+                    line += words[random.below(words.count)]
+                } else {
+                    line += String(decoding: (0..<random.within(1...70)).map { _ in alphabet[random.below(alphabet.count)] }, as: UTF8.self)
+                }
+                line += random.chance(0.8) ? " " : ""
+            }
+            text += line + "\n"
+        }
+        var builder = BlocklistBuilder()
+        let report = try builder.load(text: text, file: "random", list: "random", kind: .cnc, format: format, zone: random.chance(0.5) ? "rpz." : nil)
+        #expect(report.entries + report.issueCount + report.duplicates + report.skipped.values.reduce(0, +) <= 3000 * 8)
+        let blocklist = builder.build()
+        // And the matcher, on random text and on every listed name.
+        for _ in 0..<2000 {
+            let bytes = (0..<random.within(0...80)).map { _ in alphabet[random.below(alphabet.count)] }
+            _ = bytes.withUnsafeBufferPointer { blocklist.match(text: $0) }
+        }
+        for line in text.split(separator: "\n") {
+            for word in line.split(separator: " ") {
+                _ = Array(word.utf8).withUnsafeBufferPointer { blocklist.match(text: $0) }
+            }
         }
     }
 }
