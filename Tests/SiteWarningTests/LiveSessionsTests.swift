@@ -1,7 +1,8 @@
 import Addressing
 import Foundation
-import SiteWarning
 import Testing
+
+@testable import SiteWarning
 
 @Suite struct LiveSessionsTests {
     private let t0 = Date(timeIntervalSince1970: 1_790_000_000)

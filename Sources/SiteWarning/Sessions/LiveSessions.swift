@@ -10,6 +10,9 @@ import Synchronization
 /// Accounting Start adds, Interim refreshes (and adds, after a restart), Stop removes; an
 /// entry not refreshed within ``expiry`` is gone for lookups at once and removed by ``purge(now:)``.
 ///
+/// Writers are public (the RADIUS accounting listener, a detail-file follower); the lookup is
+/// internal to this module (see `line(for:now:)`).
+///
 /// One short lock per lookup (readers and writers share a `Mutex`); the DNS guard looks up
 /// only when the queried name is listed, so most queries never touch the table.
 public final class LiveSessions: Sendable {
@@ -62,7 +65,12 @@ public final class LiveSessions: Sendable {
 
     /// The line holding `address` now, if a live (not expired) entry covers it. An IPv4-mapped
     /// IPv6 address is looked up as its IPv4 address.
-    public func line(for address: IPAddress, now: Date) -> LineID? {
+    ///
+    /// Internal on purpose: only ``SiteWarningDecision`` reads the table, to find a listed
+    /// name's line choice. No other module can map an address to a line through it (the
+    /// purpose limitation of both declarations, by construction); attribution for other
+    /// purposes goes through the `Attribution` module and its audited identifications.
+    func line(for address: IPAddress, now: Date) -> LineID? {
         let key = address.unmappedV4 ?? address
         return state.withLock { state -> LineID? in
             guard let found = state.table.longestMatch(key) else { return nil }
