@@ -69,6 +69,17 @@ import Testing
         #expect(optIn.lineCount == 0)  // immutable: the old snapshot is unchanged
     }
 
+    @Test func auditEntryNamesTheLineOnlyByItsPseudonym() throws {
+        let pseudonymizer = try Pseudonymizer(key: Array(repeating: 7, count: 32))
+        let entry = change("line-0042", .cncDNSBlock, .off, 0, .page).auditEntry(actor: "service:portal", pseudonymizer: pseudonymizer)
+        #expect(entry.action == AuditEntry.Action.consentChange)
+        #expect(entry.countermeasure == .cncDNSBlock)
+        #expect(entry.subject == pseudonymizer.pseudonym(subscriber: "line-0042"))
+        #expect(!entry.subject.contains("0042"))
+        #expect(entry.detail == ["channel": "page", "choice": "off", "measure": "cnc-dns-block", "terms-version": "2026-04"])
+        #expect(!entry.fields.contains { $0.value.contains("line-0042") })
+    }
+
     @Test func measuresAreTheDeclaredCountermeasures() {
         #expect(ConsentMeasure.malwareSiteWarning.countermeasure.rawValue == "malware-site-warning")
         #expect(ConsentMeasure.cncDNSBlock.countermeasure.rawValue == "cnc-dns-block")

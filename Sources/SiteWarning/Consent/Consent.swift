@@ -147,3 +147,23 @@ extension ConsentRegistry {
         try await changes(since: cursor, limit: 1000)
     }
 }
+
+extension ConsentChange {
+    /// The audit entry of this change: action `consent-change` under the measure's
+    /// countermeasure, the line as its keyed pseudonym (never the line id itself), and the
+    /// measure, the choice, the channel and the terms version as detail.
+    ///
+    /// ```swift
+    /// try await registry.set(change)
+    /// _ = try await auditLog.append(change.auditEntry(actor: "service:portal", pseudonymizer: pseudonymizer))
+    /// ```
+    public func auditEntry(actor: String, pseudonymizer: Pseudonymizer) -> AuditEntry {
+        AuditEntry(
+            time: time, countermeasure: measure.countermeasure, action: AuditEntry.Action.consentChange, actor: actor,
+            subject: pseudonymizer.pseudonym(subscriber: line.rawValue),
+            fields: [
+                AuditField("channel", channel.rawValue), AuditField("choice", choice.rawValue), AuditField("measure", measure.rawValue),
+                AuditField("terms-version", termsVersion),
+            ])
+    }
+}
