@@ -80,6 +80,25 @@ import Testing
         #expect(!entry.fields.contains { $0.value.contains("line-0042") })
     }
 
+    @Test func manyChangesMergeIntoTheBaseAndOldSnapshotsStay() {
+        var snapshots = [ConsentSnapshot(defaults: .init(malwareSiteWarning: .off))]
+        for batch in 0..<10 {
+            let changes = (0..<1000).map { change("l\(batch * 1000 + $0)", .malwareSiteWarning, .on, Double(batch)) }
+            snapshots.append(snapshots[snapshots.count - 1].applying(changes))
+        }
+        for (index, snapshot) in snapshots.enumerated() {
+            #expect(snapshot.lineCount == index * 1000)
+            #expect(snapshot.choice(line: LineID("l0"), measure: .malwareSiteWarning) == (index > 0 ? .on : .off))
+            #expect(snapshot.choice(line: LineID("l9999"), measure: .malwareSiteWarning) == (index == 10 ? .on : .off))
+        }
+        let last = snapshots[10].applying([change("l5", .malwareSiteWarning, .off, 99), change("l5", .cncDNSBlock, .off, 99)])
+        #expect(last.choice(line: LineID("l5"), measure: .malwareSiteWarning) == .off)
+        #expect(last.choice(line: LineID("l5"), measure: .cncDNSBlock) == .off)
+        #expect(last.choice(line: LineID("l6"), measure: .malwareSiteWarning) == .on)
+        #expect(snapshots[10].choice(line: LineID("l5"), measure: .malwareSiteWarning) == .on)
+        #expect(last.lineCount == 10_000)
+    }
+
     @Test func measuresAreTheDeclaredCountermeasures() {
         #expect(ConsentMeasure.malwareSiteWarning.countermeasure.rawValue == "malware-site-warning")
         #expect(ConsentMeasure.cncDNSBlock.countermeasure.rawValue == "cnc-dns-block")

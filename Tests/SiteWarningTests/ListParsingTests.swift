@@ -43,6 +43,9 @@ import TextScanning
         #expect(entry.line == 2)
         #expect(entry.list.name == "mal" && entry.list.kind == .malwareSite && entry.list.file == "mal.txt")
         #expect(entry.scope == .nameAndSubdomains && entry.action == .listed)
+        // The report travels as JSON (`mamori lists import --json`).
+        let decoded = try JSONDecoder().decode(ListLoadReport.self, from: JSONEncoder().encode(report))
+        #expect(decoded == report)
     }
 
     @Test func issuesNameTheProblemNotTheContent() throws {

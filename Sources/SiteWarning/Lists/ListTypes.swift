@@ -83,7 +83,7 @@ public enum ListAction: UInt8, Sendable, Hashable, Codable, CustomStringConverti
 }
 
 /// A list's index in a ``Blocklist`` (its load order).
-public struct ListID: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct ListID: RawRepresentable, Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
     public static func < (lhs: ListID, rhs: ListID) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -148,7 +148,7 @@ public struct BlocklistEntry: Sendable, Hashable {
 /// Skipped lines are valid lines the guard does not use (a URL with a path, a hosts-file system
 /// name); issues are lines refused as `file:line: reason` (an `rpz-ip` trigger, a malformed
 /// name). Neither stops the rest of the file from loading.
-public struct ListLoadReport: Sendable, Hashable {
+public struct ListLoadReport: Sendable, Hashable, Codable {
     public var list: ListInfo
     public var id: ListID
     /// Entries added.
