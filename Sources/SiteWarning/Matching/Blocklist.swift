@@ -76,6 +76,15 @@ public struct Blocklist: Sendable {
         QueryText.with(name) { text, whole in text.count == 0 ? BlocklistMatch() : match(text: text, isWholeName: whole) }
     }
 
+    /// The entries matching a name in DNS wire format (RFC 1035 §3.1): length-prefixed labels up
+    /// to the root label, uncompressed, as a query's question name is; bytes after the root
+    /// label are ignored. Nil when `wireName` does not start with such a name (a compression
+    /// pointer, a label over 63 octets, over 255 octets, no root label): decode the message then.
+    /// Allocation-free, without building a ``DNSName``.
+    public func match(wireName: UnsafeRawBufferPointer) -> BlocklistMatch? {
+        QueryText.with(wireName: wireName) { text, whole in text.count == 0 ? BlocklistMatch() : match(text: text, isWholeName: whole) }
+    }
+
     /// The entries matching a name in text form (`a.evil.example`, any case, a trailing dot
     /// optional, no escapes). Allocation-free.
     public func match(text: Bytes) -> BlocklistMatch {
@@ -190,6 +199,39 @@ public struct Blocklist: Sendable {
 
 /// A query name as text for matching, written on the stack.
 enum QueryText {
+    /// As ``with(_:_:)``, for a name in wire format; nil when the bytes do not start with an
+    /// uncompressed name (see ``Blocklist/match(wireName:)``).
+    static func with<R>(wireName wire: UnsafeRawBufferPointer, _ body: (Bytes, Bool) -> R) -> R? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer -> R? in
+            var offset = 0
+            var length = 0
+            var complete = true
+            while true {
+                guard offset < wire.count, offset < 255 else { return nil }
+                let count = Int(wire[offset])
+                offset += 1
+                if count == 0 { break }
+                guard count <= 63, offset + count <= wire.count, offset + count < 255 else { return nil }
+                var dotted = false
+                for k in 0..<count where wire[offset + k] == ASCII.dot { dotted = true }
+                if dotted {
+                    // No entry names this label: only the labels to its right can match.
+                    length = 0
+                    complete = false
+                } else {
+                    if length > 0 {
+                        buffer[length] = ASCII.dot
+                        length += 1
+                    }
+                    for k in 0..<count { buffer[length + k] = wire[offset + k] }
+                    length += count
+                }
+                offset += count
+            }
+            return body(Bytes(rebasing: UnsafeBufferPointer(buffer)[0..<length]), complete)
+        }
+    }
+
     /// Calls `body` with the name's text (labels joined by `.`, no trailing dot, case as on the
     /// wire) and whether it is the whole name: the text stops at a label holding a `.` byte,
     /// which no list entry can name. Allocation-free (a 256-byte stack buffer).
