@@ -152,6 +152,26 @@ extension RPZTests {
     }
 }
 
+extension RPZTests {
+    @Test(arguments: ActionOverride.allCases)
+    func anOverrideReplacesEveryAction(override: ActionOverride) throws {
+        var builder = BlocklistBuilder()
+        let report = try builder.load(
+            text: "$ORIGIN rpz.\na.example CNAME .\nb.example A 192.0.2.1\nc.example CNAME *.\nb.example AAAA 2001:db8::1\n", file: "o.rpz",
+            list: "o", kind: .cnc, format: .rpz, override: override)
+        #expect(report.issueCount == 0)
+        #expect(report.entries == 3)
+        let b = builder.build()
+        for name in ["a.example", "b.example", "c.example"] {
+            let m = b.matching(name)
+            let entry = try #require(override == .passthru ? m.allow : m.cnc)
+            #expect(b.action(of: entry).description == override.rawValue)
+        }
+        let local = try #require(b.entries(named: "b.example").first)
+        #expect(local.localData.count == 2)  // what the list said, kept for operators
+    }
+}
+
 @Suite struct CorpusPresenceTests {
     @Test func dnsCorpusIsPresent() {
         #expect(DNSCorpus.isPresent, Comment(rawValue: DNSCorpus.missingMessage))

@@ -82,6 +82,30 @@ public enum ListAction: UInt8, Sendable, Hashable, Codable, CustomStringConverti
     }
 }
 
+/// One action for every entry of a list, whatever the list says (a zone-wide policy override).
+public enum ActionOverride: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case nxdomain
+    case nodata
+    case passthru
+    case drop
+    case tcpOnly = "tcp-only"
+    /// Listed, with the measure's configured answer (NXDOMAIN or the sinkhole for `cnc`).
+    case listed
+
+    var action: ListAction {
+        switch self {
+        case .nxdomain: .nxdomain
+        case .nodata: .nodata
+        case .passthru: .passthru
+        case .drop: .drop
+        case .tcpOnly: .tcpOnly
+        case .listed: .listed
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
 /// A list's index in a ``Blocklist`` (its load order).
 public struct ListID: RawRepresentable, Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public let rawValue: UInt16
@@ -122,7 +146,8 @@ public struct BlocklistEntry: Sendable, Hashable {
     public var name: String
     public var scope: MatchScope
     public var action: ListAction
-    /// The A/AAAA records of a local-data entry; empty otherwise.
+    /// The A/AAAA records of a local-data entry (also when an ``ActionOverride`` replaced its
+    /// action: what the list said); empty otherwise.
     public var localData: [IPAddress]
     public var list: ListInfo
     /// The line of the list file the entry came from.

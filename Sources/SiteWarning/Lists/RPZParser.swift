@@ -243,7 +243,7 @@ extension ListLoader {
             switch add(scope: scope, action: .localData, line: number, comment: comment, data: [address]) {
             case .duplicate(let existing):
                 let rule = storage.rules[Int(existing)]
-                if rule.action == ListAction.localData.rawValue, rule.data != Rule.none {
+                if rule.data != Rule.none {
                     report.duplicates -= 1
                     if !storage.localData[Int(rule.data)].contains(address) { storage.localData[Int(rule.data)].append(address) }
                 } else {
