@@ -99,6 +99,14 @@ import Testing
         #expect(last.lineCount == 10_000)
     }
 
+    @Test func lineIDsStayOutOfDescriptions() {
+        let c = change("line-0042", .cncDNSBlock, .off, 0)
+        for text in ["\(c)", String(reflecting: c), "\(c.line)", String(reflecting: c.line), "\([c.line])"] {
+            #expect(!text.contains("0042"), "\(text)")
+        }
+        #expect(c.line.rawValue == "line-0042")
+    }
+
     @Test func measuresAreTheDeclaredCountermeasures() {
         #expect(ConsentMeasure.malwareSiteWarning.countermeasure.rawValue == "malware-site-warning")
         #expect(ConsentMeasure.cncDNSBlock.countermeasure.rawValue == "cnc-dns-block")
