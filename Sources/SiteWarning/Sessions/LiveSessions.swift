@@ -78,6 +78,15 @@ public final class LiveSessions: Sendable {
         }
     }
 
+    /// Applies one accounting event (what a RADIUS listener or a detail-file follower produces).
+    public func apply(_ event: SessionEvent) {
+        switch event {
+        case .start(let line, let prefixes, let time): start(line: line, prefixes: prefixes, at: time)
+        case .interim(let line, let prefixes, let time): interim(line: line, prefixes: prefixes, at: time)
+        case .stop(let line, let prefixes): stop(line: line, prefixes: prefixes)
+        }
+    }
+
     /// Removes expired entries; returns how many.
     @discardableResult
     public func purge(now: Date) -> Int {
@@ -95,4 +104,13 @@ public final class LiveSessions: Sendable {
 
     /// The number of entries (expired ones not yet purged included).
     public var count: Int { state.withLock { $0.table.count } }
+}
+
+/// An accounting event for ``LiveSessions``: a line's session started, was confirmed, or stopped,
+/// with the session's addresses and prefixes (Framed-IP-Address as a /32, Delegated-IPv6-Prefix,
+/// Framed-IPv6-Prefix). Nothing else of the accounting record is carried.
+public enum SessionEvent: Sendable, Hashable {
+    case start(line: LineID, prefixes: [IPPrefix], at: Date)
+    case interim(line: LineID, prefixes: [IPPrefix], at: Date)
+    case stop(line: LineID, prefixes: [IPPrefix])
 }
