@@ -26,6 +26,9 @@ public struct BlocklistBuilder: Sendable {
     /// `zone` is an RPZ file's zone name when its text does not say it (else the SOA owner,
     /// else the first `$ORIGIN`, else the root). `override` replaces every entry's action (as
     /// BIND's `policy`, Unbound's `rpz-action-override`, PowerDNS's `defpol`).
+    ///
+    /// Throws when the file cannot be opened or read, or the snapshot would be too large; the
+    /// builder then holds part of the list: discard it and keep serving the previous snapshot.
     @discardableResult
     public mutating func load(
         path: String, file: String? = nil, list name: String, kind: ListKind, format: ListFormat, zone: String? = nil,

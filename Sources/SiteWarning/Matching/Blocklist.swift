@@ -28,14 +28,16 @@ public struct BlocklistMatch: Sendable, Hashable {
 /// Matching is case-insensitive and label-wise: `evil.example` (a plain list entry) matches
 /// `evil.example` and `a.evil.example`, never `notevil.example`. RPZ triggers keep their
 /// semantics: `name` matches the name only, `*.name` only names below it. A lookup walks the
-/// query from its rightmost label, extending one running hash (``SuffixHash``) and probing one
-/// open-addressing table per label suffix, so its cost is the name's length, whatever the
-/// number of entries, and it allocates nothing.
+/// query from its rightmost label, extending one running hash (folded from a name's last byte
+/// to its first) and probing one open-addressing table per label suffix, so its cost is the
+/// name's length, whatever the number of entries, and it allocates nothing.
 ///
 /// Names live in one byte arena; an entry costs a 24-byte rule, a 12-byte name node, its name's
 /// bytes and two 8-byte hash slots. A million names of ~16 bytes load from a file in about a
-/// second (release build) and add some 85 MiB to the process. Build one with ``BlocklistBuilder``; replace it whole (an
-/// immutable value swapped under a lock) to update lists without dropping a query.
+/// second (release build) and add some 85 MiB to the process (`docs/site-warning.md`).
+///
+/// Build one with ``BlocklistBuilder``; replace it whole (``SnapshotCell``) to update lists
+/// without dropping a query.
 ///
 /// ```swift
 /// var builder = BlocklistBuilder()
@@ -68,7 +70,7 @@ public struct Blocklist: Sendable {
 
     // MARK: matching
 
-    /// The entries matching `name` (any case, a trailing dot optional). Allocation-free.
+    /// The entries matching `name` (any case). Allocation-free.
     ///
     /// Names with a label holding a `.` byte (possible on the wire, `\.` in text) can only match
     /// by the labels to the right of that label, never exactly.

@@ -192,7 +192,8 @@ struct BlocklistStorage: Sendable {
     /// process keeps). Reserved pages that stay unused are never touched, so an overestimate
     /// costs address space, not memory; the hash table is sized for a denser file (12 bytes an
     /// entry) at a load of at most one half.
-    mutating func reserve(forFileBytes bytes: Int) {
+    mutating func reserve(forFileBytes size: Int) {
+        let bytes = min(size, 1 << 30)  // beyond 1 GiB, grow as needed rather than zero a huge table up front
         let entries = bytes / 12 + 16
         arena.reserveCapacity(arena.count + bytes)
         nodes.reserveCapacity(nodes.count + entries)
