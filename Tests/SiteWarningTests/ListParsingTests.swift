@@ -58,6 +58,16 @@ import TextScanning
     }
 }
 
+@Suite struct ListFileTests {
+    @Test func aMissingFileIsAnErrorNamingItAndLoadsNothing() throws {
+        var builder = BlocklistBuilder()
+        #expect(throws: FileReadError(file: "absent.rpz", reason: "cannot open")) {
+            try builder.load(path: "/nonexistent/dir/absent.rpz", list: "x", kind: .cnc, format: .rpz)
+        }
+        #expect(builder.build().lists.isEmpty && builder.reports.isEmpty)
+    }
+}
+
 @Suite struct URLListTests {
     @Test func wholeHostsOnly() throws {
         var builder = BlocklistBuilder()
