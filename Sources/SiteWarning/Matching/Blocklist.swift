@@ -160,14 +160,6 @@ public struct Blocklist: Sendable {
         return data == Rule.none ? [] : storage.localData[Int(data)]
     }
 
-    /// Whether the name `text` (lower case) is the entry's name or below it, label-wise.
-    public func entry(_ entry: BlocklistEntryID, covers text: Bytes) -> Bool {
-        let node = storage.nodes[Int(storage.rules[Int(entry.rawValue)].node)]
-        let length = Int(node.length)
-        guard text.count >= length, text.count == length || text[text.count - length - 1] == ASCII.dot else { return false }
-        return storage.equalsName(Int(storage.rules[Int(entry.rawValue)].node), text.from(text.count - length))
-    }
-
     /// The listed name of an entry (lower case, no trailing dot).
     public func name(of entry: BlocklistEntryID) -> String {
         String(decoding: storage.name(ofNode: Int(storage.rules[Int(entry.rawValue)].node)), as: UTF8.self)
