@@ -182,6 +182,6 @@ import Testing
         #expect(run.stderr.contains("necessity"))
         let ok = try CLI.run(["declarations"])
         #expect(ok.status == 0)
-        #expect(ok.stdout.contains("8 declarations valid"))
+        #expect(ok.stdout.contains("9 declarations valid"))
     }
 }

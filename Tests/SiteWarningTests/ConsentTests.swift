@@ -69,9 +69,74 @@ import Testing
         #expect(optIn.lineCount == 0)  // immutable: the old snapshot is unchanged
     }
 
+    @Test func auditEntryNamesTheLineOnlyByItsPseudonym() throws {
+        let pseudonymizer = try Pseudonymizer(key: Array(repeating: 7, count: 32))
+        let entry = change("line-0042", .cncDNSBlock, .off, 0, .page).auditEntry(actor: "service:portal", pseudonymizer: pseudonymizer)
+        #expect(entry.action == AuditEntry.Action.consentChange)
+        #expect(entry.countermeasure == .cncDNSBlock)
+        #expect(entry.subject == pseudonymizer.pseudonym(subscriber: "line-0042"))
+        #expect(!entry.subject.contains("0042"))
+        #expect(entry.detail == ["channel": "page", "choice": "off", "measure": "cnc-dns-block", "terms-version": "2026-04"])
+        #expect(!entry.fields.contains { $0.value.contains("line-0042") })
+    }
+
+    @Test func manyChangesMergeIntoTheBaseAndOldSnapshotsStay() {
+        var snapshots = [ConsentSnapshot(defaults: .init(malwareSiteWarning: .off))]
+        for batch in 0..<10 {
+            let changes = (0..<1000).map { change("l\(batch * 1000 + $0)", .malwareSiteWarning, .on, Double(batch)) }
+            snapshots.append(snapshots[snapshots.count - 1].applying(changes))
+        }
+        for (index, snapshot) in snapshots.enumerated() {
+            #expect(snapshot.lineCount == index * 1000)
+            #expect(snapshot.choice(line: LineID("l0"), measure: .malwareSiteWarning) == (index > 0 ? .on : .off))
+            #expect(snapshot.choice(line: LineID("l9999"), measure: .malwareSiteWarning) == (index == 10 ? .on : .off))
+        }
+        let last = snapshots[10].applying([change("l5", .malwareSiteWarning, .off, 99), change("l5", .cncDNSBlock, .off, 99)])
+        #expect(last.choice(line: LineID("l5"), measure: .malwareSiteWarning) == .off)
+        #expect(last.choice(line: LineID("l5"), measure: .cncDNSBlock) == .off)
+        #expect(last.choice(line: LineID("l6"), measure: .malwareSiteWarning) == .on)
+        #expect(snapshots[10].choice(line: LineID("l5"), measure: .malwareSiteWarning) == .on)
+        #expect(last.lineCount == 10_000)
+    }
+
+    @Test func lineIDsStayOutOfDescriptions() {
+        let c = change("line-0042", .cncDNSBlock, .off, 0)
+        for text in ["\(c)", String(reflecting: c), "\(c.line)", String(reflecting: c.line), "\([c.line])"] {
+            #expect(!text.contains("0042"), "\(text)")
+        }
+        #expect(c.line.rawValue == "line-0042")
+    }
+
     @Test func measuresAreTheDeclaredCountermeasures() {
         #expect(ConsentMeasure.malwareSiteWarning.countermeasure.rawValue == "malware-site-warning")
         #expect(ConsentMeasure.cncDNSBlock.countermeasure.rawValue == "cnc-dns-block")
         #expect(ConsentChannel.allCases.map(\.rawValue) == ["page", "api", "cli", "terms-default"])
+    }
+}
+
+@Suite struct SnapshotCellTests {
+    @Test func consentFollowerCatchesUp() async throws {
+        let registry = InMemoryConsentRegistry()
+        let cell = SnapshotCell(ConsentSnapshot(defaults: .init(malwareSiteWarning: .off)))
+        #expect(try await cell.catchUp(with: registry) == 0)
+        let time = Date(timeIntervalSince1970: 1_790_000_000)
+        for i in 0..<2500 {
+            try await registry.set(
+                ConsentChange(
+                    line: LineID("l\(i % 1000)"), measure: .malwareSiteWarning, choice: i % 2 == 0 ? .on : .off, time: time, channel: .api,
+                    termsVersion: "v1"))
+        }
+        #expect(try await cell.catchUp(with: registry, batch: 1000) == 2500)
+        #expect(cell.current.lineCount == 1000)
+        // The last change of l0 was i = 2000 (on); of l1, i = 2001 (off).
+        #expect(cell.current.choice(line: LineID("l0"), measure: .malwareSiteWarning) == .on)
+        #expect(cell.current.choice(line: LineID("l1"), measure: .malwareSiteWarning) == .off)
+        #expect(try await cell.catchUp(with: registry) == 0)
+    }
+
+    @Test func replaceReturnsThePreviousSnapshot() {
+        let cell = SnapshotCell(1)
+        #expect(cell.replace(with: 2) == 1)
+        #expect(cell.current == 2)
     }
 }

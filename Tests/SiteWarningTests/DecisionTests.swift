@@ -142,6 +142,24 @@ import Testing
         #expect(f.counters.totals(resolvingWith: f.blocklist).isEmpty)
     }
 
+    @Test func theWireFormEntryPointDecidesTheSame() throws {
+        let f = try fixture(.terms)
+        for (qname, client) in [("www.malware.example", "203.0.113.1"), ("c2.example", "203.0.113.2"), ("x.example.org", "198.18.0.1")] {
+            var bytes: [UInt8] = []
+            for label in qname.split(separator: ".") {
+                bytes.append(UInt8(label.utf8.count))
+                bytes += Array(label.utf8)
+            }
+            bytes.append(0)
+            let byWire = bytes.withUnsafeBytes {
+                f.decision.decide(
+                    wireName: $0, type: .a, client: IPAddress(client)!, now: now, sessions: f.sessions, consent: f.consent, blocklist: f.blocklist,
+                    bypass: f.bypass)
+            }
+            #expect(byWire == f.decide(qname, from: client, at: now), "\(qname)")
+        }
+    }
+
     @Test func disabledMeasuresNeverAct() throws {
         var f = try fixture(.terms)
         var configuration = f.decision.configuration

@@ -1,5 +1,6 @@
 import Addressing
 import Foundation
+import MamoriTesting
 import SiteWarning
 import Testing
 import TextScanning
@@ -42,6 +43,9 @@ import TextScanning
         #expect(entry.line == 2)
         #expect(entry.list.name == "mal" && entry.list.kind == .malwareSite && entry.list.file == "mal.txt")
         #expect(entry.scope == .nameAndSubdomains && entry.action == .listed)
+        // The report travels as JSON (`mamori lists import --json`).
+        let decoded = try JSONDecoder().decode(ListLoadReport.self, from: JSONEncoder().encode(report))
+        #expect(decoded == report)
     }
 
     @Test func issuesNameTheProblemNotTheContent() throws {
@@ -51,6 +55,16 @@ import TextScanning
         #expect(report.issues.count == 1)
         #expect(report.issues[0].description == "l.txt:1: name: a label over 63 octets")
         #expect(!report.issues[0].description.contains("pass"))
+    }
+}
+
+@Suite struct ListFileTests {
+    @Test func aMissingFileIsAnErrorNamingItAndLoadsNothing() throws {
+        var builder = BlocklistBuilder()
+        #expect(throws: FileReadError(file: "absent.rpz", reason: "cannot open")) {
+            try builder.load(path: "/nonexistent/dir/absent.rpz", list: "x", kind: .cnc, format: .rpz)
+        }
+        #expect(builder.build().lists.isEmpty && builder.reports.isEmpty)
     }
 }
 
@@ -131,6 +145,40 @@ import TextScanning
         #expect(b.localData(of: sink).map(\.description) == ["192.0.2.53", "2001:db8::53"])
         #expect(b.entry(sink).line == 13)
         #expect(b.entry(try #require(b.matching("nx.example").cnc)).comment == "C2 panel")
+    }
+}
+
+extension RPZTests {
+    @Test func theConfiguredZoneIsTheFirstOrigin() throws {
+        var builder = BlocklistBuilder()
+        let report = try builder.load(
+            text:
+                "@ SOA ns.isp.example. h.isp.example. 1 3600 600 86400 300\n  NS ns.isp.example.\nfoo.example CNAME .\nbar.example.rpz.isp.example. CNAME *.\n",
+            file: "z.rpz", list: "z", kind: .cnc, format: .rpz, zone: "RPZ.isp.example.")
+        #expect(report.issueCount == 0, "\(report.issues)")
+        let b = builder.build()
+        #expect(b.hit("foo.example", .cnc)?.action == .nxdomain)
+        #expect(b.hit("bar.example", .cnc)?.action == .nodata)
+    }
+}
+
+extension RPZTests {
+    @Test(arguments: ActionOverride.allCases)
+    func anOverrideReplacesEveryAction(override: ActionOverride) throws {
+        var builder = BlocklistBuilder()
+        let report = try builder.load(
+            text: "$ORIGIN rpz.\na.example CNAME .\nb.example A 192.0.2.1\nc.example CNAME *.\nb.example AAAA 2001:db8::1\n", file: "o.rpz",
+            list: "o", kind: .cnc, format: .rpz, override: override)
+        #expect(report.issueCount == 0)
+        #expect(report.entries == 3)
+        let b = builder.build()
+        for name in ["a.example", "b.example", "c.example"] {
+            let m = b.matching(name)
+            let entry = try #require(override == .passthru ? m.allow : m.cnc)
+            #expect(b.action(of: entry).description == override.rawValue)
+        }
+        let local = try #require(b.entries(named: "b.example").first)
+        #expect(local.localData.count == 2)  // what the list said, kept for operators
     }
 }
 
@@ -255,6 +303,46 @@ import TextScanning
         if file == "unbound-rpz_qname_tcponly.rpl" {
             #expect(builder.build().hit("b.a", .cnc)?.action == .tcpOnly)
             #expect(builder.build().hit("a.a", .allow) != nil)
+        }
+    }
+}
+
+/// Parsers of outside input never trap: random lines over the bytes that matter to each format.
+@Suite struct ListParserRobustnessTests {
+    @Test(arguments: ListFormat.allCases)
+    func randomLinesNeverTrap(format: ListFormat) throws {
+        var random = SplitMix64(seed: 0x5EED + UInt64(format.rawValue.utf8.count))
+        let alphabet = Array("abcXYZ019-_.*@$;()\"\\ \t/:?#[]|^\u{00}\u{FF}é\r".utf8)
+        let words = [
+            "$ORIGIN", "$TTL", "$INCLUDE", "@", "IN", "3600", "CNAME", "A", "AAAA", "TXT", "SOA", "NS", ".", "*.", "rpz-drop.",
+            "rpz-passthru.", "rpz-ip", "http://", "0.0.0.0", "192.0.2.1", "2001:db8::1", "(", ")", "x.example", "*.y.example",
+        ]
+        var text = ""
+        for _ in 0..<3000 {
+            var line = ""
+            for _ in 0..<random.within(0...8) {
+                if random.chance(0.5) {
+                    line += words[random.below(words.count)]
+                } else {
+                    line += String(decoding: (0..<random.within(1...70)).map { _ in alphabet[random.below(alphabet.count)] }, as: UTF8.self)
+                }
+                line += random.chance(0.8) ? " " : ""
+            }
+            text += line + "\n"
+        }
+        var builder = BlocklistBuilder()
+        let report = try builder.load(text: text, file: "random", list: "random", kind: .cnc, format: format, zone: random.chance(0.5) ? "rpz." : nil)
+        #expect(report.entries + report.issueCount + report.duplicates + report.skipped.values.reduce(0, +) <= 3000 * 8)
+        let blocklist = builder.build()
+        // And the matcher, on random text and on every listed name.
+        for _ in 0..<2000 {
+            let bytes = (0..<random.within(0...80)).map { _ in alphabet[random.below(alphabet.count)] }
+            _ = bytes.withUnsafeBufferPointer { blocklist.match(text: $0) }
+        }
+        for line in text.split(separator: "\n") {
+            for word in line.split(separator: " ") {
+                _ = Array(word.utf8).withUnsafeBufferPointer { blocklist.match(text: $0) }
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 import Addressing
 import Foundation
-import SiteWarning
 import Testing
+
+@testable import SiteWarning
 
 @Suite struct LiveSessionsTests {
     private let t0 = Date(timeIntervalSince1970: 1_790_000_000)
@@ -47,5 +48,43 @@ import Testing
         // An Interim for a session the table does not know (after a restart) adds it.
         sessions.interim(line: LineID("l"), prefixes: [p("192.0.2.1")], at: t0 + 1200)
         #expect(sessions.line(for: a("192.0.2.1"), now: t0 + 1200) == LineID("l"))
+    }
+
+    @Test func eventsApplyAndConcurrentReadersSeeWholeUpdates() async {
+        let sessions = LiveSessions(expiry: 600)
+        sessions.apply(.start(line: LineID("e"), prefixes: [p("192.0.2.50"), p("2001:db8:50::/48")], at: t0))
+        #expect(sessions.line(for: a("2001:db8:50:1::1"), now: t0) == LineID("e"))
+        sessions.apply(.interim(line: LineID("e"), prefixes: [p("192.0.2.50")], at: t0 + 500))
+        sessions.apply(.stop(line: LineID("e"), prefixes: [p("2001:db8:50::/48")]))
+        #expect(sessions.line(for: a("2001:db8:50:1::1"), now: t0) == nil)
+        #expect(sessions.line(for: a("192.0.2.50"), now: t0 + 1000) == LineID("e"))
+
+        // Writers and readers at once: every lookup sees a whole entry (its own line, or none).
+        let start = t0
+        await withTaskGroup(of: Bool.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for i in 0..<2000 {
+                        let address = IPAddress(v4: 0x0A00_0000 | UInt32(writer << 16 | i))
+                        sessions.start(line: LineID("w\(writer)-\(i)"), prefixes: [IPPrefix(host: address)], at: start)
+                        if i % 3 == 0 { sessions.stop(line: LineID("w\(writer)-\(i)"), prefixes: [IPPrefix(host: address)]) }
+                    }
+                    return true
+                }
+            }
+            for _ in 0..<4 {
+                group.addTask {
+                    var consistent = true
+                    for i in 0..<2000 {
+                        let writer = i % 4
+                        let address = IPAddress(v4: 0x0A00_0000 | UInt32(writer << 16 | i))
+                        if let line = sessions.line(for: address, now: start), line != LineID("w\(writer)-\(i)") { consistent = false }
+                    }
+                    return consistent
+                }
+            }
+            for await ok in group { #expect(ok) }
+        }
+        #expect(sessions.count == 1 + 4 * (2000 - 667))
     }
 }

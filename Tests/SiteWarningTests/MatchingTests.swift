@@ -145,3 +145,42 @@ import Testing
     private func residentMiB() -> Int { status("VmRSS:") }
     private func peakMiB() -> Int { status("VmHWM:") }
 }
+
+@Suite struct WireNameTests {
+    private func wire(_ labels: [String]) -> [UInt8] {
+        var out: [UInt8] = []
+        for label in labels {
+            out.append(UInt8(label.utf8.count))
+            out += Array(label.utf8)
+        }
+        return out + [0]
+    }
+
+    @Test func wireNamesMatchAsTheirDNSNames() throws {
+        var builder = BlocklistBuilder()
+        try builder.load(text: "evil.example\n*.wild.example\n", file: "m", list: "m", kind: .malwareSite, format: .domains)
+        try builder.load(text: "x.b.example CNAME .\n*.example CNAME *.\n", file: "r", list: "r", kind: .cnc, format: .rpz, zone: ".")
+        let b = builder.build()
+        let cases: [[String]] = [
+            ["evil", "example"], ["A", "EVIL", "Example"], ["wild", "example"], ["x", "wild", "example"], ["notevil", "example"],
+            ["x", "b", "example"], ["x.b", "example"], ["a", "x.b", "example"], ["example"], [],
+        ]
+        for labels in cases {
+            let name = try DNSName(labels: labels.map { Array($0.utf8) })
+            let bytes = wire(labels) + [0xAB, 0xCD]  // the question's type and class follow
+            let byWire = bytes.withUnsafeBytes { b.match(wireName: $0) }
+            #expect(byWire == b.match(name), "\(labels)")
+        }
+    }
+
+    @Test func malformedWireNamesAreNil() {
+        let b = Blocklist()
+        let bad: [[UInt8]] = [
+            [], [3, 0x61, 0x62], [0xC0, 0x0C], [64] + Array(repeating: 0x61, count: 64) + [0],
+            Array(repeating: [63] + Array(repeating: UInt8(0x61), count: 63), count: 5).flatMap { $0 } + [0],
+        ]
+        for bytes in bad {
+            #expect(bytes.withUnsafeBytes { b.match(wireName: $0) } == nil, "\(bytes.prefix(8))")
+        }
+    }
+}

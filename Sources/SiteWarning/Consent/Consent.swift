@@ -4,13 +4,19 @@ public import Secrecy
 /// A subscriber line, as its sessions name it: the RADIUS `User-Name` of the line's sessions.
 ///
 /// The guard uses it only to find the line's choice. It is not the subscriber's name or
-/// contract, and it goes into no log, metric or counter.
-public struct LineID: RawRepresentable, Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+/// contract, and it goes into no log, metric or counter: its description, debug description and
+/// mirror are redacted, so printing a value that holds one (a ``ConsentChange``) shows no id.
+/// Read ``rawValue`` where the id itself is needed (a store, the audit pseudonym).
+public struct LineID: RawRepresentable, Sendable, Hashable, Comparable, Codable, CustomStringConvertible,
+    CustomDebugStringConvertible, CustomReflectable
+{
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
     public init(_ rawValue: String) { self.rawValue = rawValue }
     public static func < (lhs: LineID, rhs: LineID) -> Bool { lhs.rawValue < rhs.rawValue }
-    public var description: String { rawValue }
+    public var description: String { "LineID(redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [:], displayStyle: .struct) }
 }
 
 /// A measure a line can turn on or off: the two DNS-guard countermeasures.
@@ -145,5 +151,25 @@ extension ConsentRegistry {
     /// The changes after `cursor`, oldest first, at most 1000 (ask again from the returned cursor).
     public func changes(since cursor: ConsentCursor) async throws -> ConsentChanges {
         try await changes(since: cursor, limit: 1000)
+    }
+}
+
+extension ConsentChange {
+    /// The audit entry of this change: action `consent-change` under the measure's
+    /// countermeasure, the line as its keyed pseudonym (never the line id itself), and the
+    /// measure, the choice, the channel and the terms version as detail.
+    ///
+    /// ```swift
+    /// try await registry.set(change)
+    /// _ = try await auditLog.append(change.auditEntry(actor: "service:portal", pseudonymizer: pseudonymizer))
+    /// ```
+    public func auditEntry(actor: String, pseudonymizer: Pseudonymizer) -> AuditEntry {
+        AuditEntry(
+            time: time, countermeasure: measure.countermeasure, action: AuditEntry.Action.consentChange, actor: actor,
+            subject: pseudonymizer.pseudonym(subscriber: line.rawValue),
+            fields: [
+                AuditField("channel", channel.rawValue), AuditField("choice", choice.rawValue), AuditField("measure", measure.rawValue),
+                AuditField("terms-version", termsVersion),
+            ])
     }
 }

@@ -1,7 +1,10 @@
 /// Every line's current choices, immutable, with each measure's default for lines that never chose.
 ///
 /// The decision reads one per query; a follower of the ``ConsentRegistry`` builds the next one
-/// with ``applying(_:)`` and swaps it in.
+/// with ``applying(_:cursor:)`` and swaps it in. Recent changes go into a small overlay on top
+/// of the shared base table, merged into a new base once the overlay passes
+/// ``overlayLimit`` lines, so applying a change costs the overlay's size, not the number of
+/// lines (a million lines are not copied for every change).
 public struct ConsentSnapshot: Sendable {
     /// The choice of a line that never chose, per measure.
     public struct Defaults: Sendable, Hashable {
@@ -46,6 +49,9 @@ public struct ConsentSnapshot: Sendable {
 
     public let defaults: Defaults
     private var lines: [LineID: Choices]
+    private var overlay: [LineID: Choices] = [:]
+    /// The overlay size at which it is merged into the base table.
+    public static let overlayLimit = 4096
     /// The registry cursor this snapshot includes changes up to.
     public private(set) var cursor: ConsentCursor
 
@@ -62,10 +68,13 @@ public struct ConsentSnapshot: Sendable {
     }
 
     /// The line's own choice, nil when it never chose.
-    public func explicitChoice(line: LineID, measure: ConsentMeasure) -> ConsentChoice? { lines[line]?[measure] }
+    public func explicitChoice(line: LineID, measure: ConsentMeasure) -> ConsentChoice? {
+        if let choices = overlay[line] { return choices[measure] }
+        return lines[line]?[measure]
+    }
 
     /// The number of lines with a choice of their own.
-    public var lineCount: Int { lines.count }
+    public var lineCount: Int { lines.count + overlay.keys.count { lines[$0] == nil } }
 
     /// This snapshot with `changes` applied in order.
     public func applying(_ changes: some Sequence<ConsentChange>, cursor: ConsentCursor? = nil) -> ConsentSnapshot {
@@ -76,7 +85,15 @@ public struct ConsentSnapshot: Sendable {
 
     /// Applies `changes` in order.
     public mutating func apply(_ changes: some Sequence<ConsentChange>, cursor: ConsentCursor? = nil) {
-        for change in changes { lines[change.line, default: Choices()][change.measure] = change.choice }
+        for change in changes {
+            var choices = overlay[change.line] ?? lines[change.line] ?? Choices()
+            choices[change.measure] = change.choice
+            overlay[change.line] = choices
+        }
+        if overlay.count > Self.overlayLimit {
+            lines.merge(overlay) { _, new in new }
+            overlay = [:]
+        }
         if let cursor { self.cursor = cursor }
     }
 }

@@ -67,7 +67,9 @@ public final class EntryCounters: Sendable {
     /// Counts one outcome for `entry` on the day of `time`. One short lock; no allocation once
     /// the day's key exists.
     public func record(_ entry: BlocklistEntryID, _ outcome: CountedOutcome, at time: Date) {
-        let seconds = Int(time.timeIntervalSince1970.rounded(.down)) + dayOffset
+        let t = time.timeIntervalSince1970
+        guard t.isFinite, abs(t) < 1e15 else { return }
+        let seconds = Int(t.rounded(.down)) + dayOffset
         let day = Int32(clamping: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let key = Key(day: day, entry: entry.rawValue, outcome: outcome.rawValue)
         counts.withLock { $0[key, default: 0] += 1 }

@@ -64,49 +64,76 @@ public struct SiteWarningDecision: Sendable {
     }
 
     /// Decides the answer to a query for `name` of `type` from `client`.
+    ///
+    /// The verdict does not depend on `type` (a policy applies to every type of a listed name,
+    /// as RPZ does); the records to answer with are chosen per type by
+    /// ``warningAddresses(for:)`` and ``BlockAction/addresses(for:)``.
     public func decide(
         name: DNSName, type: DNSType, client: IPAddress, now: Date, sessions: LiveSessions, consent: ConsentSnapshot,
         blocklist: Blocklist, bypass: BypassSet, counters: EntryCounters? = nil
     ) -> SiteWarningVerdict {
         QueryText.with(name) { text, whole in
-            guard text.count > 0 else { return .forward }
-            let match = blocklist.match(text: text, isWholeName: whole)
-            if match.isEmpty { return .forward }
-            if let allow = match.allow {
-                counters?.record(allow, .passedThrough, at: now)
-                return .passthru
+            decide(
+                text: text, whole: whole, client: client, now: now, sessions: sessions, consent: consent, blocklist: blocklist, bypass: bypass,
+                counters: counters)
+        }
+    }
+
+    /// As ``decide(name:type:client:now:sessions:consent:blocklist:bypass:counters:)`` for a
+    /// question name in wire format, without building a ``DNSName``; nil when the bytes do not
+    /// start with an uncompressed name (see ``Blocklist/match(wireName:)``).
+    public func decide(
+        wireName: UnsafeRawBufferPointer, type: DNSType, client: IPAddress, now: Date, sessions: LiveSessions, consent: ConsentSnapshot,
+        blocklist: Blocklist, bypass: BypassSet, counters: EntryCounters? = nil
+    ) -> SiteWarningVerdict? {
+        QueryText.with(wireName: wireName) { text, whole in
+            decide(
+                text: text, whole: whole, client: client, now: now, sessions: sessions, consent: consent, blocklist: blocklist, bypass: bypass,
+                counters: counters)
+        }
+    }
+
+    private func decide(
+        text: Bytes, whole: Bool, client: IPAddress, now: Date, sessions: LiveSessions, consent: ConsentSnapshot, blocklist: Blocklist,
+        bypass: BypassSet, counters: EntryCounters?
+    ) -> SiteWarningVerdict {
+        guard text.count > 0 else { return .forward }
+        let match = blocklist.match(text: text, isWholeName: whole)
+        if match.isEmpty { return .forward }
+        if let allow = match.allow {
+            counters?.record(allow, .passedThrough, at: now)
+            return .passthru
+        }
+        let line = sessions.line(for: client, now: now)
+        if let entry = match.cnc, configuration.cncBlockEnabled {
+            let choice = line.map { consent.choice(line: $0, measure: .cncDNSBlock) } ?? consent.defaults.cncDNSBlock
+            if choice == .on {
+                counters?.record(entry, .blocked, at: now)
+                return .block(list: blocklist.list(of: entry), entry: entry, action: blockAction(entry, blocklist))
             }
-            let line = sessions.line(for: client, now: now)
-            if let entry = match.cnc, configuration.cncBlockEnabled {
-                let choice = line.map { consent.choice(line: $0, measure: .cncDNSBlock) } ?? consent.defaults.cncDNSBlock
-                if choice == .on {
-                    counters?.record(entry, .blocked, at: now)
-                    return .block(list: blocklist.list(of: entry), entry: entry, action: blockAction(entry, blocklist))
-                }
-                if match.malwareSite == nil {
+            if match.malwareSite == nil {
+                counters?.record(entry, .forwarded, at: now)
+                return .forward
+            }
+        }
+        if let entry = match.malwareSite, configuration.warningEnabled {
+            let choice: ConsentChoice
+            if let line {
+                if bypass.allows(line: line, name: text, now: now) {
                     counters?.record(entry, .forwarded, at: now)
                     return .forward
                 }
+                choice = consent.choice(line: line, measure: .malwareSiteWarning)
+            } else {
+                choice = consent.defaults.malwareSiteWarning
             }
-            if let entry = match.malwareSite, configuration.warningEnabled {
-                let choice: ConsentChoice
-                if let line {
-                    if bypass.allows(line: line, name: text, now: now) {
-                        counters?.record(entry, .forwarded, at: now)
-                        return .forward
-                    }
-                    choice = consent.choice(line: line, measure: .malwareSiteWarning)
-                } else {
-                    choice = consent.defaults.malwareSiteWarning
-                }
-                if choice == .on {
-                    counters?.record(entry, .warned, at: now)
-                    return .warn(list: blocklist.list(of: entry), entry: entry)
-                }
-                counters?.record(entry, .forwarded, at: now)
+            if choice == .on {
+                counters?.record(entry, .warned, at: now)
+                return .warn(list: blocklist.list(of: entry), entry: entry)
             }
-            return .forward
+            counters?.record(entry, .forwarded, at: now)
         }
+        return .forward
     }
 
     private func blockAction(_ entry: BlocklistEntryID, _ blocklist: Blocklist) -> BlockAction {

@@ -24,16 +24,22 @@ public struct BlocklistBuilder: Sendable {
 
     /// Loads the list file at `path`. `file` names it in issues (default: the last path component).
     /// `zone` is an RPZ file's zone name when its text does not say it (else the SOA owner,
-    /// else the first `$ORIGIN`, else the root).
+    /// else the first `$ORIGIN`, else the root). `override` replaces every entry's action (as
+    /// BIND's `policy`, Unbound's `rpz-action-override`, PowerDNS's `defpol`).
+    ///
+    /// Throws when the file cannot be opened or read, or the snapshot would be too large; the
+    /// builder then holds part of the list: discard it and keep serving the previous snapshot.
     @discardableResult
     public mutating func load(
         path: String, file: String? = nil, list name: String, kind: ListKind, format: ListFormat, zone: String? = nil,
-        at time: Date = Date()
+        override: ActionOverride? = nil, at time: Date = Date()
     ) throws -> ListLoadReport {
         let shown = file ?? URL(fileURLWithPath: path).lastPathComponent
         let raw = try RawFile(path: path, file: shown)
         defer { raw.close() }
-        return try load(file: shown, list: name, kind: kind, format: format, zone: zone, at: time) { loader in
+        var status = stat()
+        if fstat(raw.descriptor, &status) == 0, status.st_size > 0 { storage.reserve(forFileBytes: Int(status.st_size)) }
+        return try load(file: shown, list: name, kind: kind, format: format, zone: zone, override: override, at: time) { loader in
             var framer = LineFramer(maximumLength: 1 << 16)
             try ChunkLoop.run(
                 raw, chunkSize: 1 << 20, maximumRecordLength: 1 << 16,
@@ -48,10 +54,11 @@ public struct BlocklistBuilder: Sendable {
     /// Loads a list from text (tests, small lists, an API upload).
     @discardableResult
     public mutating func load(
-        text: String, file: String, list name: String, kind: ListKind, format: ListFormat, zone: String? = nil, at time: Date = Date()
+        text: String, file: String, list name: String, kind: ListKind, format: ListFormat, zone: String? = nil,
+        override: ActionOverride? = nil, at time: Date = Date()
     ) throws -> ListLoadReport {
         let bytes = Array(text.utf8)
-        return try load(file: file, list: name, kind: kind, format: format, zone: zone, at: time) { loader in
+        return try load(file: file, list: name, kind: kind, format: format, zone: zone, override: override, at: time) { loader in
             bytes.withUnsafeBufferPointer { buffer in
                 var framer = LineFramer(maximumLength: 1 << 16)
                 _ = framer.consume(
@@ -62,7 +69,7 @@ public struct BlocklistBuilder: Sendable {
     }
 
     private mutating func load(
-        file: String, list name: String, kind: ListKind, format: ListFormat, zone: String?, at time: Date,
+        file: String, list name: String, kind: ListKind, format: ListFormat, zone: String?, override: ActionOverride?, at time: Date,
         _ body: (inout ListLoader) throws -> Void
     ) throws -> ListLoadReport {
         guard storage.lists.count < Int(UInt16.max) else { throw BlocklistError.tooManyLists }
@@ -72,6 +79,7 @@ public struct BlocklistBuilder: Sendable {
         var taken = BlocklistStorage()
         swap(&taken, &storage)
         var loader = ListLoader(storage: taken, report: ListLoadReport(list: info, id: id), format: format, zone: zone)
+        loader.override = override
         defer {
             swap(&loader.storage, &storage)
         }
@@ -83,7 +91,7 @@ public struct BlocklistBuilder: Sendable {
     }
 
     /// The snapshot of every list loaded so far. The builder can go on loading; later snapshots
-    /// hold the later lists too.
+    /// hold the later lists too (the first load after a snapshot copies the arrays once).
     public func build() -> Blocklist {
         Blocklist(storage: storage)
     }
@@ -97,6 +105,7 @@ struct ListLoader {
     var rpz: RPZParser
     var name: [UInt8] = []
     var overflow = false
+    var override: ActionOverride?
 
     init(storage: BlocklistStorage, report: ListLoadReport, format: ListFormat, zone: String?) {
         self.storage = storage
@@ -129,7 +138,13 @@ struct ListLoader {
     /// Adds the entry for ``name`` (normalised); a second entry of this list with the same
     /// name and scope is a duplicate (the first is kept).
     @discardableResult
-    mutating func add(scope: MatchScope, action: ListAction, line: Int, comment: Bytes?, data: [IPAddress]? = nil) -> Added? {
+    mutating func add(
+        scope: MatchScope, action written: ListAction, line: Int, comment: Bytes?, data writtenData: [IPAddress]? = nil
+    )
+        -> Added?
+    {
+        let action = override?.action ?? written
+        let data = writtenData  // kept under an override too: the entry shows what the list said
         guard storage.rules.count < Int(UInt32.max) - 2, storage.arena.count + name.count < Int(UInt32.max) else {
             overflow = true
             return nil
@@ -140,11 +155,10 @@ struct ListLoader {
             return .duplicate(existing)
         }
         var commentStart: UInt32 = 0
-        var commentLength: UInt16 = 0
-        if let comment, comment.count > 0 {
+        if let comment, comment.count > 0, storage.comments.count < Int(UInt32.max) - 256 {
             let kept = comment.sub(0..<min(comment.count, 200))
             commentStart = UInt32(storage.comments.count)
-            commentLength = UInt16(kept.count)
+            storage.comments.append(UInt8(kept.count))
             storage.comments.append(contentsOf: kept)
         }
         var dataIndex = Rule.none
@@ -155,8 +169,8 @@ struct ListLoader {
         let decidingKind: ListKind = action == .passthru ? .allow : kind
         let index = storage.append(
             Rule(
-                next: Rule.none, node: UInt32(node), line: UInt32(clamping: line), commentStart: commentStart, data: dataIndex,
-                commentLength: commentLength, list: listIndex, scope: scope.rawValue, action: action.rawValue, kind: decidingKind.code))
+                next: Rule.none, node: UInt32(node), line: UInt32(clamping: line), comment: commentStart, data: dataIndex,
+                list: listIndex, scope: scope.rawValue, action: action.rawValue, kind: decidingKind.code))
         report.entries += 1
         return .added(index)
     }

@@ -82,8 +82,32 @@ public enum ListAction: UInt8, Sendable, Hashable, Codable, CustomStringConverti
     }
 }
 
+/// One action for every entry of a list, whatever the list says (a zone-wide policy override).
+public enum ActionOverride: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case nxdomain
+    case nodata
+    case passthru
+    case drop
+    case tcpOnly = "tcp-only"
+    /// Listed, with the measure's configured answer (NXDOMAIN or the sinkhole for `cnc`).
+    case listed
+
+    var action: ListAction {
+        switch self {
+        case .nxdomain: .nxdomain
+        case .nodata: .nodata
+        case .passthru: .passthru
+        case .drop: .drop
+        case .tcpOnly: .tcpOnly
+        case .listed: .listed
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
 /// A list's index in a ``Blocklist`` (its load order).
-public struct ListID: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct ListID: RawRepresentable, Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
     public static func < (lhs: ListID, rhs: ListID) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -122,7 +146,8 @@ public struct BlocklistEntry: Sendable, Hashable {
     public var name: String
     public var scope: MatchScope
     public var action: ListAction
-    /// The A/AAAA records of a local-data entry; empty otherwise.
+    /// The A/AAAA records of a local-data entry (also when an ``ActionOverride`` replaced its
+    /// action: what the list said); empty otherwise.
     public var localData: [IPAddress]
     public var list: ListInfo
     /// The line of the list file the entry came from.
@@ -148,7 +173,7 @@ public struct BlocklistEntry: Sendable, Hashable {
 /// Skipped lines are valid lines the guard does not use (a URL with a path, a hosts-file system
 /// name); issues are lines refused as `file:line: reason` (an `rpz-ip` trigger, a malformed
 /// name). Neither stops the rest of the file from loading.
-public struct ListLoadReport: Sendable, Hashable {
+public struct ListLoadReport: Sendable, Hashable, Codable {
     public var list: ListInfo
     public var id: ListID
     /// Entries added.

@@ -12,7 +12,8 @@ import TextScanning
 /// triggers, CNAME local data (walled gardens), other local data (TXT …), `$INCLUDE`, and a
 /// second action for a trigger (the first is kept, as feeds with duplicates must still load).
 ///
-/// The zone apex is the configured zone name, else the owner of the first record if it is
+/// The origin starts as the configured zone name (the root without one). The zone apex is the
+/// configured zone name, else the owner of the first record if it is
 /// the SOA, else the first `$ORIGIN`, else the root; owners below it become triggers relative
 /// to it. An owner outside the apex is taken as written (as Knot Resolver does), and SOA and
 /// NS records at the apex are the zone's own.
@@ -36,6 +37,7 @@ struct RPZParser {
             var z = Array(zone.utf8).map(ASCII.lower)
             if z.last == ASCII.dot { z.removeLast() }
             configuredZone = z
+            origin = z  // a zone file's origin starts as the zone's name
         } else {
             configuredZone = nil
         }
@@ -241,7 +243,7 @@ extension ListLoader {
             switch add(scope: scope, action: .localData, line: number, comment: comment, data: [address]) {
             case .duplicate(let existing):
                 let rule = storage.rules[Int(existing)]
-                if rule.action == ListAction.localData.rawValue, rule.data != Rule.none {
+                if rule.data != Rule.none {
                     report.duplicates -= 1
                     if !storage.localData[Int(rule.data)].contains(address) { storage.localData[Int(rule.data)].append(address) }
                 } else {

@@ -28,13 +28,16 @@ public struct BlocklistMatch: Sendable, Hashable {
 /// Matching is case-insensitive and label-wise: `evil.example` (a plain list entry) matches
 /// `evil.example` and `a.evil.example`, never `notevil.example`. RPZ triggers keep their
 /// semantics: `name` matches the name only, `*.name` only names below it. A lookup walks the
-/// query from its rightmost label, extending one running hash (``SuffixHash``) and probing one
-/// open-addressing table per label suffix, so its cost is the name's length, whatever the
-/// number of entries, and it allocates nothing.
+/// query from its rightmost label, extending one running hash (folded from a name's last byte
+/// to its first) and probing one open-addressing table per label suffix, so its cost is the
+/// name's length, whatever the number of entries, and it allocates nothing.
 ///
-/// Names live in one byte arena; a million entries take some 70–90 MB (see the module's
-/// report for measurements). Build one with ``BlocklistBuilder``; replace it whole (an
-/// immutable value swapped under a lock) to update lists without dropping a query.
+/// Names live in one byte arena; an entry costs a 24-byte rule, a 12-byte name node, its name's
+/// bytes and two 8-byte hash slots. A million names of ~16 bytes load from a file in about a
+/// second (release build) and add some 85 MiB to the process (`docs/site-warning.md`).
+///
+/// Build one with ``BlocklistBuilder``; replace it whole (``SnapshotCell``) to update lists
+/// without dropping a query.
 ///
 /// ```swift
 /// var builder = BlocklistBuilder()
@@ -57,21 +60,31 @@ public struct Blocklist: Sendable {
     public var entryCount: Int { storage.rules.count }
     /// The number of distinct names.
     public var nameCount: Int { storage.nodes.count }
-    /// The bytes held by the snapshot's arrays (their capacity), for sizing and metrics.
+    /// The bytes the snapshot's arrays use (not their spare capacity, which a file load reserves
+    /// generously and never touches), for sizing and metrics.
     public var approximateByteCount: Int {
-        storage.arena.capacity + storage.comments.capacity + storage.slots.capacity * MemoryLayout<UInt64>.stride
-            + storage.nodes.capacity * MemoryLayout<NameNode>.stride + storage.rules.capacity * MemoryLayout<Rule>.stride
-            + storage.localData.reduce(0) { $0 + $1.capacity * MemoryLayout<IPAddress>.stride }
+        storage.arena.count + storage.comments.count + storage.slots.count * MemoryLayout<UInt64>.stride
+            + storage.nodes.count * MemoryLayout<NameNode>.stride + storage.rules.count * MemoryLayout<Rule>.stride
+            + storage.localData.reduce(0) { $0 + $1.count * MemoryLayout<IPAddress>.stride }
     }
 
     // MARK: matching
 
-    /// The entries matching `name` (any case, a trailing dot optional). Allocation-free.
+    /// The entries matching `name` (any case). Allocation-free.
     ///
     /// Names with a label holding a `.` byte (possible on the wire, `\.` in text) can only match
     /// by the labels to the right of that label, never exactly.
     public func match(_ name: DNSName) -> BlocklistMatch {
         QueryText.with(name) { text, whole in text.count == 0 ? BlocklistMatch() : match(text: text, isWholeName: whole) }
+    }
+
+    /// The entries matching a name in DNS wire format (RFC 1035 §3.1): length-prefixed labels up
+    /// to the root label, uncompressed, as a query's question name is; bytes after the root
+    /// label are ignored. Nil when `wireName` does not start with such a name (a compression
+    /// pointer, a label over 63 octets, over 255 octets, no root label): decode the message then.
+    /// Allocation-free, without building a ``DNSName``.
+    public func match(wireName: UnsafeRawBufferPointer) -> BlocklistMatch? {
+        QueryText.with(wireName: wireName) { text, whole in text.count == 0 ? BlocklistMatch() : match(text: text, isWholeName: whole) }
     }
 
     /// The entries matching a name in text form (`a.evil.example`, any case, a trailing dot
@@ -147,14 +160,6 @@ public struct Blocklist: Sendable {
         return data == Rule.none ? [] : storage.localData[Int(data)]
     }
 
-    /// Whether the name `text` (lower case) is the entry's name or below it, label-wise.
-    public func entry(_ entry: BlocklistEntryID, covers text: Bytes) -> Bool {
-        let node = storage.nodes[Int(storage.rules[Int(entry.rawValue)].node)]
-        let length = Int(node.length)
-        guard text.count >= length, text.count == length || text[text.count - length - 1] == ASCII.dot else { return false }
-        return storage.equalsName(Int(storage.rules[Int(entry.rawValue)].node), text.from(text.count - length))
-    }
-
     /// The listed name of an entry (lower case, no trailing dot).
     public func name(of entry: BlocklistEntryID) -> String {
         String(decoding: storage.name(ofNode: Int(storage.rules[Int(entry.rawValue)].node)), as: UTF8.self)
@@ -163,10 +168,9 @@ public struct Blocklist: Sendable {
     /// An entry with its provenance (allocates; not for the query path).
     public func entry(_ entry: BlocklistEntryID) -> BlocklistEntry {
         let rule = storage.rules[Int(entry.rawValue)]
+        let start = Int(rule.comment)
         let comment: String? =
-            rule.commentLength == 0
-            ? nil
-            : String(decoding: storage.comments[Int(rule.commentStart)..<(Int(rule.commentStart) + Int(rule.commentLength))], as: UTF8.self)
+            start == 0 ? nil : String(decoding: storage.comments[(start + 1)..<(start + 1 + Int(storage.comments[start]))], as: UTF8.self)
         return BlocklistEntry(
             name: name(of: entry), scope: MatchScope(rawValue: rule.scope) ?? .exact, action: action(of: entry),
             localData: localData(of: entry), list: storage.lists[Int(rule.list)], line: Int(rule.line), comment: comment)
@@ -189,6 +193,39 @@ public struct Blocklist: Sendable {
 
 /// A query name as text for matching, written on the stack.
 enum QueryText {
+    /// As ``with(_:_:)``, for a name in wire format; nil when the bytes do not start with an
+    /// uncompressed name (see ``Blocklist/match(wireName:)``).
+    static func with<R>(wireName wire: UnsafeRawBufferPointer, _ body: (Bytes, Bool) -> R) -> R? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer -> R? in
+            var offset = 0
+            var length = 0
+            var complete = true
+            while true {
+                guard offset < wire.count, offset < 255 else { return nil }
+                let count = Int(wire[offset])
+                offset += 1
+                if count == 0 { break }
+                guard count <= 63, offset + count <= wire.count, offset + count < 255 else { return nil }
+                var dotted = false
+                for k in 0..<count where wire[offset + k] == ASCII.dot { dotted = true }
+                if dotted {
+                    // No entry names this label: only the labels to its right can match.
+                    length = 0
+                    complete = false
+                } else {
+                    if length > 0 {
+                        buffer[length] = ASCII.dot
+                        length += 1
+                    }
+                    for k in 0..<count { buffer[length + k] = wire[offset + k] }
+                    length += count
+                }
+                offset += count
+            }
+            return body(Bytes(rebasing: UnsafeBufferPointer(buffer)[0..<length]), complete)
+        }
+    }
+
     /// Calls `body` with the name's text (labels joined by `.`, no trailing dot, case as on the
     /// wire) and whether it is the whole name: the text stops at a label holding a `.` byte,
     /// which no list entry can name. Allocation-free (a 256-byte stack buffer).

@@ -29,30 +29,41 @@ enum SuffixHash {
     @inline(__always) static func tag(_ h: UInt64) -> UInt64 { (h >> 32) | 1 }
 }
 
-/// One distinct name: where its text is in the arena, and its rules.
+/// One distinct name: where its text is in the arena, and its first rule (12 bytes).
 struct NameNode: Sendable {
     var start: UInt32
     var length: UInt16
     var firstRule: UInt32
-    var lastRule: UInt32
 }
 
-/// One entry of one list on a name.
+/// One entry of one list on a name (24 bytes).
 struct Rule: Sendable {
     /// The next rule on the same name, or `Rule.none`.
     var next: UInt32
     var node: UInt32
     var line: UInt32
-    /// The comment's offset in the comment arena (length 0: none).
-    var commentStart: UInt32
+    /// The offset of the comment's length byte in the comment arena; 0: no comment.
+    var comment: UInt32
     /// The local data's index, or `Rule.none`.
     var data: UInt32
-    var commentLength: UInt16
     var list: UInt16
-    var scope: UInt8
+    /// The scope (bits 0–1) and the kind that decides (bits 2–3: the list's, or `allow` for a PASSTHRU entry).
+    var flags: UInt8
     var action: UInt8
-    /// The kind that decides: the list's, or `allow` for a PASSTHRU entry.
-    var kind: UInt8
+
+    init(next: UInt32, node: UInt32, line: UInt32, comment: UInt32, data: UInt32, list: UInt16, scope: UInt8, action: UInt8, kind: UInt8) {
+        self.next = next
+        self.node = node
+        self.line = line
+        self.comment = comment
+        self.data = data
+        self.list = list
+        self.flags = scope | kind << 2
+        self.action = action
+    }
+
+    @inline(__always) var scope: UInt8 { flags & 3 }
+    @inline(__always) var kind: UInt8 { flags >> 2 }
 
     static let none = UInt32.max
 }
@@ -84,7 +95,8 @@ struct BlocklistStorage: Sendable {
     /// `tag << 32 | (node + 1)`; 0 is empty. The count is a power of two.
     var slots: [UInt64] = Array(repeating: 0, count: 1024)
     var rules: [Rule] = []
-    var comments: [UInt8] = []
+    /// Comments, each a length byte then its bytes; offset 0 is a placeholder (0 means none).
+    var comments: [UInt8] = [0]
     var localData: [[IPAddress]] = []
     var lists: [ListInfo] = []
 
@@ -129,7 +141,7 @@ struct BlocklistStorage: Sendable {
         if let found = find(name, hash: h) { return found }
         if (nodes.count + 1) * 2 > slots.count { grow() }
         let node = nodes.count
-        nodes.append(NameNode(start: UInt32(arena.count), length: UInt16(name.count), firstRule: Rule.none, lastRule: Rule.none))
+        nodes.append(NameNode(start: UInt32(arena.count), length: UInt16(name.count), firstRule: Rule.none))
         arena.append(contentsOf: name)
         place(node: node, hash: h)
         return node
@@ -142,8 +154,11 @@ struct BlocklistStorage: Sendable {
         slots[i] = SuffixHash.tag(h) << 32 | UInt64(node + 1)
     }
 
-    private mutating func grow() {
-        slots = Array(repeating: 0, count: slots.count * 2)
+    private mutating func grow() { resize(to: slots.count * 2) }
+
+    private mutating func resize(to count: Int) {
+        slots = []
+        slots = Array(repeating: 0, count: count)
         for node in nodes.indices {
             let n = nodes[node]
             let h = arena.withUnsafeBufferPointer { a in SuffixHash.of(a.sub(Int(n.start)..<(Int(n.start) + Int(n.length)))) }
@@ -162,13 +177,30 @@ struct BlocklistStorage: Sendable {
         let index = UInt32(rules.count)
         rules.append(rule)
         let node = Int(rule.node)
-        if nodes[node].lastRule == Rule.none {
+        var last = nodes[node].firstRule
+        if last == Rule.none {
             nodes[node].firstRule = index
         } else {
-            rules[Int(nodes[node].lastRule)].next = index
+            while rules[Int(last)].next != Rule.none { last = rules[Int(last)].next }
+            rules[Int(last)].next = index
         }
-        nodes[node].lastRule = index
         return index
+    }
+
+    /// Reserves room for a list file of `bytes` bytes, so that loading it grows no array by
+    /// doubling (each doubling leaves the old buffer behind in the allocator's heap, which the
+    /// process keeps). Reserved pages that stay unused are never touched, so an overestimate
+    /// costs address space, not memory; the hash table is sized for a denser file (12 bytes an
+    /// entry) at a load of at most one half.
+    mutating func reserve(forFileBytes size: Int) {
+        let bytes = min(size, 1 << 30)  // beyond 1 GiB, grow as needed rather than zero a huge table up front
+        let entries = bytes / 12 + 16
+        arena.reserveCapacity(arena.count + bytes)
+        nodes.reserveCapacity(nodes.count + entries)
+        rules.reserveCapacity(rules.count + entries)
+        var wanted = slots.count
+        while (nodes.count + bytes / 20 + 16) * 2 > wanted { wanted *= 2 }
+        if wanted > slots.count { resize(to: wanted) }
     }
 
     /// The rule of list `list` with `scope` on `node`, if any.

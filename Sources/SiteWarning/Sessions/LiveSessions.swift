@@ -10,6 +10,9 @@ import Synchronization
 /// Accounting Start adds, Interim refreshes (and adds, after a restart), Stop removes; an
 /// entry not refreshed within ``expiry`` is gone for lookups at once and removed by ``purge(now:)``.
 ///
+/// Writers are public (the RADIUS accounting listener, a detail-file follower); the lookup is
+/// internal to this module (see `line(for:now:)`).
+///
 /// One short lock per lookup (readers and writers share a `Mutex`); the DNS guard looks up
 /// only when the queried name is listed, so most queries never touch the table.
 public final class LiveSessions: Sendable {
@@ -62,11 +65,25 @@ public final class LiveSessions: Sendable {
 
     /// The line holding `address` now, if a live (not expired) entry covers it. An IPv4-mapped
     /// IPv6 address is looked up as its IPv4 address.
-    public func line(for address: IPAddress, now: Date) -> LineID? {
+    ///
+    /// Internal on purpose: only ``SiteWarningDecision`` reads the table, to find a listed
+    /// name's line choice. No other module can map an address to a line through it (the
+    /// purpose limitation of both declarations, by construction); attribution for other
+    /// purposes goes through the `Attribution` module and its audited identifications.
+    func line(for address: IPAddress, now: Date) -> LineID? {
         let key = address.unmappedV4 ?? address
         return state.withLock { state -> LineID? in
             guard let found = state.table.longestMatch(key) else { return nil }
             return now.timeIntervalSince(found.value.lastSeen) <= expiry ? found.value.line : nil
+        }
+    }
+
+    /// Applies one accounting event (what a RADIUS listener or a detail-file follower produces).
+    public func apply(_ event: SessionEvent) {
+        switch event {
+        case .start(let line, let prefixes, let time): start(line: line, prefixes: prefixes, at: time)
+        case .interim(let line, let prefixes, let time): interim(line: line, prefixes: prefixes, at: time)
+        case .stop(let line, let prefixes): stop(line: line, prefixes: prefixes)
         }
     }
 
@@ -87,4 +104,13 @@ public final class LiveSessions: Sendable {
 
     /// The number of entries (expired ones not yet purged included).
     public var count: Int { state.withLock { $0.table.count } }
+}
+
+/// An accounting event for ``LiveSessions``: a line's session started, was confirmed, or stopped,
+/// with the session's addresses and prefixes (Framed-IP-Address as a /32, Delegated-IPv6-Prefix,
+/// Framed-IPv6-Prefix). Nothing else of the accounting record is carried.
+public enum SessionEvent: Sendable, Hashable {
+    case start(line: LineID, prefixes: [IPPrefix], at: Date)
+    case interim(line: LineID, prefixes: [IPPrefix], at: Date)
+    case stop(line: LineID, prefixes: [IPPrefix])
 }
