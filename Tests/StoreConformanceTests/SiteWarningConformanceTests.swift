@@ -57,7 +57,7 @@ struct SiteWarningConformanceTests {
             #expect(none.changes.isEmpty && none.cursor == rest.cursor)
 
             // Each change is audited under its measure, the line pseudonymised.
-            let audit = try await storage.audit.records(from: 1).filter { $0.entry.action == "consent-changed" }
+            let audit = try await storage.audit.records(from: 1).filter { $0.entry.action == AuditEntry.Action.consentChange }
             #expect(audit.count == 4)
             #expect(audit.map(\.entry.countermeasure) == [.cncDNSBlock, .malwareSiteWarning, .cncDNSBlock, .cncDNSBlock])
             #expect(audit.allSatisfy { !$0.entry.subject.contains("line-") })
