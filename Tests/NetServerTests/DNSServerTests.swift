@@ -70,7 +70,7 @@ struct DNSServerTests {
 
     /// dig against 127.0.0.1:`port`; its output.
     static func dig(_ port: Int, _ arguments: [String]) async throws -> String {
-        let (status, output) = try await Command.run(dig, ["@127.0.0.1", "-p", "\(port)", "+time=3", "+tries=1"] + arguments)
+        let (status, output) = try await Command.run(dig, ["@127.0.0.1", "-p", "\(port)", "+time=10", "+tries=2"] + arguments)
         #expect(status == 0, "dig \(arguments): \(output)")
         return output
     }
@@ -94,7 +94,7 @@ struct DNSServerTests {
             if FileManager.default.isExecutableFile(atPath: Self.kdig) {
                 for transport in ["+notcp", "+tcp"] {
                     let (status, output) = try await Command.run(
-                        Self.kdig, ["@127.0.0.1", "-p", "\(port)", transport, "+time=3", "+retry=0", "www.example.test", "A"])
+                        Self.kdig, ["@127.0.0.1", "-p", "\(port)", transport, "+time=10", "+retry=1", "www.example.test", "A"])
                     #expect(status == 0 && output.contains("NOERROR") && output.contains("192.0.2.1"), "kdig \(transport): \(output)")
                 }
             }
@@ -110,7 +110,7 @@ struct DNSServerTests {
         try await Self.withDNSServer(host: "::1", upstreams: [upstream]) { server, port in
             for transport in ["+notcp", "+tcp"] {
                 let (status, output) = try await Command.run(
-                    Self.dig, ["-6", "@::1", "-p", "\(port)", "+time=3", "+tries=1", transport, "www.example.test"])
+                    Self.dig, ["-6", "@::1", "-p", "\(port)", "+time=10", "+tries=2", transport, "www.example.test"])
                 #expect(status == 0 && output.contains("192.0.2.1"), "dig \(transport): \(output)")
             }
             #expect(server.forwarder.stats.answers == 1)  // the second from the cache

@@ -26,7 +26,7 @@ func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable (
 enum UDPProbe {
     /// Sends `payloads` to `server`, then collects replies until `count` came or `timeout` passed.
     static func exchange(
-        _ payloads: [[UInt8]], with server: SocketAddress, expecting count: Int, timeout: Duration = .seconds(3)
+        _ payloads: [[UInt8]], with server: SocketAddress, expecting count: Int, timeout: Duration = .seconds(30)
     ) async throws
         -> [ByteBuffer]
     {

@@ -31,6 +31,8 @@ func frame(_ text: String) -> ByteBuffer { ByteBuffer(string: text.padding(toLen
         _ configure: (inout NetServerConfiguration) -> Void = { _ in }, logs: CapturedLogs = CapturedLogs()
     ) -> TCPServer<TestStreamHandler> {
         var configuration = NetServerConfiguration(name: "test", host: "127.0.0.1", port: 0)
+        // Long enough that a loaded machine never closes a connection mid-test (the idle test sets its own).
+        configuration.idleTimeout = .seconds(120)
         configure(&configuration)
         return TCPServer(configuration: configuration, handler: TestStreamHandler(), logger: logs.logger(), metricsFactory: TestMetrics())
     }
@@ -109,7 +111,7 @@ func frame(_ text: String) -> ByteBuffer { ByteBuffer(string: text.padding(toLen
             let start = ContinuousClock.now
             let (_, closed) = try await Self.exchange(connection, [], expecting: 1)
             #expect(closed)
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(60))  // a hang guard: the idle timer is 200 ms
         }
         #expect(server.stats.dropped[.idleTimeout] == 1)
     }
@@ -120,6 +122,9 @@ func frame(_ text: String) -> ByteBuffer { ByteBuffer(string: text.padding(toLen
             let connection = try await connectFramed(to: address)
             return try await connection.executeThenClose { inbound, outbound in
                 try await outbound.write(frame("slow goodbye"))
+                // Shut down once the server has accepted the connection (a loaded machine may
+                // take a while), while the handler holds the message (it answers after 300 ms).
+                while server.stats.connectionsAccepted == 0 { try await Task.sleep(for: .milliseconds(10)) }
                 try await Task.sleep(for: .milliseconds(100))
                 trigger.triggerGracefulShutdown()
                 var replies: [String] = []

@@ -103,7 +103,7 @@ func withServer<S: Service, T: Sendable>(
         }
         try await withServer(server, listening: server.listeningAddress) { address, _ in
             let burst = (0..<10).map { Array("slow \($0)".utf8) }
-            let replies = try await UDPProbe.exchange(burst, with: address, expecting: 10, timeout: .seconds(2))
+            let replies = try await UDPProbe.exchange(burst, with: address, expecting: 10, timeout: .seconds(10))
             #expect(replies.count >= 2 && replies.count < 10)
             let big = try await UDPProbe.exchange([[UInt8](repeating: 0x41, count: 101)], with: address, expecting: 1, timeout: .milliseconds(300))
             #expect(big.isEmpty)
