@@ -85,43 +85,11 @@ public final class RadiusDetailFollower: Service, Sendable {
 
     public func run() async throws {
         var file: Open? = nil
-        var pending: [AssignmentEvent] = []
         var first = true
-        defer { if let file { close(file.fd) } }
+        var pending: [AssignmentEvent] = []
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            var records: [UInt8] = []
-            if file == nil {
-                file = openFile(atEnd: first && startAtEnd)
-                first = false
-            }
-            if var current = file {
-                records += readWhole(&current)
-                if let now = identity(), now.device != current.device || now.inode != current.inode {
-                    // Rotated: the old file to its end, its last record too, then the new one.
-                    records += readWhole(&current)
-                    records += current.partial
-                    if records.last != 0x0A { records.append(0x0A) }
-                    records.append(0x0A)
-                    close(current.fd)
-                    file = openFile(atEnd: false)
-                    counts.state.withLock { $0.rotations += 1 }
-                    logger.info("detail file rotated; following the new one")
-                    if var next = file {
-                        records += readWhole(&next)
-                        file = next
-                    }
-                } else if let size = size(of: current.fd), size < current.offset {
-                    lseek(current.fd, 0, SEEK_SET)
-                    current.offset = 0
-                    current.partial = []
-                    counts.state.withLock { $0.truncations += 1 }
-                    logger.info("detail file truncated; reading it from its start")
-                    records += readWhole(&current)
-                    file = current
-                } else {
-                    file = current
-                }
-            }
+            let records = poll(&file, atEnd: first && startAtEnd)
+            first = false
             if !records.isEmpty { pending += feed(records) }
             if !pending.isEmpty {
                 do {
@@ -134,6 +102,41 @@ public final class RadiusDetailFollower: Service, Sendable {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.pollInterval) }
         }
+        if let file { close(file.fd) }
+    }
+
+    /// One look at the file: the whole records appended since the last look (rotation and
+    /// truncation handled).
+    private func poll(_ file: inout Open?, atEnd: Bool) -> [UInt8] {
+        if file == nil { file = openFile(atEnd: atEnd) }
+        guard var current = file else { return [] }
+        var records = readWhole(&current)
+        if let now = identity(), now.device != current.device || now.inode != current.inode {
+            // Rotated: the old file to its end, its last record too, then the new one.
+            records += readWhole(&current)
+            records += current.partial
+            if records.last != 0x0A { records.append(0x0A) }
+            records.append(0x0A)
+            close(current.fd)
+            file = openFile(atEnd: false)
+            counts.state.withLock { $0.rotations += 1 }
+            logger.info("detail file rotated; following the new one")
+            if var next = file {
+                records += readWhole(&next)
+                file = next
+            }
+        } else if let size = size(of: current.fd), size < current.offset {
+            lseek(current.fd, 0, SEEK_SET)
+            current.offset = 0
+            current.partial = []
+            counts.state.withLock { $0.truncations += 1 }
+            logger.info("detail file truncated; reading it from its start")
+            records += readWhole(&current)
+            file = current
+        } else {
+            file = current
+        }
+        return records
     }
 
     private func identity() -> (device: UInt64, inode: UInt64)? {
