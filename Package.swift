@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "SiteWarning", targets: ["SiteWarning"]),
         .library(name: "NetServer", targets: ["NetServer"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
+        .library(name: "RADIUSServer", targets: ["RADIUSServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -62,7 +63,11 @@ let package = Package(
         ),
         // A cache prefetch hint for the attribution index's batch lookups (one static inline function).
         .target(name: "CMamoriPrefetch"),
-        .target(name: "Attribution", dependencies: ["CMamoriPrefetch", "TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
+        // AAA parsers and the RFC 2865/2866 accounting codec (MD5 authenticators: swift-crypto), the index.
+        .target(
+            name: "Attribution",
+            dependencies: ["CMamoriPrefetch", "TextScanning", "Addressing", "Secrecy", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // The compliance report: a pure model over declarations, audit records and counts, and its renderers.
         .target(name: "Compliance", dependencies: ["Secrecy", "TextScanning"], swiftSettings: strict),
         .target(name: "Sightings", dependencies: ["TextScanning", "Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")], swiftSettings: strict),
@@ -94,6 +99,19 @@ let package = Package(
             name: "DNSServer",
             dependencies: [
                 "DNS", "NetServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The RADIUS accounting listener (RFC 2866 over UDP): feeds the live sessions and the
+        // attribution store; batches store inserts, answers once stored, handles retransmissions.
+        .target(
+            name: "RADIUSServer",
+            dependencies: [
+                "Attribution", "SiteWarning", "NetServer", "Addressing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -234,6 +252,19 @@ let package = Package(
                 "NetServer", "DNSServer", "DNS", "MamoriTesting",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // The RADIUS listener in-process against Debian's radclient, with a real SQLite store.
+        .testTarget(
+            name: "RADIUSServerTests",
+            dependencies: [
+                "RADIUSServer", "Attribution", "SiteWarning", "NetServer", "StoreSQLite", "Secrecy", "Addressing", "MamoriTesting",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -47,23 +47,16 @@ public struct RadiusDetailParser: AssignmentParser {
     /// The zone of header lines (used only when a record has no `Event-Timestamp`/`Timestamp`).
     public let headerTimeZone: TimeZone
 
-    private enum Status { case missing, start, interim, stop, other }
+    private typealias Status = RadiusAccountingFields.Status
     private enum State { case outside, inRecord, orphan }
 
     private var state = State.outside
     private var recordLine = 0
     private var bad = false
     private var headerLocal: Int64?
-    private var userName: String?
-    private var sessionID: String?
-    private var uniqueSessionID: String?
-    private var status = Status.missing
-    private var sessionTime: Int64?
-    private var delay: Int64?
-    private var eventTimestamp: Int64?
-    private var timestamp: Int64?
-    private var interimInterval: Int64?
-    private var prefixes: [IPPrefix] = []
+    /// The kept attributes of the record being read; mapped to an event by the code the
+    /// RFC 2866 codec shares (``RadiusAccountingFields/outcome(headerLocal:headerTimeZone:)``).
+    private var fields = RadiusAccountingFields()
 
     /// A parser for one file. `headerTimeZone` is the RADIUS server's zone (see above).
     public init(fileName: String, headerTimeZone: TimeZone = .gmt) {
@@ -124,16 +117,7 @@ public struct RadiusDetailParser: AssignmentParser {
         recordLine = line
         bad = false
         self.headerLocal = headerLocal
-        userName = nil
-        sessionID = nil
-        uniqueSessionID = nil
-        status = .missing
-        sessionTime = nil
-        delay = nil
-        eventTimestamp = nil
-        timestamp = nil
-        interimInterval = nil
-        if !prefixes.isEmpty { prefixes = [] }
+        fields.reset()
     }
 
     private mutating func fail(_ result: inout ParseResult, _ line: Int, _ reason: String) {
@@ -145,55 +129,11 @@ public struct RadiusDetailParser: AssignmentParser {
         state = .outside
         result.recordsSeen += 1
         if bad { return }
-        let kind: AssignmentEvent.Kind
-        switch status {
-        case .missing:
-            result.report(file: fileName, line: recordLine, "Acct-Status-Type: missing")
-            return
-        case .other:
-            result.recordsSkipped += 1
-            return
-        case .start: kind = .start
-        case .interim: kind = .interim
-        case .stop: kind = .stop
+        switch fields.outcome(headerLocal: headerLocal, headerTimeZone: headerTimeZone) {
+        case .event(let event): result.events.append(event)
+        case .skipped: result.recordsSkipped += 1
+        case .problem(let reason): result.report(file: fileName, line: recordLine, reason)
         }
-        guard let user = userName else {
-            result.report(file: fileName, line: recordLine, "User-Name: missing")
-            return
-        }
-        guard let session = uniqueSessionID ?? sessionID else {
-            result.report(file: fileName, line: recordLine, "Acct-Session-Id: missing")
-            return
-        }
-        let time: Int64
-        if let e = eventTimestamp {
-            time = e
-        } else if let t = timestamp {
-            time = t - (delay ?? 0)
-        } else if let h = headerLocal {
-            time = CivilTime.utcSeconds(local: h, zone: headerTimeZone) - (delay ?? 0)
-        } else {
-            result.report(
-                file: fileName, line: recordLine,
-                "time: no Event-Timestamp or Timestamp and the header line is unreadable")
-            return
-        }
-        var start: Int64? = nil
-        switch kind {
-        case .start: start = time
-        default: start = sessionTime.map { time - $0 }
-        }
-        guard time >= 0, (start ?? 0) >= 0 else {
-            result.report(file: fileName, line: recordLine, "time: before 1970 (check Acct-Delay-Time/Acct-Session-Time)")
-            return
-        }
-        result.events.append(
-            AssignmentEvent(
-                format: .radiusDetail, kind: kind, subscriber: user, session: session, prefixes: prefixes,
-                eventTime: Date(timeIntervalSince1970: TimeInterval(time)),
-                sessionStart: start.map { Date(timeIntervalSince1970: TimeInterval($0)) },
-                end: kind == .stop ? Date(timeIntervalSince1970: TimeInterval(time)) : nil,
-                interimInterval: interimInterval.map { TimeInterval($0) }))
     }
 
     // MARK: attributes
@@ -302,68 +242,62 @@ public struct RadiusDetailParser: AssignmentParser {
         return i
     }
 
-    @inline(__always) private mutating func addPrefix(_ p: IPPrefix) {
-        if prefixes.capacity == 0 { prefixes.reserveCapacity(4) }
-        prefixes.append(p)
-    }
-
     private mutating func value(_ v: Bytes, _ attr: Attribute, _ number: Int, _ result: inout ParseResult) {
         switch attr {
         case .userName:
             guard v.count > 0 else { return fail(&result, number, "User-Name: empty") }
-            userName = v.string
+            fields.userName = v.string
         case .sessionID:
             guard v.count > 0 else { return fail(&result, number, "Acct-Session-Id: empty") }
-            sessionID = v.string
+            fields.sessionID = v.string
         case .uniqueSessionID:
             guard v.count > 0 else { return fail(&result, number, "Acct-Unique-Session-Id: empty") }
-            uniqueSessionID = v.string
+            fields.uniqueSessionID = v.string
         case .statusType:
             guard let s = Self.status(v) else { return fail(&result, number, "Acct-Status-Type: unknown value") }
-            status = s
+            fields.status = s
         case .sessionTime, .delayTime, .interimInterval, .timestamp:
             guard let x = ByteParse.uint(v), x < 1 << 40 else {
                 return fail(&result, number, "\(Self.name(attr)): not a number of seconds")
             }
             switch attr {
-            case .sessionTime: sessionTime = Int64(x)
-            case .delayTime: delay = Int64(x)
-            case .interimInterval: interimInterval = Int64(x)
-            default: timestamp = Int64(x)
+            case .sessionTime: fields.sessionTime = Int64(x)
+            case .delayTime: fields.delay = Int64(x)
+            case .interimInterval: fields.interimInterval = Int64(x)
+            default: fields.timestamp = Int64(x)
             }
         case .eventTimestamp:
             switch Self.eventTimestamp(v) {
-            case .success(let t): eventTimestamp = t
+            case .success(let t): fields.eventTimestamp = t
             case .failure(let why): fail(&result, number, "Event-Timestamp: \(why.text)")
             }
         case .framedIP:
             guard let a = ByteParse.ipv4(v) else { return fail(&result, number, "Framed-IP-Address: not an IPv4 address") }
-            if a == 0 || a >= 0xFFFF_FFFE { return }  // RFC 2865 §5.8 special values: no address
-            addPrefix(IPPrefix(host: IPAddress(v4: a)))
+            fields.addFramedIPv4(a)  // RFC 2865 §5.8 special values: no address
         case .framedIPv6Address:
             guard let a = ByteParse.ip(v), a.family == .v6 else {
                 return fail(&result, number, "Framed-IPv6-Address: not an IPv6 address")
             }
-            addPrefix(IPPrefix(host: a))
+            fields.addPrefix(IPPrefix(host: a))
         case .framedIPv6Prefix, .delegatedIPv6Prefix:
             guard v.index(of: ASCII.slash) != nil, let p = ByteParse.prefix(v), p.family == .v6 else {
                 return fail(&result, number, "\(Self.name(attr)): not an IPv6 prefix (address/length, host bits zero)")
             }
-            addPrefix(p)
+            fields.addPrefix(p)
         }
     }
 
     private static func status(_ v: Bytes) -> Status? {
-        if v.equals("Start") || v.equals("1") { return .start }
-        if v.equals("Stop") || v.equals("2") { return .stop }
-        if v.equals("Interim-Update") || v.equals("Alive") || v.equals("3") { return .interim }
+        if v.equals("Start") { return .start }
+        if v.equals("Stop") { return .stop }
+        if v.equals("Interim-Update") || v.equals("Alive") { return .interim }
         for s in [
             "Accounting-On", "Accounting-Off", "Tunnel-Start", "Tunnel-Stop", "Tunnel-Reject", "Tunnel-Link-Start",
             "Tunnel-Link-Stop", "Tunnel-Link-Reject", "Failed",
         ] as [StaticString] where v.equals(s) {
             return .other
         }
-        if let n = ByteParse.uint(v), (7...15).contains(n) { return .other }
+        if let n = ByteParse.uint(v) { return RadiusAccountingFields.status(number: n) }
         return nil
     }
 
