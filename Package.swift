@@ -166,7 +166,7 @@ let package = Package(
             name: "Runtime",
             dependencies: [
                 "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal",
-                "SiteWarning", "DNS", "DNSServer", "NetServer",
+                "SiteWarning", "DNS", "DNSServer", "NetServer", "RADIUSServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),

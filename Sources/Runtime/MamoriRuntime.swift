@@ -5,6 +5,7 @@ public import Logging
 import Mailer
 import NIOCore
 import Portal
+import RADIUSServer
 public import Remediation
 import Secrecy
 public import ServiceLifecycle
@@ -138,7 +139,18 @@ public struct MamoriRuntime: Sendable {
             configuration: DNSServerConfiguration(host: settings.listenHost, port: settings.listenPort, upstreams: upstreams), policy: guardian,
             logger: logger)
         let follower = SiteWarningFollower(store: store, guard: guardian, poll: settings.poll, logger: logger)
-        return (guardian, [follower, server])
+        var services: [any Service] = [follower, server]
+        if let listen = settings.radiusListen {
+            guard let secretFile = settings.radiusSecretFile else {
+                throw GuardSettingsError("the RADIUS listener needs --radius-secret-file")
+            }
+            services.append(
+                RADIUSAccountingServer(
+                    configuration: RADIUSAccountingConfiguration(host: listen.host, port: listen.port),
+                    secret: try RADIUSSharedSecret(contentsOfFile: secretFile), store: store.assignments, sessions: sessions,
+                    logger: Logger(label: "mamori.radius")))
+        }
+        return (guardian, services)
     }
 
     func guardServices(_ settings: GuardSettings, logger: Logger) throws -> [any Service] {

@@ -23,7 +23,7 @@ import Testing
         let port: Int
         let log: URL
 
-        init(extra: [String] = []) throws {
+        init(extra: [String] = [], metricsPort: Int = 0) throws {
             directory = try CLI.temporaryDirectory()
             store = ["--store", directory.appendingPathComponent("s.sqlite").path]
             unbound = try Unbound(localData: [
@@ -43,7 +43,8 @@ import Testing
             child = try CleanChild(
                 executable: CLI.binary,
                 arguments: ["serve"] + store + [
-                    "--port", "0", "--metrics-port", "0", "--dns-listen", "127.0.0.1:\(port)", "--dns-upstream", "127.0.0.1:\(unbound.port)",
+                    "--port", "0", "--metrics-port", "\(metricsPort)", "--dns-listen", "127.0.0.1:\(port)", "--dns-upstream",
+                    "127.0.0.1:\(unbound.port)",
                     "--warning-ipv4", "192.0.2.80", "--warning-ipv6", "2001:db8::80", "--guard-config", config.path,
                 ] + extra,
                 output: log, environment: environment)
@@ -212,5 +213,70 @@ import Testing
         let changes = history["changes"] as? [[String: Any]] ?? []
         #expect(changes.map { $0["channel"] as? String } == ["api"])
         #expect(changes.first?["terms_version"] as? String == "2026-04")
+    }
+
+    /// RADIUS accounting from Debian's radclient maps 127.0.0.1 to a line; that line's choices,
+    /// changed by another process, switch its answers within a second; Stop returns it to the
+    /// defaults; a wrong shared secret is refused and counted.
+    @Test func radiusSessionsAndChoicesSwitchTheAnswers() async throws {
+        let secrets = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: secrets) }
+        let secretFile = secrets.appendingPathComponent("radius.secret")
+        try "testing123\n".write(to: secretFile, atomically: true, encoding: .utf8)
+        let radiusPort = try Loopback.freePort()
+        let metricsPort = try Loopback.freePort()
+        let g = try Guard(
+            extra: ["--radius-listen", "127.0.0.1:\(radiusPort)", "--radius-secret-file", secretFile.path], metricsPort: metricsPort)
+        defer { g.stop() }
+
+        func radclient(_ status: String, secret: String = "testing123") async throws -> Int32 {
+            let attributes = """
+                Acct-Status-Type = \(status)
+                User-Name = "line-a@isp"
+                Acct-Session-Id = "S-1"
+                Framed-IP-Address = 127.0.0.1
+                NAS-IP-Address = 127.0.0.1
+                """
+            let file = secrets.appendingPathComponent("acct-\(status).txt")
+            try attributes.write(to: file, atomically: true, encoding: .utf8)
+            return try await Command.run("/usr/bin/radclient", ["-f", file.path, "-r", "2", "-t", "3", "127.0.0.1:\(radiusPort)", "acct", secret])
+                .status
+        }
+        func answer(_ name: String) async throws -> String { try await g.dig([name, "A", "+short"]) }
+        func waitFor(_ name: String, _ expected: String, within limit: Duration) async throws -> Duration? {
+            let clock = ContinuousClock()
+            let start = clock.now
+            while clock.now - start < limit {
+                let text = try await g.dig([name, "A"])
+                if text.contains(expected) { return clock.now - start }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return nil
+        }
+
+        // A C&C name for a client that is no line's: blocked (the default).
+        #expect(try await g.dig(["c2.example.test", "A"]).contains("NXDOMAIN"))
+        #expect(try await radclient("Start") == 0)
+        // The line's own choice: off, recorded by another process; the guard follows within a second.
+        let store = g.store
+        #expect(try CLI.run(["consent", "set", "--measure", "cnc-dns-block", "--line", "line-a@isp", "off"] + store).status == 0)
+        let applied = try await waitFor("c2.example.test", "198.51.100.66", within: .seconds(30))
+        #expect(applied != nil)
+        if let applied { #expect(applied < .seconds(5), "took \(applied)") }
+        // The malware-site warning is still on for it (terms default), until it turns that off too.
+        #expect(try await answer("evil.example.test").contains("192.0.2.80"))
+        #expect(try CLI.run(["consent", "set", "--measure", "malware-site-warning", "--line", "line-a@isp", "off"] + store).status == 0)
+        #expect(try await waitFor("evil.example.test", "198.51.100.99", within: .seconds(30)) != nil)
+        // Stop: the address is no line's any more, the defaults apply again at once.
+        #expect(try await radclient("Stop") == 0)
+        #expect(try await waitFor("c2.example.test", "NXDOMAIN", within: .seconds(30)) != nil)
+        // A wrong shared secret: no answer (radclient fails), counted, nothing changes.
+        #expect(try await radclient("Start", secret: "wrong-secret") != 0)
+        #expect(try await g.dig(["c2.example.test", "A"]).contains("NXDOMAIN"))
+        let scrape = try CLI.exec(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-sS", "http://127.0.0.1:\(metricsPort)/metrics"]).stdout
+        let bad = scrape.split(separator: "\n").first { $0.hasPrefix("mamori_radius_requests_total") && $0.contains("bad-authenticator") }
+        #expect(bad.map { Double($0.split(separator: " ").last ?? "") ?? 0 } ?? 0 >= 1, "\(scrape.prefix(2000))")
+        #expect(!scrape.contains("line-a"))
+        #expect(!scrape.contains("127.0.0.1"))
     }
 }

@@ -6,7 +6,7 @@ import MetricsTestKit
 import NIOCore
 import NetServer
 import RADIUSServer
-import SiteWarning
+@_spi(LineLookup) import SiteWarning
 import StoreSQLite
 import Synchronization
 import Testing

@@ -6,7 +6,7 @@ import MamoriTesting
 import RADIUSServer
 import ServiceLifecycle
 import ServiceLifecycleTestKit
-import SiteWarning
+@_spi(LineLookup) import SiteWarning
 import StoreSQLite
 import Testing
 

@@ -2,7 +2,7 @@ import Addressing
 import Foundation
 import Testing
 
-@testable import SiteWarning
+@_spi(LineLookup) @testable import SiteWarning
 
 @Suite struct LiveSessionsTests {
     private let t0 = Date(timeIntervalSince1970: 1_790_000_000)

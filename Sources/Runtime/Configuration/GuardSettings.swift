@@ -15,6 +15,10 @@ public struct GuardSettings: Sendable {
     public var siteWarning: SiteWarningConfiguration
     /// How often a store without change notifications (SQLite) is polled for choice and list changes.
     public var poll: Duration = .milliseconds(250)
+    /// The RADIUS accounting listener (`ADDR:PORT`) feeding the live sessions and the attribution
+    /// store, and the file its shared secret is in; nil: off.
+    public var radiusListen: (host: String, port: Int)?
+    public var radiusSecretFile: String?
 
     public init(listenHost: String, listenPort: Int, upstreams: [(host: String, port: Int)], siteWarning: SiteWarningConfiguration) {
         self.listenHost = listenHost

@@ -69,8 +69,10 @@ public final class LiveSessions: Sendable {
     /// Internal on purpose: only ``SiteWarningDecision`` reads the table, to find a listed
     /// name's line choice. No other module can map an address to a line through it (the
     /// purpose limitation of both declarations, by construction); attribution for other
-    /// purposes goes through the `Attribution` module and its audited identifications.
-    func line(for address: IPAddress, now: Date) -> LineID? {
+    /// purposes goes through the `Attribution` module and its audited identifications. The
+    /// warning page (same measure) and tests reach it as `@_spi(LineLookup) import SiteWarning`,
+    /// so `grep -rn "_spi(LineLookup)"` lists every user.
+    @_spi(LineLookup) public func line(for address: IPAddress, now: Date) -> LineID? {
         let key = address.unmappedV4 ?? address
         return state.withLock { state -> LineID? in
             guard let found = state.table.longestMatch(key) else { return nil }

@@ -137,6 +137,12 @@ struct GuardOptions: ParsableArguments {
     @Option(help: "The warning server's IPv6 address.")
     var warningIpv6: String?
 
+    @Option(help: "ADDR:PORT of the RADIUS accounting listener (RFC 2866) feeding the live sessions and the attribution store.")
+    var radiusListen: String?
+
+    @Option(help: "The file holding the RADIUS shared secret (first line).")
+    var radiusSecretFile: String?
+
     @Option(help: "The consent API's bearer token file (first line, ≥ 16 characters); the API is off unless given.")
     var apiTokenFile: String?
 
@@ -169,9 +175,16 @@ struct GuardOptions: ParsableArguments {
             return hostPort
         }
         do {
-            return GuardSettings(
+            var settings = GuardSettings(
                 listenHost: listen.host, listenPort: listen.port, upstreams: upstreams,
                 siteWarning: try file.siteWarning(warningIPv4: warningIpv4, warningIPv6: warningIpv6))
+            if let text = radiusListen ?? file.radiusListen {
+                guard let hostPort = parseHostPort(text) else { throw ValidationError("--radius-listen \(text): use ADDR:PORT") }
+                settings.radiusListen = hostPort
+                settings.radiusSecretFile = radiusSecretFile ?? file.radiusSecretFile
+                guard settings.radiusSecretFile != nil else { throw ValidationError("--radius-listen needs --radius-secret-file") }
+            }
+            return settings
         } catch let error as GuardSettingsError {
             throw ValidationError(error.description)
         }
