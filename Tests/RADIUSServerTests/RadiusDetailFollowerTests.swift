@@ -27,7 +27,7 @@ import Testing
         try handle.write(contentsOf: Data(text.utf8))
     }
 
-    static func eventually(_ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+    static func eventually(_ condition: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(5)
         while try await !condition() {
             if Date() > deadline { return false }
@@ -56,7 +56,8 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await follower.run() }
                 #expect(try await Self.eventually { sessions.line(for: ip1, now: Date()) == LineID("line-1") })
-                #expect(try await store.eventCount() == 1)
+                // The live table is updated before the insert: wait for the store too.
+                #expect(try await Self.eventually { try await store.eventCount() == 1 })
 
                 // Half a record: nothing until its blank line.
                 let second = Self.record("Start", user: "line-2", session: "B", ip: "198.51.100.2", time: now)
