@@ -120,12 +120,10 @@ struct WarningRouteTests {
             #expect(try await registry.history(line: WarningFixtures.line).isEmpty)
         }
         // The same token from a client whose line is not in the live sessions.
-        let token = try await { () async throws -> String in
-            try await WarningFixtures.app().test(.live) { live in
-                let client = WarningClient(port: try #require(live.port))
-                return String(try #require(try await client.get("/").link(startingWith: "/choice/")).dropFirst("/choice/".count))
-            }
-        }()
+        let token = try await WarningFixtures.app().test(.live) { live in
+            let client = WarningClient(port: try #require(live.port))
+            return String(try #require(try await client.get("/").link(startingWith: "/choice/")).dropFirst("/choice/".count))
+        }
         try await WarningFixtures.app(consent: registry, sessions: WarningFixtures.sessions(withLine: false)).test(.live) { live in
             let client = WarningClient(port: try #require(live.port))
             let page = try await client.get("/")

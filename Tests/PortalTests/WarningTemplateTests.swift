@@ -1,5 +1,6 @@
 import Foundation
 import Remediation
+import Secrecy
 import SiteWarning
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import Remediation
+import Secrecy
 import SiteWarning
 
 /// Renders the warning server's pages. Every value from outside (the Host header, the terms)

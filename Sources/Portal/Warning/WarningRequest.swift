@@ -34,12 +34,12 @@ enum WarningRequest {
     /// lower case, without port or trailing dot; nil for an address literal or anything that is
     /// not a host name (letters, digits, `-`, `_`; labels of 1–63 octets; at most 253 octets).
     static func host(_ authority: String?) -> String? {
-        guard var text = authority.map(Substring.init), !text.isEmpty else { return nil }
+        guard let authority, !authority.isEmpty else { return nil }
+        var text = Substring(authority)
         if text.hasPrefix("[") { return nil }  // an IPv6 literal
         if let colon = text.lastIndex(of: ":") {
-            guard text[text.index(after: colon)...].allSatisfy(\.isASCII), text[text.index(after: colon)...].allSatisfy(\.isNumber) else {
-                return nil
-            }
+            let port = text[text.index(after: colon)...]
+            guard port.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
             text = text[..<colon]
         }
         if text.hasSuffix(".") { text = text.dropLast() }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Portal
+import Secrecy
 import SiteWarning
 
 /// The warning server's shared values: the terms with recognisable texts, a line on 127.0.0.1.
