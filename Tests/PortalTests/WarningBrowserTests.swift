@@ -40,6 +40,8 @@ struct WarningBrowserTests {
         try await Chromium.run(
             [
                 "--host-resolver-rules=MAP \(WarningFixtures.listedHost) 127.0.0.1:\(port)", "--accept-lang=\(acceptLanguage)",
+                // Let the page finish painting before the screenshot (without it the lower part can come out blank).
+                "--virtual-time-budget=3000",
                 "--lang=\(acceptLanguage.split(separator: ",").first ?? "ja")",
             ] + arguments)
     }

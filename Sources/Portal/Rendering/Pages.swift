@@ -263,8 +263,8 @@ struct Pages: Sendable {
         .site-name{display:block;font-size:1.2rem;font-weight:700;font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"Noto Sans Mono",monospace}
         a.site-link{font-weight:700;font-size:1.1rem}
         .after{margin-top:.75rem;color:var(--muted)}
-        button.secondary{background:#fff;color:var(--accent);border:2px solid var(--accent)}
-        button.secondary:hover{background:var(--bg);color:var(--accent-dark)}
+        button.secondary,a.button.secondary{background:#fff;color:var(--accent);border:2px solid var(--accent)}
+        button.secondary:hover,a.button.secondary:hover{background:var(--bg);color:var(--accent-dark)}
         .english{margin-top:2rem;padding-top:1rem;border-top:1px solid var(--line)}
         footer.site{max-width:44rem;margin:0 auto;padding:0 1rem 2rem;color:var(--muted);font-size:.9rem}
         footer.site p{margin:0 0 .4rem}

@@ -138,7 +138,7 @@ struct WarningPages: Sendable {
         let optOut = terms.pageOptOutInstructions.map { language == .ja ? $0.ja : $0.en } ?? w.defaultOptOut
         let button: HTML =
             choiceLink.map { href in
-                "<p>\(w.turnOffLinkNote)</p><p><a class=\"button\" href=\"\(href)\">\(w.turnOffLink)</a></p>"
+                "<p>\(w.turnOffLinkNote)</p><p><a class=\"button secondary\" href=\"\(href)\">\(w.turnOffLink)</a></p>"
             } ?? .empty
         return """
             <section class="card" aria-labelledby="why"><h2 id="why">\(heading)</h2>

@@ -77,7 +77,7 @@ struct WarningWording: Sendable {
     var anyTime: String {
         pick(
             "警告を表示するかどうかは、お客さまが選べます。いつでも変更でき、また元に戻せます。",
-            "Whether we show this warning is your choice. You can change it at any time, and change it back."
+            "Whether we show this warning is your choice. You can change it at any time, and change it back. "
         )
     }
     /// (ア) Nothing else changes, when the ISP gave no text of its own.
@@ -94,7 +94,7 @@ struct WarningWording: Sendable {
             "You can turn the warning off, or on again, in the settings of the member page."
         )
     }
-    var choicePageLabel: String { pick("設定を変更するページ：", "Where to change it:") }
+    var choicePageLabel: String { pick("設定を変更するページ：", "Where to change it: ") }
     var turnOffLink: String { pick("この回線で警告を止める", "Turn off this warning for my line") }
     var turnOffLinkNote: String {
         pick(
