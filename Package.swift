@@ -129,12 +129,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        // The subscriber-facing pages (Hummingbird 2).
+        // The subscriber-facing pages (Hummingbird 2): the remediation portal and the DNS guard's warning page.
         .target(
             name: "Portal",
             dependencies: [
-                "Remediation", "Secrecy",
+                "Remediation", "Secrecy", "SiteWarning", "Addressing",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -230,9 +231,11 @@ let package = Package(
         .testTarget(
             name: "PortalTests",
             dependencies: [
-                "Portal", "Remediation", "Secrecy",
+                "Portal", "Remediation", "Secrecy", "SiteWarning", "Addressing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -187,7 +187,7 @@ struct Pages: Sendable {
 
     // MARK: The frame
 
-    private static func document(language: Language, title: String, isp: String, switcher: HTML, main: HTML, footer: HTML) -> HTML {
+    static func document(language: Language, title: String, isp: String, switcher: HTML, main: HTML, footer: HTML) -> HTML {
         let w = Wording(language: language)
         let nav: HTML = switcher == .empty ? .empty : "<nav aria-label=\"\(w.languageNavigation)\">\(switcher)</nav>"
         let foot: HTML = footer == .empty ? .empty : "<footer class=\"site\">\(footer)</footer>"
@@ -258,6 +258,13 @@ struct Pages: Sendable {
         a:focus-visible,button:focus-visible{outline:3px solid var(--ink);outline-offset:3px;border-radius:.2rem}
         button,a.button{display:block;width:100%;font:inherit;font-weight:700;text-align:center;text-decoration:none;color:#fff;background:var(--accent);border:0;border-radius:.6rem;padding:.8rem 1.25rem;min-height:3rem;cursor:pointer}
         button:hover,a.button:hover{background:var(--accent-dark);color:#fff}
+        .target{margin-top:.75rem}
+        .target .label{display:block;font-size:.92rem;color:var(--muted);font-weight:700}
+        .site-name{display:block;font-size:1.2rem;font-weight:700;font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"Noto Sans Mono",monospace}
+        a.site-link{font-weight:700;font-size:1.1rem}
+        .after{margin-top:.75rem;color:var(--muted)}
+        button.secondary,a.button.secondary{background:#fff;color:var(--accent);border:2px solid var(--accent)}
+        button.secondary:hover,a.button.secondary:hover{background:var(--bg);color:var(--accent-dark)}
         .english{margin-top:2rem;padding-top:1rem;border-top:1px solid var(--line)}
         footer.site{max-width:44rem;margin:0 auto;padding:0 1rem 2rem;color:var(--muted);font-size:.9rem}
         footer.site p{margin:0 0 .4rem}
