@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command of the README. Three runs of one build: every suite but the PostgreSQL ones,
+# The test command of the README. Three runs of one build (the second: the listener and SMTP client tests): every suite but the PostgreSQL ones,
 # then the PostgreSQL store's suites (conformance on both backends, several `mamori serve` on one
 # database) on their own, so that their throwaway cluster and connection pools do not compete
 # with the rest of the suite's hundreds of concurrent tests on a two-core machine.
@@ -9,7 +9,9 @@ postgres='StoreConformanceTests|PostgresInstancesTests'
 # The listener tests time real peers (dig, kdig, UDP and TCP probes) against servers on NIO event
 # loops; beside hundreds of blocking tests on two cores their probes starve, so they run on their own.
 listeners='NetServerTests'
+# The SMTP client's tests time a real smtp-sink's replies; they too get the cores to themselves.
+mail='MailerTests'
 swift build --build-tests
-swift test --skip-build --skip "$postgres|$listeners"
-swift test --skip-build --filter "$listeners"
+swift test --skip-build --skip "$postgres|$listeners|$mail"
+swift test --skip-build --filter "$listeners|$mail"
 swift test --skip-build --filter "$postgres"

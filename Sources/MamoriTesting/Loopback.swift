@@ -53,7 +53,7 @@ public enum Loopback {
     /// when it exited first (another process took the port between ``freePort()`` and its bind; a
     /// plain connect would then reach that other process). Linux: the listening socket's inode in
     /// `/proc/net/tcp` among the process's descriptors; elsewhere a connect.
-    public static func waitUntilListening(port: Int, process: Process, timeout: TimeInterval = 60) throws -> Bool {
+    public static func waitUntilListening(port: Int, process: Process, timeout: TimeInterval = 180) throws -> Bool {
         #if os(Linux)
             let deadline = Date().addingTimeInterval(timeout)
             let portHex = String(format: ":%04X", port)

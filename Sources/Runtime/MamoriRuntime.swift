@@ -150,6 +150,18 @@ public struct MamoriRuntime: Sendable {
                     secret: try RADIUSSharedSecret(contentsOfFile: secretFile), store: store.assignments, sessions: sessions,
                     logger: Logger(label: "mamori.radius")))
         }
+        if let listen = settings.warningListen {
+            guard let terms = settings.siteWarning.terms else { throw GuardSettingsError("the warning page needs the terms (--guard-config)") }
+            let names = try configuration.flow.loadTemplates().ispNames
+            let page = WarningPageConfiguration(
+                host: listen.host, port: listen.port, ispName: BilingualText(ja: names.ja, en: names.en), terms: terms,
+                bypassDuration: settings.siteWarning.bypassDuration, tokenKey: try store.secret(named: "warning-page-key"))
+            if let problem = page.problems.first { throw GuardSettingsError("the warning page: \(problem)") }
+            services.append(
+                makeWarningApplication(
+                    configuration: page, consent: store.consent, sessions: sessions, bypass: guardian.bypass,
+                    logger: Logger(label: "mamori.warning-page")))
+        }
         return (guardian, services)
     }
 

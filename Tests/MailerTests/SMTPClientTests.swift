@@ -22,7 +22,7 @@ struct SMTPClientTests {
     ) -> SMTPConfiguration {
         SMTPConfiguration(
             host: "127.0.0.1", port: port, heloName: "mamori.isp.example", security: security, tlsTrust: trust,
-            credentials: credentials, connectTimeout: .seconds(30), replyTimeout: .seconds(60))
+            credentials: credentials, connectTimeout: .seconds(120), replyTimeout: .seconds(120))
     }
 
     static func tlsBehaviour(auth: [String] = ["PLAIN", "LOGIN"]) throws -> TestSMTPServer.Behaviour {

@@ -11,7 +11,7 @@ struct SMTPSinkTests {
         // smtp-sink offers no STARTTLS: the default `.startTLSIfOffered` goes on in plaintext.
         try SMTPClient(
             configuration: SMTPConfiguration(
-                host: "127.0.0.1", port: port, heloName: "mamori.isp.example", replyTimeout: .seconds(20)))
+                host: "127.0.0.1", port: port, heloName: "mamori.isp.example", replyTimeout: .seconds(120)))
     }
 
     static func message(_ number: Int, subject: String, text: String, html: String? = nil) throws -> MailMessage {

@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Remediation
-import SiteWarning
+@_spi(LineLookup) import SiteWarning
 
 /// The warning server's routes.
 ///

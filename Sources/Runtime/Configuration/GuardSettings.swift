@@ -19,6 +19,8 @@ public struct GuardSettings: Sendable {
     /// store, and the file its shared secret is in; nil: off.
     public var radiusListen: (host: String, port: Int)?
     public var radiusSecretFile: String?
+    /// Where the warning page listens (`ADDR:PORT`: the warning address, port 80); nil: off.
+    public var warningListen: (host: String, port: Int)?
 
     public init(listenHost: String, listenPort: Int, upstreams: [(host: String, port: Int)], siteWarning: SiteWarningConfiguration) {
         self.listenHost = listenHost
@@ -81,6 +83,7 @@ public struct GuardFile: Sendable, Decodable {
     public var radiusSecretFile: String?
     public var apiTokenFile: String?
     public var apiListen: String?
+    public var warningListen: String?
 
     public init() {}
 

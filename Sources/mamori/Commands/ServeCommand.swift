@@ -140,6 +140,9 @@ struct GuardOptions: ParsableArguments {
     @Option(help: "ADDR:PORT of the RADIUS accounting listener (RFC 2866) feeding the live sessions and the attribution store.")
     var radiusListen: String?
 
+    @Option(help: "ADDR:PORT of the warning page (the warning address, port 80); off unless given.")
+    var warningListen: String?
+
     @Option(help: "The file holding the RADIUS shared secret (first line).")
     var radiusSecretFile: String?
 
@@ -183,6 +186,10 @@ struct GuardOptions: ParsableArguments {
                 settings.radiusListen = hostPort
                 settings.radiusSecretFile = radiusSecretFile ?? file.radiusSecretFile
                 guard settings.radiusSecretFile != nil else { throw ValidationError("--radius-listen needs --radius-secret-file") }
+            }
+            if let text = warningListen ?? file.warningListen {
+                guard let hostPort = parseHostPort(text) else { throw ValidationError("--warning-listen \(text): use ADDR:PORT") }
+                settings.warningListen = hostPort
             }
             return settings
         } catch let error as GuardSettingsError {
