@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 postgres='StoreConformanceTests|PostgresInstancesTests'
 # The listener tests time real peers (dig, kdig, UDP and TCP probes) against servers on NIO event
 # loops; beside hundreds of blocking tests on two cores their probes starve, so they run on their own.
-listeners='NetServerTests'
+listeners='NetServerTests|RADIUSServerTests'
 # The SMTP client's tests time a real smtp-sink's replies; they too get the cores to themselves.
 mail='MailerTests'
 swift build --build-tests

@@ -239,7 +239,7 @@ import Testing
                 """
             let file = secrets.appendingPathComponent("acct-\(status).txt")
             try attributes.write(to: file, atomically: true, encoding: .utf8)
-            return try await Command.run("/usr/bin/radclient", ["-f", file.path, "-r", "2", "-t", "3", "127.0.0.1:\(radiusPort)", "acct", secret])
+            return try await Command.run("/usr/bin/radclient", ["-f", file.path, "-r", "2", "-t", "10", "127.0.0.1:\(radiusPort)", "acct", secret])
                 .status
         }
         func answer(_ name: String) async throws -> String { try await g.dig([name, "A", "+short"]) }

@@ -61,7 +61,7 @@ func withServer<S: Service, T: Sendable>(
 /// A UDP socket on 127.0.0.1 that sends datagrams and collects the replies.
 enum UDPProbe {
     static func exchange(
-        _ payloads: [[UInt8]], with server: SocketAddress, expecting count: Int, timeout: Duration = .seconds(3)
+        _ payloads: [[UInt8]], with server: SocketAddress, expecting count: Int, timeout: Duration = .seconds(30)
     ) async throws -> [[UInt8]] {
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -99,7 +99,7 @@ enum Radclient {
     /// Sends one accounting request (`attributes`: `Name = value` lines) to 127.0.0.1:`port`;
     /// its exit status and output. `-r 1 -t 1`: one try, one second.
     static func send(
-        _ attributes: String, port: Int, secret: String, retries: Int = 1, timeout: Int = 1
+        _ attributes: String, port: Int, secret: String, retries: Int = 1, timeout: Int = 10
     ) async throws -> (
         status: Int32, output: String
     ) {
