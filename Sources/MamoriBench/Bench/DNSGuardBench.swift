@@ -94,9 +94,12 @@ enum DNSGuardBench {
         let localData = (0..<o.cachedNames).map { "h\($0).example.test. 3600 IN A 192.0.2.\($0 % 250 + 1)" }
         let common = ["outgoing-interface: 127.0.0.1", "num-threads: 2", "so-reuseport: yes", "msg-cache-size: 64m", "rrset-cache-size: 64m"]
 
-        // The upstream of the guard and of dnsdist, and the baseline: the listed names are an
-        // empty static zone (NXDOMAIN from memory), no list.
-        let upstream = try Unbound(localZones: ["example.test. static", "malware.test. static"], localData: localData, serverOptions: common)
+        // The upstream of the guard and of dnsdist, and the baseline: no list; every name under
+        // malware.test. is answered from memory with one address (a redirect zone), so a listed
+        // name that got past a list would show as NOERROR, not NXDOMAIN.
+        let upstream = try Unbound(
+            localZones: ["example.test. static", "malware.test. redirect"], localData: localData + ["malware.test. 3600 IN A 192.0.2.99"],
+            serverOptions: common)
         defer { upstream.stop() }
 
         // Unbound with the list as an RPZ zone (local zones win over RPZ in Unbound, so the
@@ -148,6 +151,9 @@ enum DNSGuardBench {
                     for target in round % 2 == 0 ? targets : targets.reversed() {
                         try await warm(target, files: files)
                         var measurement = try await throughput(target, files: files, o)
+                        if target.key != "unbound", !measurement.responseCodes.contains("NXDOMAIN") {
+                            throw Failure("\(target.key) answered no listed name NXDOMAIN: \(measurement.responseCodes)")
+                        }
                         let latency = try await latencies(target, files: files, o)
                         measurement.p50 = latency.p50
                         measurement.p99 = latency.p99
