@@ -148,7 +148,7 @@ enum DNSGuardBench {
                 var results: [String: [Measurement]] = [:]
                 for round in 0..<o.rounds {
                     // Alternate the order between rounds, so no server always goes first.
-                    for target in round % 2 == 0 ? targets : targets.reversed() {
+                    for target in round % 2 == 0 ? targets : Array(targets.reversed()) {
                         try await warm(target, files: files)
                         var measurement = try await throughput(target, files: files, o)
                         if target.key != "unbound", !measurement.responseCodes.contains("NXDOMAIN") {
