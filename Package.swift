@@ -196,7 +196,9 @@ let package = Package(
             name: "MamoriBench",
             dependencies: [
                 "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite",
-                "StorePostgres", "Sightings", "Mailer",
+                "StorePostgres", "Sightings", "Mailer", "SiteWarning", "DNSServer", "DNS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

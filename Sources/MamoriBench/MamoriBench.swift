@@ -4,7 +4,7 @@ import MamoriTesting
 import Runtime
 import TextScanning
 
-/// `mamori-bench attribution|ingest|cryptopan|sightings|stores`: the benchmarks of docs/benchmarks.md.
+/// `mamori-bench attribution|ingest|cryptopan|sightings|stores|dns`: the benchmarks of docs/benchmarks.md.
 ///
 /// Each measures Mamori side by side with a peer in one run and reports the ratio; each prints a
 /// table, or with `--json` one JSON line. Peers run on loopback only. Run it built for release:
@@ -16,6 +16,7 @@ struct MamoriBench: AsyncParsableCommand {
         abstract: "Benchmarks, measured side by side with a peer in one run (docs/benchmarks.md).",
         subcommands: [
             BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self, BenchSightingsCommand.self, BenchStoresCommand.self,
+            BenchDNSCommand.self,
         ]
     )
 }
@@ -193,5 +194,71 @@ struct BenchStoresCommand: AsyncParsableCommand {
     func run() async throws {
         try await StoreBackendsBench.run(
             StoreBackendsBench.Options(records: records, rows: rows, sessions: sessions, notices: notices, seed: seed, json: json))
+    }
+}
+
+/// `mamori-bench dns`: the DNS guard against dnsdist and Unbound with RPZ.
+struct BenchDNSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dns",
+        abstract: "The DNS guard in front of Unbound, against dnsdist (suffix rule, packet cache) and Unbound alone with an RPZ zone, with dnsperf.",
+        discussion: """
+            Generates a cnc list of ENTRIES names (m<N>.malware.test: NXDOMAIN from all three), \
+            CACHED-NAMES Unbound local-data names under example.test. and a query file of 10 % \
+            listed and 90 % cached names. Starts on 127.0.0.1 free ports: Unbound (the upstream \
+            and the no-list baseline), Unbound with the list as an RPZ zone, dnsdist with the list \
+            as a SuffixMatchNode rule and its packet cache, and the guard in this process (a \
+            DNSServer with SiteWarningGuard, the list built with BlocklistBuilder). Each server \
+            gets a warm pass, a saturating dnsperf run (QPS, average latency) and a fixed-rate \
+            verbose run (p50/p99). Also times the list load and its RSS growth.
+            """)
+
+    @Option(help: "Names in the generated list.")
+    var entries: Int = 1_000_000
+
+    @Option(help: "Names Unbound answers from local-data (the cached 90 %).")
+    var cachedNames: Int = 10_000
+
+    @Option(help: "Lines in the query file (dnsperf loops over it).")
+    var queries: Int = 200_000
+
+    @Option(help: "Seconds of each saturating dnsperf run.")
+    var duration: Int = 15
+
+    @Option(help: "dnsperf clients (-c).")
+    var clients: Int = 10
+
+    @Option(help: "dnsperf queries outstanding (-q).")
+    var outstanding: Int = 100
+
+    @Option(help: "Seconds of each fixed-rate latency run.")
+    var latencyDuration: Int = 10
+
+    @Option(help: "Queries per second of the latency run (-Q).")
+    var latencyQPS: Int = 5_000
+
+    @Option(help: "Rounds over the four servers (the order alternates; each server's best round by QPS is reported).")
+    var rounds: Int = 2
+
+    @Option(help: "Seed of the generated queries.")
+    var seed: UInt64 = 20_260_101
+
+    @Flag(help: "Print one JSON line before the table.")
+    var json = false
+
+    func validate() throws {
+        guard entries > 0, cachedNames > 0, queries >= 10 else {
+            throw ValidationError("--entries, --cached-names must be positive, --queries at least 10")
+        }
+        guard duration > 0, latencyDuration > 0, clients > 0, outstanding > 0, latencyQPS > 0, rounds > 0 else {
+            throw ValidationError("durations, clients, outstanding, latency QPS and rounds must be positive")
+        }
+    }
+
+    func run() async throws {
+        try await DNSGuardBench.run(
+            DNSGuardBench.Options(
+                entries: entries, cachedNames: cachedNames, queries: queries, duration: duration, clients: clients, outstanding: outstanding,
+                latencyDuration: latencyDuration, latencyQPS: latencyQPS, rounds: rounds, seed: seed, json: json))
     }
 }
