@@ -16,6 +16,14 @@ public struct PostgresSiteWarningStore: ConsentRegistry, BlocklistStore {
     /// The channel every instance listens on.
     static let channel = "mamori_changes"
 
+    /// The newest revision of each name, unless it is a removal, oldest first (as SQLite's
+    /// `SQLiteSiteWarningStore.current(columns:)`).
+    static let currentRevisions = """
+        FROM site_list_revision r
+        WHERE r.id = (SELECT MAX(id) FROM site_list_revision WHERE name = r.name) AND r.bytes IS NOT NULL
+        ORDER BY r.id
+        """
+
     // MARK: consent
 
     public func choice(line: LineID, measure: ConsentMeasure) async throws -> ConsentChoice? {
@@ -151,9 +159,7 @@ public struct PostgresSiteWarningStore: ConsentRegistry, BlocklistStore {
             for try await (id, name, kind, format, file, sha256, importedAt, actor, bytes) in try await connection.query(
                 """
                 SELECT r.id, r.name, r.kind, r.format, r.file, r.sha256, r.imported_at, r.actor, r.bytes
-                FROM site_list_revision r
-                WHERE r.id = (SELECT MAX(id) FROM site_list_revision WHERE name = r.name) AND r.bytes IS NOT NULL
-                ORDER BY r.id
+                \(unescaped: Self.currentRevisions)
                 """, logger: store.logger
             ).decode((Int64, String, String, String, String, String, Double, String, ByteBuffer).self) {
                 guard let k = ListKind(rawValue: kind), let f = ListFormat(rawValue: format) else {
@@ -179,9 +185,7 @@ public struct PostgresSiteWarningStore: ConsentRegistry, BlocklistStore {
             for try await (id, name, kind, format, file, sha256, importedAt, actor, size) in try await connection.query(
                 """
                 SELECT r.id, r.name, r.kind, r.format, r.file, r.sha256, r.imported_at, r.actor, length(r.bytes)
-                FROM site_list_revision r
-                WHERE r.id = (SELECT MAX(id) FROM site_list_revision WHERE name = r.name) AND r.bytes IS NOT NULL
-                ORDER BY r.id
+                \(unescaped: Self.currentRevisions)
                 """, logger: store.logger
             ).decode((Int64, String, String, String, String, String, Double, String, Int32).self) {
                 guard let k = ListKind(rawValue: kind), let f = ListFormat(rawValue: format) else {

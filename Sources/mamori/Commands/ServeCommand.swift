@@ -53,8 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
             file: CheckpointFile(path: try options.checkpointsPath), everyRecords: Int64(checkpointing.checkpointEveryRecords),
             everySeconds: checkpointing.checkpointEverySeconds)
         configuration.monitoring = monitoring.settings
-        configuration.guardSettings = try guardOptions.settings()
-        configuration.consentAPI = try guardOptions.consentAPI()
+        let guardFile = try guardOptions.loadFile()
+        configuration.guardSettings = try guardOptions.settings(file: guardFile)
+        configuration.consentAPI = try guardOptions.consentAPI(file: guardFile)
         let services = try MamoriRuntime(store: try await options.openStore(), configuration: configuration).services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         if let settings = configuration.monitoring {
@@ -153,8 +154,12 @@ struct GuardOptions: ParsableArguments {
     var apiListen: String?
 
     /// The consent API's settings, or nil when no token file is given (here or in the file).
-    func consentAPI() throws -> ConsentAPISettings? {
-        let file = try guardConfig.map { try GuardFile.load($0) } ?? GuardFile()
+    /// The `--guard-config` file (read once), or an empty one.
+    func loadFile() throws -> GuardFile {
+        try guardConfig.map { try GuardFile.load($0) } ?? GuardFile()
+    }
+
+    func consentAPI(file: GuardFile) throws -> ConsentAPISettings? {
         guard let tokenFile = apiTokenFile ?? file.apiTokenFile else { return nil }
         let listenText = apiListen ?? file.apiListen ?? "127.0.0.1:8091"
         guard let listen = parseHostPort(listenText) else { throw ValidationError("--api-listen \(listenText): use ADDR:PORT") }
@@ -167,8 +172,7 @@ struct GuardOptions: ParsableArguments {
     }
 
     /// The guard's settings, or nil when no `--dns-listen` is given (here or in the file).
-    func settings() throws -> GuardSettings? {
-        let file = try guardConfig.map { try GuardFile.load($0) } ?? GuardFile()
+    func settings(file: GuardFile) throws -> GuardSettings? {
         guard let listenText = dnsListen ?? file.dnsListen else { return nil }
         guard let listen = parseHostPort(listenText) else { throw ValidationError("--dns-listen \(listenText): use ADDR:PORT") }
         let upstreamTexts = dnsUpstream.isEmpty ? (file.dnsUpstreams ?? []) : dnsUpstream
