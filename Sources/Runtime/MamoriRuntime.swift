@@ -150,6 +150,12 @@ public struct MamoriRuntime: Sendable {
                     secret: try RADIUSSharedSecret(contentsOfFile: secretFile), store: store.assignments, sessions: sessions,
                     logger: Logger(label: "mamori.radius")))
         }
+        for path in settings.radiusDetailFiles {
+            services.append(
+                RadiusDetailFollower(
+                    path: path, store: store.assignments, sessions: sessions, startAtEnd: settings.radiusDetailFromEnd,
+                    logger: Logger(label: "mamori.radius-detail")))
+        }
         if let listen = settings.warningListen {
             guard let terms = settings.siteWarning.terms else { throw GuardSettingsError("the warning page needs the terms (--guard-config)") }
             let names = try configuration.flow.loadTemplates().ispNames

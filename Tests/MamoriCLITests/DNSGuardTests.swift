@@ -279,4 +279,44 @@ import Testing
         #expect(!scrape.contains("line-a"))
         #expect(!scrape.contains("127.0.0.1"))
     }
+
+    /// `serve --radius-detail`: a FreeRADIUS detail file written as a NAS's accounting arrives
+    /// (a Start, then a Stop in a rotated file) switches the client's answers.
+    @Test func radiusDetailFileFeedsTheLiveSessions() async throws {
+        let spool = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: spool) }
+        let detail = spool.appendingPathComponent("detail")
+        FileManager.default.createFile(atPath: detail.path, contents: nil)
+        let g = try Guard(extra: ["--radius-detail", detail.path])
+        defer { g.stop() }
+        func record(_ status: String) -> String {
+            let now = Int(Date().timeIntervalSince1970)
+            return "Fri Dec  4 10:00:00 2026\n\tAcct-Status-Type = \(status)\n\tUser-Name = \"line-d@isp\"\n"
+                + "\tAcct-Session-Id = \"D-1\"\n\tFramed-IP-Address = 127.0.0.1\n\tNAS-IP-Address = 127.0.0.1\n\tTimestamp = \(now)\n\n"
+        }
+        func append(_ text: String, to url: URL) throws {
+            let handle = try FileHandle(forWritingTo: url)
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+        }
+        func waitFor(_ name: String, _ expected: String) async throws -> Bool {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if try await g.dig([name, "A"]).contains(expected) { return true }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return false
+        }
+        // The line opted out of the C&C block; until its session is known, 127.0.0.1 is no line's.
+        #expect(try CLI.run(["consent", "set", "--measure", "cnc-dns-block", "--line", "line-d@isp", "off"] + g.store).status == 0)
+        #expect(try await g.dig(["c2.example.test", "A"]).contains("NXDOMAIN"))
+        try append(record("Start"), to: detail)
+        #expect(try await waitFor("c2.example.test", "198.51.100.66"))
+        // Rotation as logrotate does it: the file renamed, a new one created; the Stop is in the new one.
+        try FileManager.default.moveItem(at: detail, to: spool.appendingPathComponent("detail.1"))
+        FileManager.default.createFile(atPath: detail.path, contents: nil)
+        try append(record("Stop"), to: detail)
+        #expect(try await waitFor("c2.example.test", "NXDOMAIN"))
+    }
 }

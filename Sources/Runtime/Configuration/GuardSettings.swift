@@ -19,6 +19,11 @@ public struct GuardSettings: Sendable {
     /// store, and the file its shared secret is in; nil: off.
     public var radiusListen: (host: String, port: Int)?
     public var radiusSecretFile: String?
+    /// FreeRADIUS `detail` files followed as they grow, across rotation, feeding the same live
+    /// sessions and store as the listener; `radiusDetailFromEnd`: start at their current end
+    /// (default: read each from its start; the store skips events it already has).
+    public var radiusDetailFiles: [String] = []
+    public var radiusDetailFromEnd = false
     /// Where the warning page listens (`ADDR:PORT`: the warning address, port 80); nil: off.
     public var warningListen: (host: String, port: Int)?
 
@@ -60,6 +65,7 @@ public struct ConsentAPISettings: Sendable {
 ///              "sameConditionsStatement": {"ja": "…", "en": "…"},
 ///              "pageExplanation": {"ja": "…", "en": "…"}, "pageOptOutInstructions": {"ja": "…", "en": "…"} },
 ///   "radiusListen": "127.0.0.1:1813", "radiusSecretFile": "/etc/mamori/radius.secret",
+///   "radiusDetailFiles": ["/var/log/freeradius/radacct/bras1/detail"], "radiusDetailFromEnd": false,
 ///   "apiTokenFile": "/etc/mamori/api.token"
 /// }
 /// ```
@@ -81,6 +87,8 @@ public struct GuardFile: Sendable, Decodable {
     public var terms: TermsPublication?
     public var radiusListen: String?
     public var radiusSecretFile: String?
+    public var radiusDetailFiles: [String]?
+    public var radiusDetailFromEnd: Bool?
     public var apiTokenFile: String?
     public var apiListen: String?
     public var warningListen: String?

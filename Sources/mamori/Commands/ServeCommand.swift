@@ -141,6 +141,12 @@ struct GuardOptions: ParsableArguments {
     @Option(help: "ADDR:PORT of the RADIUS accounting listener (RFC 2866) feeding the live sessions and the attribution store.")
     var radiusListen: String?
 
+    @Option(help: "A FreeRADIUS detail file to follow as it grows, across rotation (repeatable); feeds the live sessions and the store.")
+    var radiusDetail: [String] = []
+
+    @Flag(help: "Start following the detail files at their current end (default: from their start; stored events are not stored twice).")
+    var radiusDetailFromEnd = false
+
     @Option(help: "ADDR:PORT of the warning page (the warning address, port 80); off unless given.")
     var warningListen: String?
 
@@ -191,6 +197,8 @@ struct GuardOptions: ParsableArguments {
                 settings.radiusSecretFile = radiusSecretFile ?? file.radiusSecretFile
                 guard settings.radiusSecretFile != nil else { throw ValidationError("--radius-listen needs --radius-secret-file") }
             }
+            settings.radiusDetailFiles = radiusDetail.isEmpty ? (file.radiusDetailFiles ?? []) : radiusDetail
+            settings.radiusDetailFromEnd = radiusDetailFromEnd || (file.radiusDetailFromEnd ?? false)
             if let text = warningListen ?? file.warningListen {
                 guard let hostPort = parseHostPort(text) else { throw ValidationError("--warning-listen \(text): use ADDR:PORT") }
                 settings.warningListen = hostPort
