@@ -73,6 +73,17 @@ public struct MamoriRuntime: Sendable {
             actor: actor, lease: flow.outboxLease)
     }
 
+    /// The site-owner notices' outbox: the reporter is the ISP (its English name in the notice
+    /// templates), its contact the relay's From address (or `abuse@` the mail domain).
+    public func siteReportOutbox(actor: String) throws -> SiteReportOutbox {
+        let flow = configuration.flow
+        let names = try flow.loadTemplates().ispNames
+        let contact = configuration.relay?.from.address ?? "abuse@\(flow.mailDomain)"
+        return SiteReportOutbox(
+            store: store.siteReports, reporter: SiteReporter(organization: names.en, contact: contact, domain: flow.mailDomain),
+            mailDomain: flow.mailDomain, noticePolicy: flow.noticePolicy, actor: actor, lease: flow.outboxLease)
+    }
+
     /// The SMTP transport to the configured relay, or nil when none is configured.
     public func relayTransport(logger: Logger) throws -> SMTPNoticeTransport? {
         guard let relay = configuration.relay else { return nil }
@@ -99,7 +110,8 @@ public struct MamoriRuntime: Sendable {
         if let transport = try relayTransport(logger: logger) {
             services.append(
                 OutboxWorker(
-                    outbox: try noticeOutbox(actor: "service:outbox"), transport: transport,
+                    outbox: try noticeOutbox(actor: "service:outbox"), siteReports: try siteReportOutbox(actor: "service:outbox"),
+                    transport: transport,
                     interval: .milliseconds(Int64(configuration.portal.outboxInterval * 1000)), logger: logger))
         } else {
             logger.notice("no SMTP relay configured: the outbox worker is off (use `mamori notify --dry-run` to preview notices)")

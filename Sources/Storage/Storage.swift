@@ -30,6 +30,8 @@ public protocol Storage: Sendable {
     var consent: any ConsentRegistry { get }
     /// The DNS guard's lists.
     var blocklists: any BlocklistStore { get }
+    /// The site-owner notices' outbox.
+    var siteReports: any SiteReportStore { get }
 
     /// Calls `onChange`, one call at a time, whenever consent or lists may have changed in this
     /// or another process, until cancelled. PostgreSQL calls it as soon as the change commits

@@ -229,6 +229,35 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX site_list_revision_name ON site_list_revision(name, id)",
             ]),
+        Migration(
+            id: "pg4 site reports",
+            statements: [
+                """
+                CREATE TABLE site_report (
+                    id bigserial PRIMARY KEY,
+                    list text NOT NULL,
+                    domain text NOT NULL,
+                    kind text NOT NULL,
+                    recipient text NOT NULL,
+                    format text NOT NULL,
+                    message_id text NOT NULL UNIQUE,
+                    subject text NOT NULL,
+                    body text NOT NULL,
+                    parts text NOT NULL,
+                    status text NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at double precision NOT NULL,
+                    last_error text,
+                    reply text,
+                    lease_owner text,
+                    lease_until double precision,
+                    created_at double precision NOT NULL,
+                    sent_at double precision,
+                    UNIQUE (domain, recipient)
+                )
+                """,
+                "CREATE INDEX site_report_due ON site_report(status, next_attempt_at)",
+            ]),
     ]
 
     /// The ids of this build's migrations.

@@ -15,4 +15,5 @@ extension PostgresStore: Storage, CheckpointedAuditLog {
     public var storedDataClasses: [DataClass] { Self.dataClasses }
     public var consent: any ConsentRegistry { siteWarning }
     public var blocklists: any BlocklistStore { siteWarning }
+    public var siteReports: any SiteReportStore { siteReportStore }
 }

@@ -15,6 +15,7 @@ extension MamoriStore: Storage {
     public var storedDataClasses: [DataClass] { Self.dataClasses }
     public var consent: any ConsentRegistry { siteWarning }
     public var blocklists: any BlocklistStore { siteWarning }
+    public var siteReports: any SiteReportStore { siteReportStore }
 
     /// Calls `onChange` every `poll` (SQLite has no change notifications; a poll reads two
     /// indexed maxima) until cancelled.

@@ -195,6 +195,35 @@ enum Schema {
                     CREATE INDEX site_list_revision_name ON site_list_revision(name, id);
                     """)
         }
+        migrator.registerMigration("v7 site reports") { db in
+            // Site-owner notices (ARF, X-ARF): one per listed name and recipient, leased as notices are.
+            try db.execute(
+                sql: """
+                    CREATE TABLE site_report (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        list TEXT NOT NULL,
+                        domain TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        format TEXT NOT NULL,
+                        message_id TEXT NOT NULL UNIQUE,
+                        subject TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        parts TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        last_error TEXT,
+                        reply TEXT,
+                        lease_owner TEXT,
+                        lease_until REAL,
+                        created_at REAL NOT NULL,
+                        sent_at REAL,
+                        UNIQUE (domain, recipient)
+                    );
+                    CREATE INDEX site_report_due ON site_report(status, next_attempt_at);
+                    """)
+        }
         return migrator
     }()
 }

@@ -319,4 +319,48 @@ import Testing
         try append(record("Stop"), to: detail)
         #expect(try await waitFor("c2.example.test", "NXDOMAIN"))
     }
+
+    /// `mamori lists report`: site-owner notices for a list's sites reach a real SMTP server as
+    /// RFC 5965 reports carrying the X-ARF JSON, once per site and recipient, audited; the
+    /// feed's contact wins over the configured one.
+    @Test func siteOwnersAreToldThroughTheOutbox() async throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = ["--store", directory.appendingPathComponent("s.sqlite").path]
+        let file = directory.appendingPathComponent("feed.txt")
+        try "evil.example.test # dropper contact=webmaster@evil.example.test\nbad.example.test # exploit kit\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["lists", "import", file.path, "--list", "jpcert", "--kind", "malware-site"] + store).status == 0)
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let smtp = ["--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)", "--smtp-starttls", "off", "--from", "abuse@isp.example"]
+        let run = try CLI.run(["lists", "report", "--list", "jpcert", "--contact", "abuse@hosting.example", "--json"] + store + smtp)
+        #expect(run.status == 0, "\(run.stderr)")
+        let counts = CLI.object(run.lines.last ?? "")
+        #expect(counts["queued"] as? Int == 2)
+        #expect(counts["sent"] as? Int == 2)
+        let messages = try sink.messages()
+        #expect(messages.count == 2)
+        let toEvil = try #require(messages.first { $0.contains("webmaster@evil.example.test") })
+        let toHost = try #require(messages.first { $0.contains("abuse@hosting.example") })
+        #expect(toHost.contains("bad.example.test"))
+        for message in [toEvil, toHost] {
+            #expect(message.contains("Content-Type: multipart/report; report-type=feedback-report;"))
+            #expect(message.contains("Content-Type: message/feedback-report"))
+            #expect(message.contains("Feedback-Type: other"))
+            #expect(message.contains("Content-Disposition: inline; filename=\"xarf.json\""))
+            #expect(message.contains("\"category\" : \"content\""))
+        }
+        // Once per site and recipient: a second run queues and sends nothing.
+        let again = try CLI.run(["lists", "report", "--list", "jpcert", "--contact", "abuse@hosting.example", "--json"] + store + smtp)
+        #expect(CLI.object(again.lines.last ?? "")["already_queued"] as? Int == 2)
+        #expect(CLI.object(again.lines.last ?? "")["sent"] as? Int == 0)
+        #expect(try sink.messages().count == 2)
+        // Audited under site-owner-notice: queued and sent, two each; the chain verifies.
+        let show = try CLI.run(["audit", "show", "--json"] + store)
+        let entries = show.lines.map(CLI.object).filter { $0["countermeasure"] as? String == "site-owner-notice" }
+        #expect(entries.filter { $0["action"] as? String == "notice-queued" }.count == 2, "\(show.stdout.suffix(2000))")
+        #expect(entries.filter { $0["action"] as? String == "notice-sent" }.count == 2)
+        #expect(try CLI.run(["audit", "verify"] + store).status == 0)
+    }
 }

@@ -42,6 +42,9 @@ public struct MailMessage: Sendable {
     /// encoded-words (treated as unstructured text). Names the renderer writes itself, and `Bcc`,
     /// are refused.
     public var extraHeaders: [(String, String)]
+    /// When set, the message is a `multipart/report` (RFC 6522): ``textBody`` is its
+    /// human-readable first part, these its further parts (``htmlBody`` is then not used).
+    public var report: MailReport?
 
     /// Creates a message; nothing is validated until ``rfc5322()``.
     public init(
@@ -109,7 +112,24 @@ public struct MailMessage: Sendable {
 
         var output: [UInt8] = []
         let text = BodyPart(text: textBody, subtype: "plain")
-        if let htmlBody {
+        if let report {
+            guard report.type.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: "\"") }) else {
+                throw MailMessageError.headerInjection(header: "Content-Type")
+            }
+            let parts = try [text] + report.parts.map { try BodyPart(report: $0) }
+            let boundary = Self.boundary(for: messageID, avoiding: parts)
+            headers.append("Content-Type: multipart/report; report-type=\(report.type);\r\n boundary=\"\(boundary)\"")
+            for header in headers { output.append(contentsOf: Array(header.utf8) + [0x0D, 0x0A]) }
+            output.append(contentsOf: [0x0D, 0x0A])
+            for part in parts {
+                output.append(contentsOf: Array("--\(boundary)\r\n".utf8))
+                output.append(contentsOf: Array(part.headers.utf8))
+                output.append(contentsOf: [0x0D, 0x0A])
+                output.append(contentsOf: part.content)
+                if !part.content.ends(with: [0x0D, 0x0A]) { output.append(contentsOf: [0x0D, 0x0A]) }
+            }
+            output.append(contentsOf: Array("--\(boundary)--\r\n".utf8))
+        } else if let htmlBody {
             let html = BodyPart(text: htmlBody, subtype: "html")
             let boundary = Self.boundary(for: messageID, avoiding: [text, html])
             headers.append("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"")
@@ -179,6 +199,31 @@ public struct MailMessage: Sendable {
 struct BodyPart {
     let headers: String
     let content: [UInt8]
+
+    /// A report part: 7-bit text as is (CRLF line breaks), anything else as base64.
+    init(report part: MailReport.Part) throws {
+        let type = part.contentType
+        guard !type.isEmpty, type.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+            throw MailMessageError.headerInjection(header: "Content-Type")
+        }
+        var headers = "Content-Type: \(type)\r\n"
+        if let name = part.fileName {
+            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else {
+                throw MailMessageError.headerInjection(header: "Content-Disposition")
+            }
+            headers += "Content-Disposition: inline; filename=\"\(name)\"\r\n"
+        }
+        let canonical = Self.canonicalLineBreaks(part.content)
+        if Self.isSevenBitSafe(canonical) {
+            self.headers = headers + "Content-Transfer-Encoding: 7bit\r\n"
+            self.content = canonical
+        } else {
+            self.headers = headers + "Content-Transfer-Encoding: base64\r\n"
+            var encoded = Base64.mimeBody(canonical)
+            if encoded.ends(with: [0x0D, 0x0A]) { encoded.removeLast(2) }
+            self.content = encoded
+        }
+    }
 
     init(text: String, subtype: String) {
         let canonical = Self.canonicalLineBreaks(text)

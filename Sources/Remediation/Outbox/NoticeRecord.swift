@@ -73,6 +73,48 @@ public struct OutgoingNotice: Sendable, Hashable {
     public var body: String
     public var language: Language
     public var date: Date
+    /// For an abuse report (ARF, X-ARF): the `multipart/report` type and the parts after the
+    /// text body; nil for a subscriber notice.
+    public var report: Report?
+    /// The `Content-Language` values (default: the notice's language).
+    public var contentLanguages: [String]
+
+    public init(
+        messageID: String, recipient: String, subject: String, body: String, language: Language, date: Date, report: Report? = nil,
+        contentLanguages: [String]? = nil
+    ) {
+        self.messageID = messageID
+        self.recipient = recipient
+        self.subject = subject
+        self.body = body
+        self.language = language
+        self.date = date
+        self.report = report
+        self.contentLanguages = contentLanguages ?? [language.rawValue]
+    }
+
+    /// A `multipart/report` (RFC 6522) body's type and machine-readable parts.
+    public struct Report: Sendable, Hashable, Codable {
+        public var type: String
+        public var parts: [Part]
+
+        public init(type: String, parts: [Part]) {
+            self.type = type
+            self.parts = parts
+        }
+
+        public struct Part: Sendable, Hashable, Codable {
+            public var contentType: String
+            public var fileName: String?
+            public var content: String
+
+            public init(contentType: String, fileName: String? = nil, content: String) {
+                self.contentType = contentType
+                self.fileName = fileName
+                self.content = content
+            }
+        }
+    }
 }
 
 /// A delivery failure a transport reports; `isPermanent` decides bounce versus retry.

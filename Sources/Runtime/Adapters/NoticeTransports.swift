@@ -65,9 +65,15 @@ public struct FolderNoticeTransport: NoticeTransport {
 /// The mail form of a notice.
 public enum NoticeMail {
     public static func message(_ notice: OutgoingNotice, from: EmailAddress) throws -> MailMessage {
-        MailMessage(
+        var message = MailMessage(
             from: from, to: [try EmailAddress(notice.recipient)], subject: notice.subject, textBody: notice.body,
             messageID: notice.messageID, date: notice.date, timeZone: TimeZone(identifier: "Asia/Tokyo") ?? .gmt,
-            extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", notice.language.rawValue)])
+            extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", notice.contentLanguages.joined(separator: ", "))])
+        if let report = notice.report {
+            message.report = MailReport(
+                type: report.type,
+                parts: report.parts.map { MailReport.Part(contentType: $0.contentType, fileName: $0.fileName, content: $0.content) })
+        }
+        return message
     }
 }

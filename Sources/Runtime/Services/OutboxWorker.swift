@@ -3,15 +3,18 @@ import Metrics
 public import Remediation
 public import ServiceLifecycle
 
-/// The outbox worker: every interval, queue the notices due and deliver them. Stops on graceful shutdown.
+/// The outbox worker: every interval, queue the notices due and deliver them, then the queued
+/// site-owner notices. Stops on graceful shutdown.
 public struct OutboxWorker: Service {
     public let outbox: NoticeOutbox
+    public let siteReports: SiteReportOutbox?
     public let transport: any NoticeTransport
     public let interval: Duration
     public let logger: Logger
 
-    public init(outbox: NoticeOutbox, transport: any NoticeTransport, interval: Duration, logger: Logger) {
+    public init(outbox: NoticeOutbox, siteReports: SiteReportOutbox? = nil, transport: any NoticeTransport, interval: Duration, logger: Logger) {
         self.outbox = outbox
+        self.siteReports = siteReports
         self.transport = transport
         self.interval = interval
         self.logger = logger
@@ -22,6 +25,9 @@ public struct OutboxWorker: Service {
         let deferred = Counter(label: "mamori_notice_deliveries_total", dimensions: [("outcome", "deferred")])
         let failed = Counter(label: "mamori_notice_deliveries_total", dimensions: [("outcome", "failed")])
         let queued = Counter(label: "mamori_notices_queued_total")
+        let reportsSent = Counter(label: "mamori_site_report_deliveries_total", dimensions: [("outcome", "sent")])
+        let reportsDeferred = Counter(label: "mamori_site_report_deliveries_total", dimensions: [("outcome", "deferred")])
+        let reportsFailed = Counter(label: "mamori_site_report_deliveries_total", dimensions: [("outcome", "failed")])
         let runs = Counter(label: "mamori_outbox_runs_total", dimensions: [("outcome", "completed")])
         let failedRuns = Counter(label: "mamori_outbox_runs_total", dimensions: [("outcome", "failed")])
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
@@ -38,6 +44,17 @@ public struct OutboxWorker: Service {
                     metadata: [
                         "queued": "\(plan.queued)", "sent": "\(delivery.sent)", "deferred": "\(delivery.retried)", "failed": "\(delivery.failed)",
                     ])
+                if let siteReports {
+                    let reports = try await siteReports.deliver(transport: transport)
+                    reportsSent.increment(by: reports.sent)
+                    reportsDeferred.increment(by: reports.retried)
+                    reportsFailed.increment(by: reports.failed)
+                    if reports.sent + reports.retried + reports.failed > 0 {
+                        logger.info(
+                            "site-owner notices",
+                            metadata: ["sent": "\(reports.sent)", "deferred": "\(reports.retried)", "failed": "\(reports.failed)"])
+                    }
+                }
             } catch {
                 // Keep serving: a store or relay problem is retried on the next run.
                 failedRuns.increment()

@@ -1,5 +1,7 @@
 public import ArgumentParser
 import Foundation
+import Logging
+import Remediation
 import Runtime
 public import SiteWarning
 import Storage
@@ -10,13 +12,14 @@ extension ListFormat: ExpressibleByArgument {}
 extension ConsentMeasure: ExpressibleByArgument {}
 extension ConsentChoice: ExpressibleByArgument {}
 extension ConsentChannel: ExpressibleByArgument {}
+extension SiteReportFormat: ExpressibleByArgument {}
 
 /// `mamori lists import|show`: the DNS guard's lists, kept in the store; every running guard
 /// loads a change without a restart.
 struct ListsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lists", abstract: "Manage the DNS guard's lists (malware sites, C&C names, allow lists).",
-        subcommands: [ListsImportCommand.self, ListsShowCommand.self, ListsRemoveCommand.self])
+        subcommands: [ListsImportCommand.self, ListsShowCommand.self, ListsRemoveCommand.self, ListsReportCommand.self])
 }
 
 struct ListsImportCommand: AsyncParsableCommand {
@@ -141,6 +144,72 @@ struct ListsRemoveCommand: AsyncParsableCommand {
 }
 
 /// `mamori consent set|show|history`: a line's choices for the guard's two measures.
+/// `mamori lists report`: site-owner notices (ARF or X-ARF) for a list's sites, queued in the
+/// outbox (audited) and, with a relay, delivered now; `serve`'s outbox worker delivers the rest.
+struct ListsReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Tell the owners of a list's sites: ARF or X-ARF notices through the outbox.",
+        discussion: """
+            Each listed name is reported once per recipient: to the contact its feed gives (contact=ADDR \
+            in the entry's comment), else to --contact. The notice holds the site's name, the list, its \
+            reason and the listing time, and nothing about subscribers. With --smtp-host the outbox is \
+            delivered now; otherwise `mamori serve` (with a relay) delivers it.
+            """)
+
+    @OptionGroup var options: StoreOptions
+    @OptionGroup var flow: FlowOptions
+    @OptionGroup var relay: RelayOptions
+
+    @Option(help: "The list's name.")
+    var list: String
+
+    @Option(help: "The abuse address to send to when the feed gives none for a site.")
+    var contact: String?
+
+    @Option(help: "xarf (ARF with the X-ARF JSON report) or arf.")
+    var format: SiteReportFormat = .xarf
+
+    @Flag(help: "End with one JSON object of counts on stdout.")
+    var json = false
+
+    func run() async throws {
+        let logger = Logger(label: "mamori.lists")
+        let store = try await options.openStore()
+        let sources = try await store.blocklists.currentLists()
+        guard let source = sources.first(where: { $0.name == list }) else {
+            throw MamoriExit(code: MamoriExit.dataError, message: "no list named \(list)")
+        }
+        guard source.kind != .allow else { throw ValidationError("\(list) is an allow list: its names are not reported") }
+        var builder = BlocklistBuilder()
+        try builder.load(source)
+        let runtime = MamoriRuntime(
+            store: store,
+            configuration: MamoriConfiguration(declarations: try options.loadDeclarations(), flow: flow.configuration, relay: try relay.settings()))
+        let outbox = try runtime.siteReportOutbox(actor: "cli")
+        let plan = try await outbox.enqueue(list: list, of: builder.build(), contact: contact, format: format)
+        for problem in plan.problems { Output.error(problem) }
+        var delivery = DeliveryCounts()
+        if let transport = try runtime.relayTransport(logger: logger) {
+            delivery = try await outbox.deliver(transport: transport)
+        }
+        if json {
+            Output.line(
+                Output.json([
+                    "list": list, "format": format.rawValue, "queued": plan.queued, "already_queued": plan.alreadyQueued,
+                    "no_contact": plan.noContact, "refused": plan.refused, "sent": delivery.sent, "deferred": delivery.retried,
+                    "failed": delivery.failed,
+                ]))
+        } else {
+            Output.line(
+                "\(list): \(plan.queued) site-owner notices queued (\(format)), \(plan.alreadyQueued) already queued, "
+                    + "\(plan.noContact) without contact, \(plan.refused) refused; sent \(delivery.sent), deferred \(delivery.retried), failed \(delivery.failed)"
+            )
+        }
+        if delivery.failed > 0 { throw MamoriExit(code: 1) }
+        if delivery.retried > 0 { throw MamoriExit(code: MamoriExit.temporaryFailure) }
+    }
+}
+
 struct ConsentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consent", abstract: "A line's choices for the malware-site warning and the C&C DNS block, and their history.",
