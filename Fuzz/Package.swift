@@ -25,6 +25,7 @@ let targets: [(String, [String])] = [
     ("FuzzPortalForm", ["Remediation"]),
     ("FuzzDNSMessage", ["DNS"]),
     ("FuzzBlocklist", ["SiteWarning"]),
+    ("FuzzRadiusPacket", ["Attribution"]),
 ]
 
 let package = Package(

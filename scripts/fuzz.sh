@@ -17,7 +17,7 @@ fixtures="$root/Tests"
 
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
     FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm
-    FuzzDNSMessage FuzzBlocklist)
+    FuzzDNSMessage FuzzBlocklist FuzzRadiusPacket)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
@@ -43,7 +43,7 @@ seeds() {
         FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
         FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
         FuzzBlocklist) ;;  # generated below (a format byte before each file)
-        FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm | FuzzDNSMessage) ;;  # generated below
+        FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm | FuzzDNSMessage | FuzzRadiusPacket) ;;  # generated below
     esac
 }
 
@@ -105,6 +105,28 @@ for selector, pattern in feeds:
         open(f"{out}/feed-{selector}-{k}", 'wb').write(bytes([selector]) + open(path, 'rb').read()[:60000])
 PY
         n=$((n + $(find "$corpus" -name 'feed-*' | wc -l)))
+        ;;
+    FuzzRadiusPacket)
+        # Accounting-Requests (RFC 2866) built from the attributes of the real detail sample:
+        # Start, Interim-Update, Stop with IPv4, CGN and delegated-prefix attributes, signed.
+        python3 - "$corpus" <<'PY'
+import sys, struct, hashlib, ipaddress
+out = sys.argv[1]
+def attr(t, v): return bytes([t, len(v) + 2]) + v
+def packet(ident, attrs, secret=b"testing123"):
+    body = b"".join(attrs)
+    length = 20 + len(body)
+    auth = hashlib.md5(bytes([4, ident]) + struct.pack(">H", length) + b"\0" * 16 + body + secret).digest()
+    return bytes([4, ident]) + struct.pack(">H", length) + auth + body
+common = [attr(1, b"line-a@isp.example"), attr(44, b"S-0001"), attr(4, ipaddress.ip_address("192.0.2.1").packed)]
+for i, status in enumerate((1, 3, 2, 7, 8)):
+    attrs = [attr(40, struct.pack(">I", status))] + common
+    attrs.append(attr(8, ipaddress.ip_address("100.64.%d.%d" % (i, i + 1)).packed))
+    attrs.append(attr(123, bytes([0, 56]) + ipaddress.ip_address("2001:db8:%x::" % (i + 1)).packed[:7]))
+    attrs.append(attr(55, struct.pack(">I", 1_795_737_600 + i)))
+    attrs.append(attr(26, struct.pack(">I", 9) + bytes([1, 12]) + b"ip:x=1\0\0\0\0"))
+    open(f"{out}/acct-{i}", "wb").write(packet(i, attrs))
+PY
         ;;
     FuzzDNSMessage)
         # The DNS messages of the real captures (Ethernet, IPv4 and UDP headers stripped) and of

@@ -87,7 +87,7 @@ public struct SiteReportOutbox: Sendable {
                     type: "feedback-report",
                     parts: report.parts.map { OutgoingNotice.Report.Part(contentType: $0.contentType, fileName: $0.fileName, content: $0.content) }),
                 contentLanguages: ["ja", "en"])
-            let detail = ["list": report.list, "kind": report.kind.rawValue, "format": report.format.rawValue, "attempts": "\(report.attempts)"]
+            let detail = ["attempts": "\(report.attempts)"]
             do {
                 let reply = try await transport.deliver(outgoing)
                 _ = try await store.markReportSent(
@@ -112,9 +112,8 @@ public struct SiteReportOutbox: Sendable {
     }
 
     static func audit(_ action: String, _ report: SiteReportRecord, actor: String, time: Date, detail: [String: String]) -> AuditEntry {
-        var detail = detail
-        detail["recipient_domain"] = report.recipient.split(separator: "@").last.map(String.init) ?? ""
-        return AuditEntry(
-            time: time, countermeasure: .siteOwnerNotice, action: action, actor: actor, subject: "site:\(report.domain)", detail: detail)
+        SiteOwnerReport.auditEntry(
+            action: action, domain: report.domain, list: report.list, kind: report.kind, format: report.format, recipient: report.recipient,
+            actor: actor, time: time, detail: detail)
     }
 }

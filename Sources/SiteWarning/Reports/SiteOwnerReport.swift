@@ -206,13 +206,22 @@ public struct SiteOwnerReport: Sendable, Hashable {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// The audit entry of a queued notice: the site and the recipient's domain, under
-    /// `site-owner-notice`.
+    /// The audit entry of an act on this notice, under `site-owner-notice`.
     public func auditEntry(action: String, actor: String, time: Date, detail extra: [String: String] = [:]) -> AuditEntry {
-        var detail = ["list": site.list, "kind": site.kind.rawValue, "format": format.rawValue, "recipient_domain": Self.domain(of: recipient)]
+        Self.auditEntry(
+            action: action, domain: site.domain, list: site.list, kind: site.kind, format: format, recipient: recipient, actor: actor, time: time,
+            detail: extra)
+    }
+
+    /// The audit entry of an act on a site-owner notice: the site and the recipient's domain
+    /// (the contact is the site's published one; its local part is not needed to prove the act).
+    public static func auditEntry(
+        action: String, domain: String, list: String, kind: ListKind, format: SiteReportFormat, recipient: String, actor: String, time: Date,
+        detail extra: [String: String] = [:]
+    ) -> AuditEntry {
+        var detail = ["list": list, "kind": kind.rawValue, "format": format.rawValue, "recipient_domain": Self.domain(of: recipient)]
         detail.merge(extra) { _, new in new }
-        return AuditEntry(
-            time: time, countermeasure: .siteOwnerNotice, action: action, actor: actor, subject: "site:\(site.domain)", detail: detail)
+        return AuditEntry(time: time, countermeasure: .siteOwnerNotice, action: action, actor: actor, subject: "site:\(domain)", detail: detail)
     }
 
     static func domain(of address: String) -> String {
