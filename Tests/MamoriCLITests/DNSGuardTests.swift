@@ -82,6 +82,13 @@ import Testing
         #expect(warned.contains("evil.example.test.\t60\tIN\tA\t192.0.2.80"), "\(warned)")
         let warned6 = try await g.dig(["evil.example.test", "AAAA", "+tcp", "+noall", "+answer"])
         #expect(warned6.contains("2001:db8::80"), "\(warned6)")
+        // HTTPS and SVCB records of a warned name: no data (with the SOA), so a browser gets no
+        // QUIC or ECH hint pointing at the real site.
+        for type in ["TYPE65", "TYPE64"] {
+            let none = try await g.dig(["evil.example.test", type, "+noall", "+comments", "+answer", "+authority"])
+            #expect(none.contains("status: NOERROR") && none.contains("ANSWER: 0"), "\(none)")
+            #expect(none.contains("SOA"), "\(none)")
+        }
         // A listed C&C name: NXDOMAIN, silently, over UDP and TCP, EDNS kept.
         let blocked = try await g.dig(["c2.example.test", "A", "+bufsize=1232"])
         #expect(blocked.contains("status: NXDOMAIN"), "\(blocked)")
