@@ -22,6 +22,10 @@ public final class CleanChild: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Nothing else of the test process: a pipe another test is reading (the stdout of a
+        // `mamori` run, say) must not stay open in this long-lived child, or that reader waits
+        // for EOF until this child exits.
+        Self.closeInheritedDescriptors(&actions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -43,6 +47,21 @@ public final class CleanChild: @unchecked Sendable {
         let rc = posix_spawn(&child, executable.path, &actions, &attributes, argv, env)
         guard rc == 0 else { throw MissingPeer("cannot start \(executable.lastPathComponent): posix_spawn error \(rc)") }
         pid = child
+    }
+
+    /// Adds file actions closing every descriptor from 3 up: glibc's
+    /// `posix_spawn_file_actions_addclosefrom_np` (2.34+, not in Swift's Glibc module, so looked
+    /// up), else one close action per descriptor open now (a close of one closed since is ignored).
+    static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+            let closeFrom = unsafeBitCast(symbol, to: CloseFrom.self)
+            if closeFrom(&actions, 3) == 0 { return }
+        }
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in open.compactMap(Int32.init) where fd > 2 {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
     }
 
     /// Sends `signal`.
