@@ -11,7 +11,8 @@ import SiteWarning
 ///
 /// In order, for one datagram:
 /// 1. not a RADIUS packet, or not an Accounting-Request: dropped (`malformed`);
-/// 2. Request Authenticator wrong for the shared secret: dropped, not answered
+/// 2. from no configured client (``RADIUSClients``): dropped (`unknown-client`); Request
+///    Authenticator wrong for that client's shared secret: dropped, not answered
 ///    (`bad-authenticator`);
 /// 3. a retransmission of a request answered within the window: the same answer again
 ///    (`retransmission`), nothing else done; of one still being stored: not answered
@@ -26,7 +27,7 @@ import SiteWarning
 ///
 /// Logs and metrics carry reasons only: never an address, a user, a session or the secret.
 public struct RADIUSAccountingHandler: DatagramHandler {
-    let secret: [UInt8]
+    let clients: RADIUSClients
     let sessions: LiveSessions
     let batcher: AssignmentBatcher
     let cache: RetransmissionCache
@@ -36,10 +37,10 @@ public struct RADIUSAccountingHandler: DatagramHandler {
     let now: @Sendable () -> Date
 
     init(
-        secret: RADIUSSharedSecret, sessions: LiveSessions, batcher: AssignmentBatcher, configuration: RADIUSAccountingConfiguration,
+        clients: RADIUSClients, sessions: LiveSessions, batcher: AssignmentBatcher, configuration: RADIUSAccountingConfiguration,
         metrics: RADIUSMetrics, log: RateLimitedLogger, now: @escaping @Sendable () -> Date
     ) {
-        self.secret = secret.bytes
+        self.clients = clients
         self.sessions = sessions
         self.batcher = batcher
         self.cache = RetransmissionCache(window: configuration.retransmissionWindow, capacity: configuration.maxRememberedRequests)
@@ -58,6 +59,11 @@ public struct RADIUSAccountingHandler: DatagramHandler {
         } catch {
             metrics.request(.malformed)
             return .malformed(reason: "\(error)", reply: nil)
+        }
+        guard let secret = clients.secret(for: peer.ipAddress.flatMap { IPAddress($0) }) else {
+            metrics.request(.unknownClient)
+            log.warning(key: "unknown_client", "Accounting-Request dropped: its source is no configured RADIUS client")
+            return .noReply
         }
         do {
             try RadiusAuthenticator.verifyAccountingRequest(bytes, secret: secret)

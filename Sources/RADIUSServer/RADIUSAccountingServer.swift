@@ -20,7 +20,8 @@ public import SiteWarning
 /// try await ServiceGroup(services: [radius], logger: logger).run()
 /// ```
 ///
-/// See ``RADIUSAccountingHandler`` for what one request does. One shared secret for every NAS.
+/// See ``RADIUSAccountingHandler`` for what one request does. One shared secret for every NAS,
+/// or a secret per NAS (``RADIUSClients``, `--radius-clients`).
 /// Events of concurrent requests go into one store insert (up to
 /// ``RADIUSAccountingConfiguration/maxBatchEvents``, after at most
 /// ``RADIUSAccountingConfiguration/maxBatchDelay``); each request is answered once its event
@@ -38,8 +39,20 @@ public final class RADIUSAccountingServer: Service, Sendable {
 
     /// A listener that is not yet running (see ``run()``). `now` is the clock of arrival times
     /// (tests may pin it).
-    public init(
+    /// One shared secret for every NAS.
+    public convenience init(
         configuration: RADIUSAccountingConfiguration, secret: RADIUSSharedSecret, store: any AssignmentRecordStore, sessions: LiveSessions,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.init(
+            configuration: configuration, clients: RADIUSClients(defaultSecret: secret), store: store, sessions: sessions,
+            eventLoopGroup: eventLoopGroup, logger: logger, metricsFactory: metricsFactory, now: now)
+    }
+
+    /// A secret per NAS (``RADIUSClients``).
+    public init(
+        configuration: RADIUSAccountingConfiguration, clients: RADIUSClients, store: any AssignmentRecordStore, sessions: LiveSessions,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory, now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -53,7 +66,7 @@ public final class RADIUSAccountingServer: Service, Sendable {
         handlerLogger[metadataKey: "server"] = "\(configuration.listener.name)"
         let log = RateLimitedLogger(logger: handlerLogger, interval: configuration.listener.logInterval)
         let handler = RADIUSAccountingHandler(
-            secret: secret, sessions: sessions, batcher: batcher, configuration: configuration, metrics: metrics, log: log, now: now)
+            clients: clients, sessions: sessions, batcher: batcher, configuration: configuration, metrics: metrics, log: log, now: now)
         udp = UDPServer(
             configuration: configuration.listener, handler: handler, eventLoopGroup: eventLoopGroup, logger: logger,
             metricsFactory: metricsFactory)

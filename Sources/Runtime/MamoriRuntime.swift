@@ -153,14 +153,23 @@ public struct MamoriRuntime: Sendable {
         let follower = SiteWarningFollower(store: store, guard: guardian, poll: settings.poll, logger: logger)
         var services: [any Service] = [follower, server]
         if let listen = settings.radiusListen {
-            guard let secretFile = settings.radiusSecretFile else {
-                throw GuardSettingsError("the RADIUS listener needs --radius-secret-file")
+            let secret = try settings.radiusSecretFile.map { try RADIUSSharedSecret(contentsOfFile: $0) }
+            let clients: RADIUSClients
+            if let clientsFile = settings.radiusClientsFile {
+                do {
+                    clients = try RADIUSClients(contentsOfFile: clientsFile, defaultSecret: secret)
+                } catch let error as RADIUSServerError {
+                    throw GuardSettingsError(error.description)
+                }
+            } else if let secret {
+                clients = RADIUSClients(defaultSecret: secret)
+            } else {
+                throw GuardSettingsError("the RADIUS listener needs --radius-secret-file or --radius-clients")
             }
             services.append(
                 RADIUSAccountingServer(
-                    configuration: RADIUSAccountingConfiguration(host: listen.host, port: listen.port),
-                    secret: try RADIUSSharedSecret(contentsOfFile: secretFile), store: store.assignments, sessions: sessions,
-                    logger: Logger(label: "mamori.radius")))
+                    configuration: RADIUSAccountingConfiguration(host: listen.host, port: listen.port), clients: clients,
+                    store: store.assignments, sessions: sessions, logger: Logger(label: "mamori.radius")))
         }
         for path in settings.radiusDetailFiles {
             services.append(

@@ -25,7 +25,8 @@ import Testing
     }
 
     static func fixture(
-        now: @escaping @Sendable () -> Date = { Date() }, configure: (inout RADIUSAccountingConfiguration) -> Void = { _ in }
+        now: @escaping @Sendable () -> Date = { Date() }, clients: RADIUSClients? = nil,
+        configure: (inout RADIUSAccountingConfiguration) -> Void = { _ in }
     ) throws -> Fixture {
         let directory = try Loopback.temporaryDirectory()
         let store = try MamoriStore(path: directory.appendingPathComponent("mamori.sqlite").path)
@@ -35,8 +36,8 @@ import Testing
         var configuration = RADIUSAccountingConfiguration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         let server = RADIUSAccountingServer(
-            configuration: configuration, secret: try RADIUSSharedSecret(bytes: Array(secret.utf8)), store: store, sessions: sessions,
-            logger: logs.logger(), metricsFactory: metrics, now: now)
+            configuration: configuration, clients: try clients ?? RADIUSClients(defaultSecret: RADIUSSharedSecret(bytes: Array(secret.utf8))),
+            store: store, sessions: sessions, logger: logs.logger(), metricsFactory: metrics, now: now)
         return Fixture(server: server, store: store, sessions: sessions, metrics: metrics, logs: logs)
     }
 
@@ -294,5 +295,66 @@ import Testing
         try Data("\n".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: RADIUSServerError.self) { try RADIUSSharedSecret(contentsOfFile: path) }
         #expect(throws: RADIUSServerError.self) { try RADIUSSharedSecret(contentsOfFile: directory.appendingPathComponent("none").path) }
+    }
+
+    static func clientsFile(_ text: String) throws -> String {
+        let path = try Loopback.temporaryDirectory().appendingPathComponent("clients").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static let start = """
+        Acct-Status-Type = Start
+        User-Name = "line-nas"
+        Acct-Session-Id = "S-N"
+        Framed-IP-Address = 198.51.100.40
+
+        """
+
+    /// A secret per NAS: radclient from 127.0.0.1 must use the loopback entry's secret (the
+    /// most specific prefix), not the default one.
+    @Test func eachNASUsesItsOwnSecret() async throws {
+        let path = try Self.clientsFile(
+            "# NASes\n127.0.0.0/8 loopback-pop-secret\n127.0.0.1   nas-one-secret  \n2001:db8::/32 ipv6-secret\n")
+        let clients = try RADIUSClients(contentsOfFile: path, defaultSecret: RADIUSSharedSecret(bytes: Array(Self.secret.utf8)))
+        #expect(clients.count == 3)
+        #expect(!clients.description.contains("secret-"))
+        let f = try Self.fixture(clients: clients)
+        try await withServer(f.server, listening: f.server.listeningAddress) { address in
+            let wrong = try await Radclient.send(Self.start, port: address.port!, secret: Self.secret)
+            #expect(wrong.status != 0)
+            let right = try await Radclient.send(Self.start, port: address.port!, secret: "nas-one-secret")
+            #expect(right.status == 0, "\(right.output)")
+            #expect(right.output.contains("Received Accounting-Response"))
+        }
+        #expect(f.server.stats.requests[.badAuthenticator] == 1)
+        #expect(f.server.stats.requests[.accepted] == 1)
+        #expect(f.sessions.line(for: Self.ip("198.51.100.40"), now: Date()) == LineID("line-nas"))
+    }
+
+    /// A source that is no client's, with no default secret: dropped unanswered, counted, nothing kept.
+    @Test func unknownClientsAreDroppedAndCounted() async throws {
+        let f = try Self.fixture(clients: try RADIUSClients(contentsOfFile: try Self.clientsFile("192.0.2.10 bras-secret\n")))
+        try await withServer(f.server, listening: f.server.listeningAddress) { address in
+            let result = try await Radclient.send(Self.start, port: address.port!, secret: "bras-secret")
+            #expect(result.status != 0)
+            #expect(result.output.contains("No reply"))
+        }
+        #expect(f.server.stats.requests[.unknownClient] == 1)
+        #expect(f.metrics.counterTotal(label: "mamori_radius_requests_total", dimensions: [("outcome", "unknown-client")]) == 1)
+        #expect(try await f.store.eventCount() == 0)
+        #expect(!f.logs.text.contains("127.0.0.1") && !f.logs.text.contains("bras-secret"))
+    }
+
+    @Test func badClientLinesAreNamedWithoutTheSecret() throws {
+        for (text, expected) in [
+            ("192.0.2.1\n", "clients:1: expected ADDRESS[/LENGTH] SECRET"),
+            ("# c\nnas-a hidden-secret\n", "clients:2: \"nas-a\" is not an address or prefix"),
+            ("192.0.2.1 a\n192.0.2.1/32 hidden-secret\n", "clients:2: 192.0.2.1/32 is listed twice"),
+        ] {
+            let error = #expect(throws: RADIUSServerError.self) { try RADIUSClients(contentsOfFile: try Self.clientsFile(text)) }
+            #expect(error?.description == expected)
+            #expect(error?.description.contains("hidden-secret") == false)
+        }
     }
 }

@@ -18,6 +18,8 @@ public enum RADIUSOutcome: String, Sendable, CaseIterable {
     case incomplete
     /// The Request Authenticator does not match the shared secret: dropped, not answered.
     case badAuthenticator = "bad-authenticator"
+    /// From an address that is no configured client's (and no default secret): dropped.
+    case unknownClient = "unknown-client"
     /// Not a RADIUS accounting packet, or an attribute Mamori reads is malformed: dropped.
     case malformed
     /// The store insert failed: not answered (the NAS retries).

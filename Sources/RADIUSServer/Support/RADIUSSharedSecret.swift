@@ -40,12 +40,15 @@ public enum RADIUSServerError: Error, Sendable, CustomStringConvertible {
     case emptySecret
     /// The listener is shutting down: the request was not stored (and not answered).
     case shuttingDown
+    /// A line of the clients file is wrong (the place and the reason, never a secret).
+    case badClientLine(file: String, line: Int, reason: String)
 
     public var description: String {
         switch self {
         case .unreadableSecretFile(let path): "\(path): the RADIUS shared secret file cannot be read"
         case .emptySecret: "the RADIUS shared secret is empty"
         case .shuttingDown: "the RADIUS listener is shutting down"
+        case .badClientLine(let file, let line, let reason): "\(file):\(line): \(reason)"
         }
     }
 }

@@ -19,6 +19,9 @@ public struct GuardSettings: Sendable {
     /// store, and the file its shared secret is in; nil: off.
     public var radiusListen: (host: String, port: Int)?
     public var radiusSecretFile: String?
+    /// A clients file (`ADDRESS[/LENGTH] SECRET` lines): a secret per NAS; with
+    /// ``radiusSecretFile`` too, that secret serves every other source.
+    public var radiusClientsFile: String?
     /// FreeRADIUS `detail` files followed as they grow, across rotation, feeding the same live
     /// sessions and store as the listener; `radiusDetailFromEnd`: start at their current end
     /// (default: read each from its start; the store skips events it already has).
@@ -65,6 +68,7 @@ public struct ConsentAPISettings: Sendable {
 ///              "sameConditionsStatement": {"ja": "…", "en": "…"},
 ///              "pageExplanation": {"ja": "…", "en": "…"}, "pageOptOutInstructions": {"ja": "…", "en": "…"} },
 ///   "radiusListen": "127.0.0.1:1813", "radiusSecretFile": "/etc/mamori/radius.secret",
+///   "radiusClientsFile": "/etc/mamori/radius-clients",
 ///   "radiusDetailFiles": ["/var/log/freeradius/radacct/bras1/detail"], "radiusDetailFromEnd": false,
 ///   "apiTokenFile": "/etc/mamori/api.token"
 /// }
@@ -87,6 +91,7 @@ public struct GuardFile: Sendable, Decodable {
     public var terms: TermsPublication?
     public var radiusListen: String?
     public var radiusSecretFile: String?
+    public var radiusClientsFile: String?
     public var radiusDetailFiles: [String]?
     public var radiusDetailFromEnd: Bool?
     public var apiTokenFile: String?

@@ -141,6 +141,9 @@ struct GuardOptions: ParsableArguments {
     @Option(help: "ADDR:PORT of the RADIUS accounting listener (RFC 2866) feeding the live sessions and the attribution store.")
     var radiusListen: String?
 
+    @Option(help: "A RADIUS clients file: ADDRESS[/LENGTH] SECRET lines, a secret per NAS (with --radius-secret-file as the default).")
+    var radiusClients: String?
+
     @Option(help: "A FreeRADIUS detail file to follow as it grows, across rotation (repeatable); feeds the live sessions and the store.")
     var radiusDetail: [String] = []
 
@@ -195,7 +198,10 @@ struct GuardOptions: ParsableArguments {
                 guard let hostPort = parseHostPort(text) else { throw ValidationError("--radius-listen \(text): use ADDR:PORT") }
                 settings.radiusListen = hostPort
                 settings.radiusSecretFile = radiusSecretFile ?? file.radiusSecretFile
-                guard settings.radiusSecretFile != nil else { throw ValidationError("--radius-listen needs --radius-secret-file") }
+                settings.radiusClientsFile = radiusClients ?? file.radiusClientsFile
+                guard settings.radiusSecretFile != nil || settings.radiusClientsFile != nil else {
+                    throw ValidationError("--radius-listen needs --radius-secret-file or --radius-clients")
+                }
             }
             settings.radiusDetailFiles = radiusDetail.isEmpty ? (file.radiusDetailFiles ?? []) : radiusDetail
             settings.radiusDetailFromEnd = radiusDetailFromEnd || (file.radiusDetailFromEnd ?? false)
