@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "NetServer", targets: ["NetServer"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
         .library(name: "RADIUSServer", targets: ["RADIUSServer"]),
+        .library(name: "MailGuard", targets: ["MailGuard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -119,6 +120,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The SMTP AUTH abuse guard's domain (measures 1 and 2): the Postfix policy and socketmap
+        // codecs, Dovecot auth-policy requests, the Postfix log parser and join, alerts, detectors,
+        // suspensions and blocks. No I/O, no servers.
+        .target(name: "MailGuard", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
         // SMTP delivery over SwiftNIO (STARTTLS with swift-nio-ssl). Knows nothing of cases or subscribers.
         .target(
             name: "Mailer",
@@ -284,6 +289,9 @@ let package = Package(
                 "Storage", "StoreSQLite", "StorePostgres", "MamoriTesting", "Remediation", "Attribution", "Secrecy", "Addressing", "Sightings",
                 "SiteWarning",
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MailGuardTests", dependencies: ["MailGuard", "Secrecy", "Addressing", "TextScanning", "MamoriTesting"],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], swiftSettings: strict),
