@@ -25,6 +25,9 @@ let targets: [(String, [String])] = [
     ("FuzzPortalForm", ["Remediation"]),
     ("FuzzDNSMessage", ["DNS"]),
     ("FuzzBlocklist", ["SiteWarning"]),
+    ("FuzzPolicyRequest", ["MailGuard"]),
+    ("FuzzSocketmap", ["MailGuard"]),
+    ("FuzzAuthPolicy", ["MailGuard"]),
 ]
 
 let package = Package(

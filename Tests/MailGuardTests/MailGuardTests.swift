@@ -12,7 +12,9 @@ import Testing
     }
 
     func submission(_ login: String, from last: Int, _ seconds: Double, sender: String? = nil) -> AuthenticatedSubmission {
-        AuthenticatedSubmission(sourceIP: IPAddress("127.0.\(last / 256).\(last % 256)")!, time: start.addingTimeInterval(seconds), sender: sender ?? login, authID: login)
+        AuthenticatedSubmission(
+            sourceIP: IPAddress("127.0.\(last / 256).\(last % 256)")!, time: start.addingTimeInterval(seconds), sender: sender ?? login, authID: login
+        )
     }
 
     @Test func outsideAnAlertOnlyAggregatesAreKept() throws {

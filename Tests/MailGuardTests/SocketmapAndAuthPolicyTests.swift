@@ -103,7 +103,9 @@ struct AuthPolicyTests {
         ("/?command=report", #"{"remote":"192.0.2.1"}"#, "`success` missing on report"),
     ])
     func rejectsMalformedRequests(target: String, body: String, reason: String) {
-        #expect(throws: MailGuardError.malformedAuthPolicyRequest(reason: reason)) { try AuthPolicyRequest.parse(target: target, body: Array(body.utf8)) }
+        #expect(throws: MailGuardError.malformedAuthPolicyRequest(reason: reason)) {
+            try AuthPolicyRequest.parse(target: target, body: Array(body.utf8))
+        }
     }
 
     @Test func blockedAddressesGetStatusMinusOne() throws {

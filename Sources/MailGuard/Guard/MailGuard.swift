@@ -285,24 +285,26 @@ public final class MailGuard: Sendable {
 
     // MARK: Operator and ISP actions
 
-    /// Lifts the block on `address` (operator action); false if it was not blocked.
+    /// Lifts the block on `address` (operator action); false if it was not blocked. `audited`
+    /// false when the act was audited where it was made (`mamori mail lift` audits itself).
     @discardableResult
-    public func lift(address: IPAddress, actor: String = "cli", at now: Date = Date()) -> Bool {
+    public func lift(address: IPAddress, actor: String = "cli", audited: Bool = true, at now: Date = Date()) -> Bool {
         let lifted = state.withLock { state -> Bool in
             guard let block = state.blocks.removeValue(forKey: address) else { return false }
-            state.pendingAudit.append(liftEntry(address: address, block: block, reason: "operator", actor: actor, at: now))
+            if audited { state.pendingAudit.append(liftEntry(address: address, block: block, reason: "operator", actor: actor, at: now)) }
             return true
         }
         flush()
         return lifted
     }
 
-    /// Ends the suspension of `authID`: `reason` is `operator` or `password-changed`.
+    /// Ends the suspension of `authID`: `reason` is `operator` or `password-changed`. `audited`
+    /// false when the act was audited where it was made (`mamori mail lift` audits itself).
     @discardableResult
-    public func lift(authID: String, reason: String = "operator", actor: String = "cli", at now: Date = Date()) -> Bool {
+    public func lift(authID: String, reason: String = "operator", actor: String = "cli", audited: Bool = true, at now: Date = Date()) -> Bool {
         let lifted = state.withLock { state -> Bool in
             guard state.suspensions.removeValue(forKey: authID) != nil else { return false }
-            state.pendingAudit.append(unsuspendEntry(authID, reason: reason, actor: actor, at: now))
+            if audited { state.pendingAudit.append(unsuspendEntry(authID, reason: reason, actor: actor, at: now)) }
             return true
         }
         flush()

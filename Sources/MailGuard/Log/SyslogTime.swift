@@ -25,10 +25,26 @@ public struct SyslogTime: Sendable {
         if first >= 0x30, first <= 0x39 {
             let end = line.firstIndex(of: 0x20) ?? line.endIndex
             let token = Substring(line[line.startIndex..<end])
-            guard let date = RFC3339.parse(token) else { return nil }
-            return (date, end)
+            if let date = RFC3339.parse(token) { return (date, end) }
+            return localDateTime(line)
         }
         return yearless(line)
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` (local time in ``zone``), as some Dovecot and rsyslog templates write.
+    private func localDateTime(_ line: Substring.UTF8View) -> (date: Date, end: String.Index)? {
+        let bytes = Array(line.prefix(20))
+        guard bytes.count >= 19, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x20, bytes.count == 19 || bytes[19] == 0x20 else {
+            return nil
+        }
+        return bytes.withUnsafeBufferPointer { b -> (date: Date, end: String.Index)? in
+            guard let year = CivilTime.digits(b, 0, 4), let month = CivilTime.digits(b, 5, 2), let day = CivilTime.digits(b, 8, 2),
+                let (hour, minute, second) = CivilTime.clock(UnsafeBufferPointer(rebasing: b[11..<19])),
+                let local = CivilTime.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+            else { return nil }
+            let utc = CivilTime.utcSeconds(local: local, zone: zone)
+            return (Date(timeIntervalSince1970: Double(utc)), line.index(line.startIndex, offsetBy: 19))
+        }
     }
 
     private func yearless(_ line: Substring.UTF8View) -> (date: Date, end: String.Index)? {

@@ -63,6 +63,7 @@ public enum PolicyProtocol {
         var line = 0
         var attributes = 0
         var kind: [UInt8]? = nil
+        var kindLine = 1
         var current: [UInt8] = []
         current.reserveCapacity(128)
         for byte in bytes {
@@ -82,6 +83,7 @@ public enum PolicyProtocol {
             let value = current[(eq + 1)...]
             if name.elementsEqual("request".utf8) {
                 kind = Array(value)
+                kindLine = line
             } else if name.elementsEqual("sasl_username".utf8) {
                 request.saslUsername = value.isEmpty ? nil : String(decoding: value, as: UTF8.self)
             } else if name.elementsEqual("client_address".utf8) {
@@ -95,9 +97,9 @@ public enum PolicyProtocol {
         }
         guard current.isEmpty else { throw .malformedPolicyRequest(line: line + 1, reason: "request not ended by a blank line") }
         guard attributes > 0 else { throw .malformedPolicyRequest(line: max(line, 1), reason: "empty request") }
-        guard let kind else { throw .malformedPolicyRequest(line: line, reason: "no `request` attribute") }
+        guard let kind else { throw .malformedPolicyRequest(line: 1, reason: "no `request` attribute") }
         guard kind.elementsEqual("smtpd_access_policy".utf8) else {
-            throw .malformedPolicyRequest(line: line, reason: "`request` is not smtpd_access_policy")
+            throw .malformedPolicyRequest(line: kindLine, reason: "`request` is not smtpd_access_policy")
         }
         return request
     }
