@@ -111,10 +111,15 @@ import Testing
             try dovecot.write(toFile: "\(d)/dovecot.conf", atomically: true, encoding: .utf8)
             let users = ["alice", "victim", "bob"].map { "\($0)@mamori.test:{PLAIN}\($0)pw" }.joined(separator: "\n") + "\n"
             try users.write(toFile: "\(d)/users", atomically: true, encoding: .utf8)
-            try FileManager.default.createDirectory(atPath: "\(d)/queue/private", withIntermediateDirectories: true)
-            try run("/usr/sbin/dovecot", ["-c", "\(d)/dovecot.conf"])
-            try run("/usr/sbin/postfix", ["-c", "\(d)/conf", "start"])
-            try Loopback.waitUntilListening(port: submissionPort, timeout: 20)
+            // Postfix first (it makes queue/private, where Dovecot's auth listener goes).
+            do {
+                try run("/usr/sbin/postfix", ["-c", "\(d)/conf", "start"])
+                try run("/usr/sbin/dovecot", ["-c", "\(d)/dovecot.conf"])
+                try Loopback.waitUntilListening(port: submissionPort, timeout: 20)
+            } catch {
+                stop()
+                throw error
+            }
         }
 
         var maillog: String { directory.appendingPathComponent("maillog").path }
@@ -140,19 +145,18 @@ import Testing
             return try run("/usr/bin/swaks", arguments, check: false)
         }
 
+        /// Runs `path` as a clean child (default signal dispositions, no inherited pipe: the daemons
+        /// keep their descriptors) and returns what it wrote.
         @discardableResult
         func run(_ path: String, _ arguments: [String], check: Bool = true) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            let text = String(decoding: data, as: UTF8.self)
-            if check, process.terminationStatus != 0 { throw MissingPeer("\(path) failed (\(process.terminationStatus)): \(text)") }
+            let output = directory.appendingPathComponent("run-\(UUID().uuidString).out")
+            let child = try CleanChild(executable: URL(fileURLWithPath: path), arguments: arguments, output: output)
+            guard let status = child.wait(timeout: 60) else {
+                child.signal(SIGKILL)
+                throw MissingPeer("\(path) did not finish in 60 s")
+            }
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            if check, status != 0 { throw MissingPeer("\(path) \(arguments.last ?? "") failed (\(status)): \(text)") }
             return text
         }
     }
@@ -237,7 +241,10 @@ import Testing
         defer { peers.stop() }
         let mamori = try await Mamori.start(directory: peers.directory, maillog: peers.maillog, policyPort: policy, socketmapPort: socketmap)
         try await mamori.raise(.load)
-        for i in 10..<14 { #expect(try peers.swaks(from: "127.0.0.\(i)", login: "victim@mamori.test").contains("250 2.0.0 Ok: queued")) }
+        for i in 10..<13 { #expect(try peers.swaks(from: "127.0.0.\(i)", login: "victim@mamori.test").contains("250 2.0.0 Ok: queued")) }
+        // The fourth address: the policy server sees it at END-OF-MESSAGE, suspends, and refuses it at once.
+        let fourth = try peers.swaks(from: "127.0.0.13", login: "victim@mamori.test")
+        #expect(fourth.contains("554 5.7.1") && !fourth.contains("Ok: queued"))
         try await Self.waitFor { mamori.guardian.isSuspended("victim@mamori.test") }
         let refused = try peers.swaks(from: "127.0.0.20", login: "victim@mamori.test")
         #expect(refused.contains("554 5.7.1") && refused.contains("SMTP AUTH suspended for this ID: change your password"))
