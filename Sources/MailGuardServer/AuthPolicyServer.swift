@@ -76,7 +76,9 @@ public final class AuthPolicyResponseWriter: ChannelOutboundHandler, RemovableCh
     }
 }
 
-/// Dovecot's auth-policy HTTP API (`POST …?command=allow|report`) for measure 2:
+/// Dovecot's auth-policy HTTP API (`POST …?command=allow|report`) for measure 2, and the
+/// Prometheus Alertmanager webhook (`POST /alertmanager`, ``AlertmanagerWebhook``) on the same
+/// listener:
 /// `{"status":-1,"msg":…}` for a blocked address, `{"status":0,"msg":""}` otherwise; a failed
 /// SMTP `report` counts as a failure. A request carrying `login` or `pwhash` is refused (HTTP
 /// 403, and a log line naming the attribute and the Dovecot setting to change).
@@ -96,6 +98,18 @@ public struct AuthPolicyStreamHandler: StreamHandler {
     }
 
     public func handle(_ message: AuthPolicyHTTPRequest, from peer: SocketAddress) async throws -> HandlerResult<AuthPolicyHTTPResponse> {
+        if message.target.hasPrefix("/alertmanager") {
+            guard message.method == .POST else {
+                return .malformed(
+                    reason: "alertmanager webhook: method is not POST", reply: AuthPolicyHTTPResponse(status: .methodNotAllowed, body: "{}"))
+            }
+            do {
+                let changed = guardian.applyWebhook(try AlertmanagerWebhook.parse(message.body))
+                return .reply(AuthPolicyHTTPResponse(status: .ok, body: #"{"changed":\#(changed)}"#))
+            } catch {
+                return .malformed(reason: "\(error)", reply: AuthPolicyHTTPResponse(status: .badRequest, body: "{}"))
+            }
+        }
         guard message.method == .POST else {
             return .malformed(reason: "auth-policy request: method is not POST", reply: AuthPolicyHTTPResponse(status: .methodNotAllowed, body: "{}"))
         }

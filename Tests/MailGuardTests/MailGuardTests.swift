@@ -1,6 +1,10 @@
 import Addressing
 import Foundation
 import MailGuard
+import MailGuardServer
+import NIOCore
+import NIOHTTP1
+import NetServer
 import Secrecy
 import Testing
 
@@ -144,5 +148,38 @@ import Testing
         guardian.tick(at: minuteStart.addingTimeInterval(330))
         #expect(!guardian.isRaised(.authFailure))
         #expect(fixture.entries.map(\.actor) == ["service:mail-guard", "service:mail-guard"])
+    }
+}
+
+extension MailGuardTests {
+    @Test func alertmanagerWebhookRaisesAndClears() async throws {
+        let fixture = try GuardFixture()
+        let handler = AuthPolicyStreamHandler(guardian: fixture.guardian)
+        let firing =
+            #"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"SMTPAuthFailures","mamori_mail_alert":"auth-failure"}},{"status":"firing","labels":{"alertname":"Other"}}]}"#
+        let peer = try SocketAddress(ipAddress: "127.0.0.1", port: 9)
+        let result = try await handler.handle(AuthPolicyHTTPRequest(method: .POST, target: "/alertmanager", body: Array(firing.utf8)), from: peer)
+        guard case .reply(let response) = result else { throw MailGuardError.malformedAuthPolicyRequest(reason: "no reply") }
+        #expect(response.body == #"{"changed":1}"#)
+        #expect(fixture.guardian.alerts.map(\.source) == [.webhook])
+        let resolved = firing.replacingOccurrences(of: "firing", with: "resolved")
+        _ = try await handler.handle(AuthPolicyHTTPRequest(method: .POST, target: "/alertmanager", body: Array(resolved.utf8)), from: peer)
+        #expect(!fixture.guardian.isRaised(.authFailure))
+        #expect(fixture.entries.map(\.actor) == ["webhook:alertmanager", "webhook:alertmanager"])
+        #expect(throws: MailGuardError.malformedAuthPolicyRequest(reason: "webhook has no `alerts` array")) {
+            try AlertmanagerWebhook.parse(Array("{}".utf8))
+        }
+    }
+
+    @Test func authPolicyRefusesLoginWithAForbiddenReply() async throws {
+        let handler = AuthPolicyStreamHandler(guardian: try GuardFixture().guardian)
+        let body = #"{"device_id":"","login":"alice@mamori.test","protocol":"smtp","pwhash":"0575","remote":"127.0.0.5","session_id":"","tls":false}"#
+        let result = try await handler.handle(
+            AuthPolicyHTTPRequest(method: .POST, target: "/?command=allow", body: Array(body.utf8)),
+            from: try SocketAddress(ipAddress: "127.0.0.1", port: 9))
+        guard case .malformed(let reason, let reply) = result else { throw MailGuardError.malformedAuthPolicyRequest(reason: "answered") }
+        #expect(reason.contains("carries `login`") && reason.contains("auth_policy_request_attributes = remote=%{rip} protocol=%s"))
+        #expect(!reason.contains("alice"))
+        #expect(reply?.status == .forbidden)
     }
 }
