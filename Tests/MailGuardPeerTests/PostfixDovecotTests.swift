@@ -124,14 +124,18 @@ import Testing
 
         var maillog: String { directory.appendingPathComponent("maillog").path }
 
+        /// Stops both masters by their PIDs and waits (up to 10 s) until they are gone.
         func stop() {
+            var pids: [Int32] = []
             for file in ["queue/pid/master.pid", "dovecot-run/master.pid"] {
                 guard let text = try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8),
                     let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
                 else { continue }
                 kill(pid, SIGTERM)
+                pids.append(pid)
             }
-            usleep(500_000)
+            let deadline = Date().addingTimeInterval(10)
+            while pids.contains(where: { kill($0, 0) == 0 }), Date() < deadline { usleep(50_000) }
         }
 
         /// swaks from `source` (127.0.0.x); its transcript.
