@@ -183,3 +183,14 @@ extension MailGuardTests {
         #expect(reply?.status == .forbidden)
     }
 }
+
+extension MailGuardTests {
+    @Test func countingASubmissionKeepsNothingPerID() throws {
+        let fixture = try GuardFixture { $0.loadRaisePerMinute = 3 }
+        let minuteStart = Date(timeIntervalSince1970: 1_795_489_980)
+        for i in 0..<3 { fixture.guardian.countSubmission(at: minuteStart.addingTimeInterval(Double(i))) }
+        #expect(fixture.guardian.totals.submissions == 3 && fixture.guardian.tracked == (0, 0))
+        fixture.guardian.tick(at: minuteStart.addingTimeInterval(10))
+        #expect(fixture.guardian.isRaised(.load))
+    }
+}

@@ -200,6 +200,15 @@ public final class MailGuard: Sendable {
         flush()
     }
 
+    /// Counts one authenticated submission in the aggregate counters only (no ID, no address):
+    /// what the log follower does outside the load alert, where it may not join lines.
+    public func countSubmission(at time: Date) {
+        state.withLock { state in
+            state.submissionsTotal += 1
+            state.submissionMinutes[Self.minute(time), default: 0] += 1
+        }
+    }
+
     /// One AUTH failure (from the log or an auth-policy `report`). Counted always; analysed only
     /// while the auth-failure alert is raised.
     public func observe(_ failure: AuthFailure) {

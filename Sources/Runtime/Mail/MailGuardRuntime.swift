@@ -89,12 +89,16 @@ public struct PostfixLogFollower: Service {
     let guardian: MailGuard
     let poll: Duration
     let logger: Logger
+    /// Whether joined submissions feed measure 1 (off when the policy server sees them at
+    /// END-OF-MESSAGE, so that no mail counts twice).
+    let feedsSubmissions: Bool
 
-    public init(path: String, guardian: MailGuard, poll: Duration, logger: Logger) {
+    public init(path: String, guardian: MailGuard, poll: Duration, logger: Logger, feedsSubmissions: Bool = true) {
         self.path = path
         self.guardian = guardian
         self.poll = poll
         self.logger = logger
+        self.feedsSubmissions = feedsSubmissions
     }
 
     public func run() async throws {
@@ -137,10 +141,11 @@ public struct PostfixLogFollower: Service {
                         do {
                             let event = try parser.parse(Substring(line), file: name, lineNumber: lineNumber)
                             if case .authFailure(let failure) = event { guardian.observe(failure) }
-                            if guardian.isRaised(.load) {
+                            if feedsSubmissions, guardian.isRaised(.load) {
                                 if let submission = joiner.take(event) { guardian.observe(submission) }
-                            } else if joiner.waiting > 0 {
-                                joiner.reset()
+                            } else {
+                                if joiner.waiting > 0 { joiner.reset() }
+                                if feedsSubmissions, case .authenticated(_, _, _, let time) = event { guardian.countSubmission(at: time) }
                             }
                         } catch {
                             logger.debug("postfix log line skipped", metadata: ["error": "\(error)"])
@@ -186,7 +191,9 @@ extension MamoriRuntime {
                     handler: AuthPolicyStreamHandler(guardian: guardian), logger: logger))
         }
         if let path = settings.postfixLog {
-            services.append(PostfixLogFollower(path: path, guardian: guardian, poll: .milliseconds(250), logger: logger))
+            services.append(
+                PostfixLogFollower(
+                    path: path, guardian: guardian, poll: .milliseconds(250), logger: logger, feedsSubmissions: settings.policyListen == nil))
         }
         return (guardian, services)
     }
