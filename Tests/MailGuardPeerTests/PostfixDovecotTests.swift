@@ -124,7 +124,7 @@ import Testing
 
         var maillog: String { directory.appendingPathComponent("maillog").path }
 
-        /// Stops both masters by their PIDs and waits (up to 10 s) until they are gone.
+        /// Stops both masters by their PIDs, waits (up to 10 s) until they are gone, removes the directory.
         func stop() {
             var pids: [Int32] = []
             for file in ["queue/pid/master.pid", "dovecot-run/master.pid"] {
@@ -136,6 +136,7 @@ import Testing
             }
             let deadline = Date().addingTimeInterval(10)
             while pids.contains(where: { kill($0, 0) == 0 }), Date() < deadline { usleep(50_000) }
+            try? FileManager.default.removeItem(at: directory)
         }
 
         /// swaks from `source` (127.0.0.x); its transcript.
