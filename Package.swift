@@ -31,6 +31,8 @@ let package = Package(
         .library(name: "NetServer", targets: ["NetServer"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
         .library(name: "RADIUSServer", targets: ["RADIUSServer"]),
+        .library(name: "MailGuard", targets: ["MailGuard"]),
+        .library(name: "MailGuardServer", targets: ["MailGuardServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -119,6 +121,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The SMTP AUTH abuse guard's domain (measures 1 and 2): the Postfix policy and socketmap
+        // codecs, Dovecot auth-policy requests, the Postfix log parser and join, alerts, detectors,
+        // suspensions and blocks. No I/O, no servers.
+        .target(name: "MailGuard", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
+        // The mail guard's servers on NetServer's TCP listener: the Postfix policy delegation
+        // server, the socketmap server (sasl_access, sasl_exceptions), Dovecot's auth-policy HTTP API.
+        .target(
+            name: "MailGuardServer",
+            dependencies: [
+                "MailGuard", "NetServer", "Addressing",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // SMTP delivery over SwiftNIO (STARTTLS with swift-nio-ssl). Knows nothing of cases or subscribers.
         .target(
             name: "Mailer",
@@ -146,7 +163,7 @@ let package = Package(
         .target(
             name: "StoreSQLite",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "SiteWarning", "Storage",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "SiteWarning", "Storage", "MailGuard",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -167,7 +184,7 @@ let package = Package(
             name: "Runtime",
             dependencies: [
                 "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal",
-                "SiteWarning", "DNS", "DNSServer", "NetServer", "RADIUSServer",
+                "SiteWarning", "DNS", "DNSServer", "NetServer", "RADIUSServer", "MailGuard", "MailGuardServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -181,7 +198,7 @@ let package = Package(
             name: "mamori",
             dependencies: [
                 "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal", "Compliance",
-                "SiteWarning",
+                "SiteWarning", "MailGuard",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -196,7 +213,7 @@ let package = Package(
             name: "MamoriBench",
             dependencies: [
                 "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite",
-                "StorePostgres", "Sightings", "Mailer", "SiteWarning", "DNSServer", "DNS",
+                "StorePostgres", "Sightings", "Mailer", "SiteWarning", "DNSServer", "DNS", "MailGuard", "MailGuardServer", "NetServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -283,6 +300,23 @@ let package = Package(
             dependencies: [
                 "Storage", "StoreSQLite", "StorePostgres", "MamoriTesting", "Remediation", "Attribution", "Secrecy", "Addressing", "Sightings",
                 "SiteWarning",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MailGuardTests",
+            dependencies: [
+                "MailGuard", "MailGuardServer", "NetServer", "Secrecy", "Addressing", "TextScanning", "MamoriTesting",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        // The mail guard against real Postfix, Dovecot and swaks on loopback (its own pass: timing).
+        .testTarget(
+            name: "MailGuardPeerTests",
+            dependencies: [
+                "MailGuard", "Runtime", "StoreSQLite", "Secrecy", "Addressing", "MamoriTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),

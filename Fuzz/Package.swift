@@ -26,6 +26,9 @@ let targets: [(String, [String])] = [
     ("FuzzDNSMessage", ["DNS"]),
     ("FuzzBlocklist", ["SiteWarning"]),
     ("FuzzRadiusPacket", ["Attribution"]),
+    ("FuzzPolicyRequest", ["MailGuard"]),
+    ("FuzzSocketmap", ["MailGuard"]),
+    ("FuzzAuthPolicy", ["MailGuard"]),
 ]
 
 let package = Package(

@@ -17,7 +17,7 @@ fixtures="$root/Tests"
 
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
     FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm
-    FuzzDNSMessage FuzzBlocklist FuzzRadiusPacket)
+    FuzzDNSMessage FuzzBlocklist FuzzRadiusPacket FuzzPolicyRequest FuzzSocketmap FuzzAuthPolicy)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
@@ -42,7 +42,7 @@ seeds() {
         FuzzIoTReport) echo "$fixtures"/SightingsTests/Fixtures/iot-*.csv ;;
         FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
         FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
-        FuzzBlocklist) ;;  # generated below (a format byte before each file)
+        FuzzBlocklist | FuzzPolicyRequest | FuzzSocketmap | FuzzAuthPolicy) ;;  # generated below
         FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm | FuzzDNSMessage | FuzzRadiusPacket) ;;  # generated below
     esac
 }
@@ -127,6 +127,28 @@ for i, status in enumerate((1, 3, 2, 7, 8)):
     attrs.append(attr(26, struct.pack(">I", 9) + bytes([1, 12]) + b"ip:x=1\0\0\0\0"))
     open(f"{out}/acct-{i}", "wb").write(packet(i, attrs))
 PY
+    FuzzPolicyRequest | FuzzSocketmap | FuzzAuthPolicy)
+        # The captured Postfix policy requests (as Postfix writes them), the socketmap lookups, and
+        # the Dovecot auth-policy requests (target line, then body), of ../shared/corpus/smtp.
+        python3 - "$target" "$corpus" "$shared"/smtp/generated <<'PY'
+import json, sys
+target, out, gen = sys.argv[1:4]
+if target == 'FuzzPolicyRequest':
+    for i, line in enumerate(open(gen + '/postfix-policy-requests.jsonl')):
+        request = json.loads(line)['request']
+        open(f"{out}/policy-{i}", 'w').write(''.join(f"{k}={v}\n" for k, v in request.items()) + "\n")
+elif target == 'FuzzSocketmap':
+    names = {'noauth': 'sasl_exceptions', 'suspended': 'sasl_access'}
+    for i, line in enumerate(open(gen + '/postfix-socketmap-queries.txt')):
+        name, key = line.split(' -> ')[0].split(' ', 1)
+        payload = f"{names[name]} {key}".encode()
+        open(f"{out}/socketmap-{i}", 'wb').write(str(len(payload)).encode() + b':' + payload + b',')
+else:
+    for i, line in enumerate(open(gen + '/dovecot-authpolicy-requests.jsonl')):
+        request = json.loads(line)
+        open(f"{out}/authpolicy-{i}", 'w').write(request['path'] + "\n" + json.dumps(request['body']))
+PY
+        n=$(find "$corpus" -type f | wc -l)
         ;;
     FuzzDNSMessage)
         # The DNS messages of the real captures (Ethernet, IPv4 and UDP headers stripped) and of

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command of the README. Three runs of one build (the second: the listener and SMTP client tests): every suite but the PostgreSQL ones,
+# The test command of the README. Four runs of one build (the second: the listener and SMTP client tests): every suite but the PostgreSQL ones,
 # then the PostgreSQL store's suites (conformance on both backends, several `mamori serve` on one
 # database) on their own, so that their throwaway cluster and connection pools do not compete
 # with the rest of the suite's hundreds of concurrent tests on a two-core machine.
@@ -11,7 +11,10 @@ postgres='StoreConformanceTests|PostgresInstancesTests'
 listeners='NetServerTests|RADIUSServerTests'
 # The SMTP client's tests time a real smtp-sink's replies; they too get the cores to themselves.
 mail='MailerTests'
+# The mail guard against real Postfix, Dovecot and swaks: quiet periods and log following are timed.
+mailguard='MailGuardPeerTests'
 swift build --build-tests
-swift test --skip-build --skip "$postgres|$listeners|$mail"
+swift test --skip-build --skip "$postgres|$listeners|$mail|$mailguard"
 swift test --skip-build --filter "$listeners|$mail"
+swift test --skip-build --filter "$mailguard"
 swift test --skip-build --filter "$postgres"

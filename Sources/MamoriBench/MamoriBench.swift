@@ -16,7 +16,7 @@ struct MamoriBench: AsyncParsableCommand {
         abstract: "Benchmarks, measured side by side with a peer in one run (docs/benchmarks.md).",
         subcommands: [
             BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self, BenchSightingsCommand.self, BenchStoresCommand.self,
-            BenchDNSCommand.self,
+            BenchDNSCommand.self, BenchMailCommand.self,
         ]
     )
 }

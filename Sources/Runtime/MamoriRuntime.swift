@@ -131,6 +131,9 @@ public struct MamoriRuntime: Sendable {
                     consent: store.consent, token: api.token, host: api.host, port: api.port, termsVersion: api.termsVersion,
                     logger: Logger(label: "mamori.consent-api")))
         }
+        if let mail = configuration.mailGuard, mail.isOn {
+            services += try mailGuardServices(mail, logger: Logger(label: "mamori.mail-guard")).services
+        }
         if let checkpoints = configuration.checkpoints {
             services.append(
                 CheckpointService(

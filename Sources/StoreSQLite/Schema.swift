@@ -224,6 +224,18 @@ enum Schema {
                     CREATE INDEX site_report_due ON site_report(status, next_attempt_at);
                     """)
         }
+        migrator.registerMigration("v8 mail guard") { db in
+            // The mail guard (SMTP measures 1 and 2): raised alerts, suspended AUTH ids, addresses
+            // not offered AUTH. Rows only while they are in force.
+            try db.execute(
+                sql: """
+                    CREATE TABLE mail_alert (alert TEXT PRIMARY KEY, since REAL NOT NULL, source TEXT NOT NULL);
+                    CREATE TABLE mail_suspension (auth_id TEXT PRIMARY KEY, since REAL NOT NULL, until REAL NOT NULL, reason TEXT NOT NULL);
+                    CREATE TABLE mail_block (
+                        address TEXT PRIMARY KEY, since REAL NOT NULL, last_failure REAL NOT NULL, attempts INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }()
 }

@@ -31,6 +31,8 @@ public struct MamoriConfiguration: Sendable {
     public var guardSettings: GuardSettings?
     /// The consent API for the member site while serving; nil: off.
     public var consentAPI: ConsentAPISettings?
+    /// The mail guard (SMTP measures 1 and 2) while serving; nil: off.
+    public var mailGuard: MailGuardSettings?
 
     public init(
         declarations: Declarations, flow: FlowConfiguration = FlowConfiguration(), portal: PortalSettings = PortalSettings(),

@@ -44,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var checkpointing: CheckpointOptions
     @OptionGroup var monitoring: MonitoringOptions
     @OptionGroup var guardOptions: GuardOptions
+    @OptionGroup var mailOptions: MailServeOptions
 
     func run() async throws {
         let logger = Logger(label: "mamori.serve")
@@ -56,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         let guardFile = try guardOptions.loadFile()
         configuration.guardSettings = try guardOptions.settings(file: guardFile)
         configuration.consentAPI = try guardOptions.consentAPI(file: guardFile)
+        configuration.mailGuard = try mailOptions.settings()
         let services = try MamoriRuntime(store: try await options.openStore(), configuration: configuration).services(logger: logger)
         logger.notice("portal listening", metadata: ["address": "\(portal.host):\(portal.port)"])
         if let settings = configuration.monitoring {

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+
+/// `mamori mail …` through the built executable on a real SQLite store.
+@Suite struct MailCommandTests {
+    @Test func alertsThroughTheCommandLine() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = ["--store", dir.appendingPathComponent("s.sqlite").path]
+        #expect(try CLI.run(["mail", "alert", "raise", "auth-failure"] + store).stdout == "auth-failure: raised\n")
+        let status = try CLI.run(["mail", "status", "--json"] + store)
+        #expect(status.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(object["suspensions"] as? Int == 0 && object["blocks"] as? Int == 0)
+        let alerts = try #require(object["alerts"] as? [[String: Any]])
+        #expect(alerts.map { $0["alert"] as? String } == ["auth-failure"] && alerts.first?["source"] as? String == "cli")
+        #expect(try CLI.run(["mail", "alert", "clear", "auth-failure"] + store).status == 0)
+        #expect(try CLI.run(["mail", "alerts"] + store).stdout == "no alerts\n")
+        #expect(try CLI.run(["mail", "blocks", "--json"] + store).stdout.contains(#""blocks":[]"#))
+        #expect(try CLI.run(["mail", "alert", "raise", "queue"] + store).status == 64)
+    }
+
+    @Test func liftNamesWhatIsWrong() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = ["--store", dir.appendingPathComponent("s.sqlite").path]
+        let notBlocked = try CLI.run(["mail", "lift", "--ip", "192.0.2.7"] + store)
+        #expect(notBlocked.status == 1 && notBlocked.stderr.contains("--ip: not blocked"))
+        let both = try CLI.run(["mail", "lift", "--ip", "192.0.2.7", "--login", "a"] + store)
+        #expect(both.status == 64 && both.stderr.contains("give one of --ip ADDR or --login ID"))
+        #expect(try CLI.run(["mail", "lift", "--ip", "not-an-ip"] + store).stderr.contains("--ip not-an-ip: not an IP address"))
+    }
+}
