@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "NetServer", targets: ["NetServer"]),
         .library(name: "DNSServer", targets: ["DNSServer"]),
         .library(name: "RADIUSServer", targets: ["RADIUSServer"]),
+        .library(name: "EdgeFilter", targets: ["EdgeFilter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,6 +62,10 @@ let package = Package(
             resources: [.copy("Resources/declarations.json")],
             swiftSettings: strict
         ),
+        // The edge measures: DNS-amplification pools and their router rules (nftables, Junos, IOS XR),
+        // packet and flow decoders (pcap, pcapng, NetFlow v5/v9, IPFIX) with per-purpose views, the
+        // pool analysis and the darknet sensor. Pure domain: no NIO, no I/O but reading given bytes.
+        .target(name: "EdgeFilter", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
         // A cache prefetch hint for the attribution index's batch lookups (one static inline function).
         .target(name: "CMamoriPrefetch"),
         // AAA parsers and the RFC 2865/2866 accounting codec (MD5 authenticators: swift-crypto), the index.
@@ -181,7 +186,7 @@ let package = Package(
             name: "mamori",
             dependencies: [
                 "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal", "Compliance",
-                "SiteWarning",
+                "SiteWarning", "EdgeFilter",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -284,6 +289,9 @@ let package = Package(
                 "Storage", "StoreSQLite", "StorePostgres", "MamoriTesting", "Remediation", "Attribution", "Secrecy", "Addressing", "Sightings",
                 "SiteWarning",
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "EdgeFilterTests", dependencies: ["EdgeFilter", "Addressing", "Secrecy", "MamoriTesting"], exclude: ["Golden"],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], swiftSettings: strict),

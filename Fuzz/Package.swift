@@ -25,6 +25,10 @@ let targets: [(String, [String])] = [
     ("FuzzPortalForm", ["Remediation"]),
     ("FuzzDNSMessage", ["DNS"]),
     ("FuzzBlocklist", ["SiteWarning"]),
+    ("FuzzPcap", ["EdgeFilter", "Addressing"]),
+    ("FuzzNetFlowV5", ["EdgeFilter", "Addressing"]),
+    ("FuzzNetFlowV9", ["EdgeFilter", "Addressing"]),
+    ("FuzzIPFIX", ["EdgeFilter", "Addressing"]),
 ]
 
 let package = Package(
