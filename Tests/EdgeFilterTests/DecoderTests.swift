@@ -121,12 +121,13 @@ import Testing
         #expect(decoder.counts.badTotal == 0, "\(decoder.counts.bad)")
     }
 
+    /// The logstash v5 files are several export packets back to back (12 and 1): all are read.
     @Test func netflow5RecordCountsAreRead() throws {
         var decoder = EdgeDecoder()
         #expect(decoder.decodeAmplification(try Self.bytes("logstash-netflow5.dat")) { _ in } == .netflowV5)
-        #expect(decoder.counts.decoded == 2)
+        #expect(decoder.counts.decoded == 30)
         decoder.decodeAmplification(try Self.bytes("logstash-netflow5_test_juniper_mx80.dat")) { _ in }
-        #expect(decoder.counts.decoded == 31)
+        #expect(decoder.counts.decoded == 59)
     }
 
     /// Corrupt exports are counted with their reason and offset; nothing traps, the run goes on.
@@ -135,13 +136,18 @@ import Testing
         decoder.decodeAmplification(try Self.bytes("logstash-netflow5_test_invalid01.dat")) { _ in }
         #expect(decoder.counts.bad[.badFlowCount] == 1)
         #expect(decoder.counts.firstOffset[.badFlowCount] == 2)
-        var v9 = EdgeDecoder()
-        var seen = 0
-        v9.decodeAmplification(try Self.bytes("logstash-netflow9_test_invalid01.dat")) { _ in seen += 1 }
-        #expect(v9.counts.badTotal >= 1, "\(v9.counts)")
         // The same decoder goes on with good input.
-        decoder.decodeAmplification(try Self.bytes("logstash-netflow5.dat")) { _ in seen += 1 }
-        #expect(decoder.counts.decoded == 2)
+        decoder.decodeAmplification(try Self.bytes("logstash-netflow5.dat")) { _ in }
+        #expect(decoder.counts.decoded == 30)
+        // logstash's "invalid" v9 packet: its header counts 2 records while six sets follow
+        // (tshark stops after two). The count is not trusted (exporters get it wrong); every set
+        // is read by its own length: two templates, an options template and its data, and one
+        // IPv6 and one IPv4 flow.
+        var v9 = EdgeDecoder()
+        var flows: [AmplificationView] = []
+        v9.decodeAmplification(try Self.bytes("logstash-netflow9_test_invalid01.dat")) { flows.append($0) }
+        #expect(v9.counts.badTotal == 0)
+        #expect(flows.map(\.destination.family) == [.v6, .v4])
     }
 
     /// Captures: every IP packet read, the UDP/53 ones and their bytes as tshark counts them.
