@@ -1,4 +1,5 @@
 import Foundation
+import MamoriTesting
 import Testing
 
 @testable import EdgeFilter
@@ -59,10 +60,9 @@ import Testing
         let customer = "mamori-\(id)-cus"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mamori-netns-\(id)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var responder: Process?
+        var responder: Int32?
         defer {
-            responder?.terminate()
-            responder?.waitUntilExit()
+            if let responder, responder > 0 { kill(responder, SIGKILL) }
             for name in [wan, router, customer] { _ = try? Tool.run("ip", ["netns", "delete", name]) }
             try? FileManager.default.removeItem(at: directory)
         }
@@ -112,19 +112,20 @@ import Testing
         let clientScript = directory.appendingPathComponent("client.py")
         try Self.responder.write(to: responderScript, atomically: true, encoding: .utf8)
         try Self.client.write(to: clientScript, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tool.find("ip") ?? "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", customer, "python3", responderScript.path]
-        let ready = Pipe()
-        process.standardOutput = ready
-        try process.run()
-        responder = process
-        _ = ready.fileHandleForReading.readData(ofLength: 6)
+        // The responder is spawned with an empty signal mask (CleanChild) and killed by pid.
+        let child = try CleanChild(
+            executable: URL(fileURLWithPath: Tool.find("ip") ?? "/usr/sbin/ip"),
+            arguments: ["netns", "exec", customer, "python3", responderScript.path], output: directory.appendingPathComponent("responder.log"))
+        responder = child.pid
 
         func probe(_ proto: String, _ host: String, _ port: Int) throws -> String {
             try Tool.run("ip", ["netns", "exec", wan, "python3", clientScript.path, proto, host, "\(port)"]).output
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        // The responder is up when the static exception answers (a few tries while Python starts).
+        var up = false
+        for _ in 0..<10 where !up { up = try probe("udp", "198.51.100.70", 53) == "reply" }
+        try #require(up, "the responder in the customer namespace did not answer")
         #expect(try probe("udp", "198.51.100.10", 53) == "silent")  // pool, UDP/53: dropped
         #expect(try probe("udp", "2001:db8:1::10", 53) == "silent")
         #expect(try probe("udp", "198.51.100.70", 53) == "reply")  // static exception
