@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "RADIUSServer", targets: ["RADIUSServer"]),
         .library(name: "MailGuard", targets: ["MailGuard"]),
         .library(name: "MailGuardServer", targets: ["MailGuardServer"]),
+        .library(name: "EdgeFilter", targets: ["EdgeFilter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,6 +64,10 @@ let package = Package(
             resources: [.copy("Resources/declarations.json")],
             swiftSettings: strict
         ),
+        // The edge measures: DNS-amplification pools and their router rules (nftables, Junos, IOS XR),
+        // packet and flow decoders (pcap, pcapng, NetFlow v5/v9, IPFIX) with per-purpose views, the
+        // pool analysis and the darknet sensor. Pure domain: no NIO, no I/O but reading given bytes.
+        .target(name: "EdgeFilter", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
         // A cache prefetch hint for the attribution index's batch lookups (one static inline function).
         .target(name: "CMamoriPrefetch"),
         // AAA parsers and the RFC 2865/2866 accounting codec (MD5 authenticators: swift-crypto), the index.
@@ -198,7 +203,7 @@ let package = Package(
             name: "mamori",
             dependencies: [
                 "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal", "Compliance",
-                "SiteWarning", "MailGuard",
+                "SiteWarning", "MailGuard", "EdgeFilter",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -318,6 +323,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "EdgeFilterTests", dependencies: ["EdgeFilter", "Addressing", "Secrecy", "MamoriTesting"], exclude: ["Golden"],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], swiftSettings: strict),

@@ -29,6 +29,10 @@ let targets: [(String, [String])] = [
     ("FuzzPolicyRequest", ["MailGuard"]),
     ("FuzzSocketmap", ["MailGuard"]),
     ("FuzzAuthPolicy", ["MailGuard"]),
+    ("FuzzPcap", ["EdgeFilter", "Addressing"]),
+    ("FuzzNetFlowV5", ["EdgeFilter", "Addressing"]),
+    ("FuzzNetFlowV9", ["EdgeFilter", "Addressing"]),
+    ("FuzzIPFIX", ["EdgeFilter", "Addressing"]),
 ]
 
 let package = Package(

@@ -17,7 +17,8 @@ fixtures="$root/Tests"
 
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
     FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm
-    FuzzDNSMessage FuzzBlocklist FuzzRadiusPacket FuzzPolicyRequest FuzzSocketmap FuzzAuthPolicy)
+    FuzzDNSMessage FuzzBlocklist FuzzRadiusPacket FuzzPolicyRequest FuzzSocketmap FuzzAuthPolicy FuzzPcap FuzzNetFlowV5 FuzzNetFlowV9
+    FuzzIPFIX)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
@@ -42,6 +43,10 @@ seeds() {
         FuzzIoTReport) echo "$fixtures"/SightingsTests/Fixtures/iot-*.csv ;;
         FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
         FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
+        FuzzPcap) echo "$shared"/dns/*.pcap ;;
+        FuzzNetFlowV5) echo "$shared"/dns/logstash-netflow5*.dat ;;
+        FuzzNetFlowV9) echo "$shared"/dns/logstash-netflow9*.dat ;;  # and the Cisco export below
+        FuzzIPFIX) echo "$shared"/dns/logstash-ipfix.dat ;;  # and the Cisco export below
         FuzzBlocklist | FuzzPolicyRequest | FuzzSocketmap | FuzzAuthPolicy) ;;  # generated below
         FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm | FuzzDNSMessage | FuzzRadiusPacket) ;;  # generated below
     esac
@@ -149,6 +154,30 @@ else:
         open(f"{out}/authpolicy-{i}", 'w').write(request['path'] + "\n" + json.dumps(request['body']))
 PY
         n=$(find "$corpus" -type f | wc -l)
+    FuzzNetFlowV9 | FuzzIPFIX)
+        # The export datagrams of the real Cisco captures (UDP payloads; templates and data), and
+        # each template datagram joined with the next data datagram, so that data sets are reached.
+        python3 - "$corpus" "$target" "$shared"/dns/pmacct-nfv9-cisco.pcap "$shared"/dns/pmacct-ipfix-cisco.pcap <<'PY'
+import struct, sys
+out, target = sys.argv[1], sys.argv[2]
+want = 9 if target == 'FuzzNetFlowV9' else 10
+for path in sys.argv[3:]:
+    data = open(path, 'rb').read()
+    at, k, payloads = 24, 0, []
+    while at + 16 <= len(data):
+        length = struct.unpack('<I', data[at + 8:at + 12])[0]
+        frame = data[at + 16:at + 16 + length]
+        at += 16 + length
+        ihl = (frame[14] & 0x0F) * 4
+        payload = frame[14 + ihl + 8:]
+        if len(payload) > 2 and payload[1] == want:
+            payloads.append(payload)
+    for k, payload in enumerate(payloads):
+        open(f"{out}/export-{k}", 'wb').write(payload)
+        if k + 1 < len(payloads):
+            open(f"{out}/pair-{k}", 'wb').write(payload + payloads[k + 1] if want == 10 else payload)
+PY
+        n=$((n + $(find "$corpus" -name 'export-*' | wc -l)))
         ;;
     FuzzDNSMessage)
         # The DNS messages of the real captures (Ethernet, IPv4 and UDP headers stripped) and of

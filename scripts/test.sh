@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 postgres='StoreConformanceTests|PostgresInstancesTests'
 # The listener tests time real peers (dig, kdig, UDP and TCP probes) against servers on NIO event
-# loops; beside hundreds of blocking tests on two cores their probes starve, so they run on their own.
-listeners='NetServerTests|RADIUSServerTests'
+# loops; beside hundreds of blocking tests on two cores their probes starve, so they run on their own
+# (with the edge filter's namespace test, whose client waits a bounded time for each reply).
+listeners='NetServerTests|RADIUSServerTests|NamespaceTests'
 # The SMTP client's tests time a real smtp-sink's replies; they too get the cores to themselves.
 mail='MailerTests'
 # The mail guard against real Postfix, Dovecot and swaks: quiet periods and log following are timed.

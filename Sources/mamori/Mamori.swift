@@ -20,7 +20,7 @@ struct Mamori: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, IngestCommand.self, AttributeCommand.self, AuditCommand.self, PurgeCommand.self,
             DeclarationsCommand.self, SubscribersCommand.self, CasesCommand.self, NotifyCommand.self, ServeCommand.self, ReportCommand.self,
-            KeysCommand.self, ListsCommand.self, ConsentCommand.self, MailCommand.self,
+            KeysCommand.self, ListsCommand.self, ConsentCommand.self, MailCommand.self, EdgeCommand.self,
         ]
     )
 

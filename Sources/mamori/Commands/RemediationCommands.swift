@@ -97,8 +97,10 @@ struct IngestSightingsCommand: AsyncParsableCommand {
     @OptionGroup var options: StoreOptions
     @OptionGroup var flow: FlowOptions
 
-    @Option(help: "The feed: cowrie, dionaea, shadowserver[:REPORT], cnc-takedown, iot-report (detected when omitted).")
+    @Option(help: "The feed: cowrie, dionaea, shadowserver[:REPORT], cnc-takedown, iot-report, darknet (detected when omitted; darknet never is).")
     var feed: String?
+
+    @OptionGroup var darknetOptions: DarknetOptions
 
     @Option(help: "A JSON file giving the C&C takedown log layout (docs/formats/cnc-takedown.md); implies --feed cnc-takedown.")
     var cncLayout: String?
@@ -135,6 +137,11 @@ struct IngestSightingsCommand: AsyncParsableCommand {
     var files: [String]
 
     func run() async throws {
+        if feed == "darknet" {
+            try await DarknetIngest(options: options, flow: flow, darknet: darknetOptions, json: json, files: files).run()
+            return
+        }
+        if darknetOptions.darknet != nil { throw ValidationError("--darknet needs --feed darknet") }
         let store = try await options.openStore()
         let feed = try resolvedFeed()
         let runtime = MamoriRuntime(
