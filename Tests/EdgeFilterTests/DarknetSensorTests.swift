@@ -1,5 +1,6 @@
 import Addressing
 import Foundation
+import Secrecy
 import Testing
 
 @testable import EdgeFilter
@@ -25,6 +26,23 @@ import Testing
         #expect(sensor.scanners.first?.family == "mirai-like")
         #expect(sensor.scanners.first?.targets == 5)
         #expect(sensor.scanners.first?.time == 1010)
+    }
+
+    /// `network-observation` declares exactly what the sensor's view holds: each field of
+    /// ``DarknetView`` is one declared item (the transport protocol goes with its port, the
+    /// packet count is an aggregate), all of it transient, plus the aggregate counts.
+    @Test func declarationListsExactlyWhatTheSensorHandles() throws {
+        let declaration = try #require(try Declarations.bundled()[.networkObservation])
+        let fields: [String: DataItem] = [
+            "source": .sourceIP, "destination": .destinationIP, "destinationPort": .destinationPort, "transport": .destinationPort,
+            "time": .timestamp, "packets": .aggregateCount,
+        ]
+        let view = Self.view("192.0.2.10", 1, time: 1000)
+        #expect(Set(Mirror(reflecting: view).children.compactMap(\.label)) == Set(fields.keys))
+        #expect(Set(declaration.dataItems) == Set(fields.values))
+        #expect(declaration.dataItemsByClass[.transient].map(Set.init) == [.sourceIP, .destinationIP, .destinationPort, .timestamp])
+        #expect(declaration.dataItemsByClass[.aggregateCounters] == [.aggregateCount])
+        #expect(Set(declaration.dataClasses) == [.transient, .aggregateCounters])
     }
 
     @Test func targetsOutsideTheWindowDoNotCount() {

@@ -48,7 +48,7 @@ private func declarations(_ retentions: [(id: String, retention: [String: Int])]
 
     @Test(arguments: [
         (DataClass.transient, 0), (.sightings, 90), (.assignmentRecords, 180), (.identifications, 90), (.cases, 365),
-        (.notices, 365), (.consentHistory, 1095), (.aggregateCounters, 730), (.blocks, 30), (.mailAuthEvents, 7), (.observations, 90),
+        (.notices, 365), (.consentHistory, 1095), (.aggregateCounters, 730), (.blocks, 30), (.mailAuthEvents, 7),
     ])
     func bundledLifetimes(dataClass: DataClass, days: Int) throws {
         let policy = RetentionPolicy(declarations: try .bundled())

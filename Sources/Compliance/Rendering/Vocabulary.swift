@@ -67,7 +67,6 @@ struct Vocabulary {
         case .aggregateCounters: self("集計値", "aggregate counters")
         case .blocks: self("遮断・停止とその履歴", "blocks and suspensions")
         case .mailAuthEvents: self("SMTP認証イベント", "SMTP AUTH events")
-        case .observations: self("仮名化済み観測データ", "pseudonymised observations")
         case .liveSessions: self("接続中のセッション（アドレス→回線ID）", "live sessions (address → line id)")
         }
     }

@@ -81,8 +81,6 @@ public enum DataClass: String, Sendable, Hashable, Codable, CaseIterable, Custom
     case blocks
     /// SMTP AUTH events kept while a mail alert is raised.
     case mailAuthEvents = "mail-auth-events"
-    /// Pseudonymised observations of darknet and sensor traffic.
-    case observations
     /// The in-memory table of live sessions (client address or delegated prefix → line id, last
     /// seen), held while a session is live and dropped on Stop or expiry; never written.
     case liveSessions = "live-sessions"
