@@ -132,6 +132,7 @@ for i, status in enumerate((1, 3, 2, 7, 8)):
     attrs.append(attr(26, struct.pack(">I", 9) + bytes([1, 12]) + b"ip:x=1\0\0\0\0"))
     open(f"{out}/acct-{i}", "wb").write(packet(i, attrs))
 PY
+        ;;
     FuzzPolicyRequest | FuzzSocketmap | FuzzAuthPolicy)
         # The captured Postfix policy requests (as Postfix writes them), the socketmap lookups, and
         # the Dovecot auth-policy requests (target line, then body), of ../shared/corpus/smtp.
@@ -154,6 +155,7 @@ else:
         open(f"{out}/authpolicy-{i}", 'w').write(request['path'] + "\n" + json.dumps(request['body']))
 PY
         n=$(find "$corpus" -type f | wc -l)
+        ;;
     FuzzNetFlowV9 | FuzzIPFIX)
         # The export datagrams of the real Cisco captures (UDP payloads; templates and data), and
         # each template datagram joined with the next data datagram, so that data sets are reached.

@@ -293,7 +293,7 @@ import Testing
         let spool = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: spool) }
         let detail = spool.appendingPathComponent("detail")
-        FileManager.default.createFile(atPath: detail.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: detail.path, contents: nil)
         let g = try Guard(extra: ["--radius-detail", detail.path])
         defer { g.stop() }
         func record(_ status: String) -> String {
@@ -322,7 +322,7 @@ import Testing
         #expect(try await waitFor("c2.example.test", "198.51.100.66"))
         // Rotation as logrotate does it: the file renamed, a new one created; the Stop is in the new one.
         try FileManager.default.moveItem(at: detail, to: spool.appendingPathComponent("detail.1"))
-        FileManager.default.createFile(atPath: detail.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: detail.path, contents: nil)
         try append(record("Stop"), to: detail)
         #expect(try await waitFor("c2.example.test", "NXDOMAIN"))
     }

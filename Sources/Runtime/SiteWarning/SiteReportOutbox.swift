@@ -1,6 +1,6 @@
 public import Foundation
 public import Remediation
-public import Secrecy
+import Secrecy
 public import SiteWarning
 
 /// What queuing site-owner notices for a list did.
