@@ -5,7 +5,7 @@
 // (docs/fuzzing.md). Only the domain modules are linked: no NIO, Hummingbird or GRDB.
 import PackageDescription
 
-/// One executable per fuzz target: (target name, products of the root package it uses).
+/// One executable per fuzz target: (target name, products of the root package or local support targets it uses).
 let targets: [(String, [String])] = [
     ("FuzzRadiusDetail", ["Attribution"]),
     ("FuzzKeaLeases", ["Attribution"]),
@@ -29,22 +29,29 @@ let targets: [(String, [String])] = [
     ("FuzzPolicyRequest", ["MailGuard"]),
     ("FuzzSocketmap", ["MailGuard"]),
     ("FuzzAuthPolicy", ["MailGuard"]),
-    ("FuzzPcap", ["EdgeFilter", "Addressing"]),
-    ("FuzzNetFlowV5", ["EdgeFilter", "Addressing"]),
-    ("FuzzNetFlowV9", ["EdgeFilter", "Addressing"]),
-    ("FuzzIPFIX", ["EdgeFilter", "Addressing"]),
+    ("FuzzPcap", ["EdgeFuzzing"]),
+    ("FuzzNetFlowV5", ["EdgeFuzzing"]),
+    ("FuzzNetFlowV9", ["EdgeFuzzing"]),
+    ("FuzzIPFIX", ["EdgeFuzzing"]),
 ]
+
+/// Support targets of this package (the rest are products of the root package).
+let localTargets: Set<String> = ["EdgeFuzzing"]
 
 let package = Package(
     name: "MamoriFuzz",
     platforms: [.macOS(.v15)],
     products: targets.map { .executable(name: $0.0, targets: [$0.0]) },
     dependencies: [.package(name: "Mamori", path: "..")],
-    targets: [.target(name: "FuzzDriver")]
+    targets: [
+        .target(name: "FuzzDriver"),
+        // The edge decoder targets' one check (both purposes' views agree), shared by the four.
+        .target(name: "EdgeFuzzing", dependencies: [.product(name: "EdgeFilter", package: "Mamori")]),
+    ]
         + targets.map { name, products in
             .executableTarget(
                 name: name,
-                dependencies: ["FuzzDriver"] + products.map { .product(name: $0, package: "Mamori") },
+                dependencies: ["FuzzDriver"] + products.map { localTargets.contains($0) ? .target(name: $0) : .product(name: $0, package: "Mamori") },
                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]
             )
         }
