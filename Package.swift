@@ -228,6 +228,14 @@ let package = Package(
         ),
         // Test and benchmark support: seeded generators, loopback peers. Never linked into `mamori`.
         .target(name: "MamoriTesting", dependencies: ["TextScanning", "Addressing"], swiftSettings: strict),
+        // Test support for servers on NetServer: a timeout, a UDP probe on loopback, logs in memory.
+        .target(
+            name: "NetTesting",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "TextScanningTests", dependencies: ["TextScanning"], swiftSettings: strict),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing", "TextScanning"], swiftSettings: strict),
         .testTarget(
@@ -276,7 +284,7 @@ let package = Package(
         .testTarget(
             name: "NetServerTests",
             dependencies: [
-                "NetServer", "DNSServer", "DNS", "MamoriTesting",
+                "NetServer", "DNSServer", "DNS", "MamoriTesting", "NetTesting",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -290,7 +298,7 @@ let package = Package(
         .testTarget(
             name: "RADIUSServerTests",
             dependencies: [
-                "RADIUSServer", "Attribution", "SiteWarning", "NetServer", "StoreSQLite", "Secrecy", "Addressing", "MamoriTesting",
+                "RADIUSServer", "Attribution", "SiteWarning", "NetServer", "StoreSQLite", "Secrecy", "Addressing", "MamoriTesting", "NetTesting",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

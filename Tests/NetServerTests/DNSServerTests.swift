@@ -7,6 +7,7 @@ import MetricsTestKit
 import NIOCore
 import NIOPosix
 import NetServer
+import NetTesting
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization

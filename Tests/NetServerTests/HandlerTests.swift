@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NetServer
+import NetTesting
 import Synchronization
 import Testing
 

@@ -4,6 +4,7 @@ import MetricsTestKit
 import NIOCore
 import NIOPosix
 import NetServer
+import NetTesting
 import ServiceLifecycleTestKit
 import Testing
 

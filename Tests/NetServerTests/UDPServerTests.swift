@@ -3,6 +3,7 @@ import MetricsTestKit
 import NIOCore
 import NIOPosix
 import NetServer
+import NetTesting
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing

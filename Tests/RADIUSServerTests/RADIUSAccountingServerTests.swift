@@ -5,6 +5,7 @@ import MamoriTesting
 import MetricsTestKit
 import NIOCore
 import NetServer
+import NetTesting
 import RADIUSServer
 @_spi(LineLookup) import SiteWarning
 import StoreSQLite
@@ -189,7 +190,10 @@ import Testing
             #expect(first.count == 1)
             #expect(again == first)
             let packet = try RadiusPacket(decoding: request)
-            #expect(first.first.map { RadiusAuthenticator.isValidResponse($0, requestAuthenticator: packet.authenticator, secret: secret) } == true)
+            #expect(
+                first.first.map {
+                    RadiusAuthenticator.isValidResponse(Array($0.readableBytesView), requestAuthenticator: packet.authenticator, secret: secret)
+                } == true)
         }
         // Two sockets, two source ports: RFC 5080 keys duplicates by source port too, so the
         // second is processed again; the store's stable key keeps one event.

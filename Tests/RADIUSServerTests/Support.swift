@@ -13,24 +13,6 @@ import Synchronization
     import Glibc
 #endif
 
-/// Why a test helper gave up.
-struct TestTimeout: Error, CustomStringConvertible {
-    var description: String { "timed out" }
-}
-
-/// `body`'s result, or `TestTimeout` after `timeout` (`body` is then cancelled).
-func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            throw TestTimeout()
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
 /// Runs `server` while `body` runs, under a graceful-shutdown trigger; shuts it down gracefully
 /// after `body` and waits for `run()` to return.
 func withServer<S: Service, T: Sendable>(
@@ -54,40 +36,6 @@ func withServer<S: Service, T: Sendable>(
             trigger.triggerGracefulShutdown()
             while let next = try await group.next() { _ = next }
             return result
-        }
-    }
-}
-
-/// A UDP socket on 127.0.0.1 that sends datagrams and collects the replies.
-enum UDPProbe {
-    static func exchange(
-        _ payloads: [[UInt8]], with server: SocketAddress, expecting count: Int, timeout: Duration = .seconds(30)
-    ) async throws -> [[UInt8]] {
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(inboundType: AddressedEnvelope<ByteBuffer>.self, outboundType: AddressedEnvelope<ByteBuffer>.self))
-                }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
-            for payload in payloads { try await outbound.write(AddressedEnvelope(remoteAddress: server, data: ByteBuffer(bytes: payload))) }
-            let replies = Mutex<[[UInt8]]>([])
-            guard count > 0 else {
-                try await Task.sleep(for: timeout)
-                return []
-            }
-            _ = try? await withTimeout(timeout) {
-                for try await envelope in inbound {
-                    let n = replies.withLock {
-                        $0.append(Array(envelope.data.readableBytesView))
-                        return $0.count
-                    }
-                    if n >= count { return }
-                }
-            }
-            return replies.withLock { $0 }
         }
     }
 }
@@ -132,36 +80,6 @@ enum Radclient {
         }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return (status, text)
-    }
-}
-
-/// Log records kept in memory, to check what the server logs (and what it must not).
-final class CapturedLogs: Sendable {
-    let records = Mutex<[String]>([])
-
-    var text: String { records.withLock { $0.joined(separator: "\n") } }
-
-    func logger() -> Logger {
-        var logger = Logger(label: "test") { _ in Handler(logs: self) }
-        logger.logLevel = .debug
-        return logger
-    }
-
-    struct Handler: LogHandler {
-        let logs: CapturedLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            let line = (["\(event.message)"] + merged.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
-            logs.records.withLock { $0.append(line) }
-        }
     }
 }
 
