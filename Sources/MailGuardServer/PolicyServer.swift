@@ -47,7 +47,7 @@ public struct PolicyActionEncoder: MessageToByteEncoder, Sendable {
 
 /// The Postfix policy delegation server's handler: the guard's answer for each request
 /// (REJECT/DEFER/HOLD as configured for a suspended ID, DUNNO otherwise).
-public struct PolicyStreamHandler: StreamHandler {
+public struct PolicyStreamHandler: ImmediateStreamHandler {
     public typealias Inbound = PolicyRequest
     public typealias Outbound = PolicyAction
 
@@ -60,7 +60,7 @@ public struct PolicyStreamHandler: StreamHandler {
         try pipeline.addHandler(MessageToByteHandler(PolicyActionEncoder()))
     }
 
-    public func handle(_ message: PolicyRequest, from peer: SocketAddress) async throws -> HandlerResult<PolicyAction> {
+    public func handleNow(_ message: PolicyRequest, from peer: SocketAddress) -> HandlerResult<PolicyAction> {
         .reply(guardian.policyAction(for: message))
     }
 }
@@ -100,7 +100,7 @@ public struct SocketmapReplyEncoder: MessageToByteEncoder, Sendable {
 
 /// The socketmap server's handler: maps `sasl_access` (SASL login → the suspended reply) and
 /// `sasl_exceptions` (client IP → `OK blocked`, so Postfix stops offering AUTH).
-public struct SocketmapStreamHandler: StreamHandler {
+public struct SocketmapStreamHandler: ImmediateStreamHandler {
     public typealias Inbound = Socketmap.Request
     public typealias Outbound = Socketmap.Reply
 
@@ -113,7 +113,7 @@ public struct SocketmapStreamHandler: StreamHandler {
         try pipeline.addHandler(MessageToByteHandler(SocketmapReplyEncoder()))
     }
 
-    public func handle(_ message: Socketmap.Request, from peer: SocketAddress) async throws -> HandlerResult<Socketmap.Reply> {
+    public func handleNow(_ message: Socketmap.Request, from peer: SocketAddress) -> HandlerResult<Socketmap.Reply> {
         .reply(guardian.socketmapReply(message))
     }
 }

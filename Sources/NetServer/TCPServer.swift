@@ -5,7 +5,8 @@ public import NIOPosix
 public import ServiceLifecycle
 
 /// A TCP listener as a `Service`: each connection is served in a child task, its messages framed
-/// by the handler's codec and handled one at a time, in order.
+/// by the handler's codec and handled one at a time, in order (an ``ImmediateStreamHandler``'s on
+/// the connection's event loop, without a task hop per message).
 ///
 /// ```swift
 /// let tcp = TCPServer(configuration: .init(name: "dns", port: 53), handler: handler, logger: logger)
@@ -51,6 +52,7 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
         let metrics = metrics
         let handler = handler
         let configuration = configuration
+        let log = log
         do {
             server = try await ServerBootstrap(group: eventLoopGroup)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -62,6 +64,9 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
                         try pipeline.addHandler(IdleCloseHandler { metrics.dropped(.idleTimeout) })
                         try handler.addCodec(to: pipeline, configuration: configuration)
+                        if let immediate = handler as? any ImmediateStreamHandler {
+                            try Self.addImmediate(immediate, to: pipeline, metrics: metrics, log: log)
+                        }
                         return try Connection(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(inboundType: Handler.Inbound.self, outboundType: Handler.Outbound.self))
@@ -90,6 +95,9 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
                             continue
                         }
                         metrics.connectionOpened()
+                        if handler is any ImmediateStreamHandler {
+                            connection.channel.pipeline.fireUserInboundEventTriggered(ConnectionAdmitted())
+                        }
                         group.addTask {
                             defer { metrics.connectionClosed() }
                             await self.serve(connection)
@@ -101,6 +109,14 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
             }
         }
         log.logger.info("stopped")
+    }
+
+    /// Puts an ``ImmediateReplyHandler`` behind the codec: the connection's messages are then
+    /// answered on its event loop, and ``serve(_:)`` only waits for the connection to end.
+    static func addImmediate<Immediate: ImmediateStreamHandler>(
+        _ handler: Immediate, to pipeline: ChannelPipeline.SynchronousOperations, metrics: NetServerMetrics, log: RateLimitedLogger
+    ) throws {
+        try pipeline.addHandler(ImmediateReplyHandler(handler: handler, metrics: metrics, log: log))
     }
 
     /// Serves one connection until the peer closes it, it fails, it idles out or the server shuts down.

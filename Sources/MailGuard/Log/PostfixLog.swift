@@ -1,6 +1,6 @@
 public import Addressing
 public import Foundation
-import TextScanning
+public import TextScanning
 
 /// A SASL failure seen in a Postfix log: the client address and the time, and nothing else.
 ///
@@ -58,6 +58,9 @@ public enum PostfixLogEvent: Sendable, Hashable {
 }
 
 /// Postfix's log lines, in syslog or `maillog_file` form, with RFC 3339 or year-less times.
+///
+/// The line is read as bytes, in one pass, allocating only for what an event keeps (a queue id,
+/// an AUTH ID, a sender).
 public struct PostfixLogParser: Sendable {
     public var time: SyslogTime
 
@@ -66,84 +69,119 @@ public struct PostfixLogParser: Sendable {
     /// Reads one line (without its newline). Throws only when the line has no time at its
     /// start (the error names file and line, never the content).
     public func parse(_ line: Substring, file: String = "-", lineNumber: Int = 0) throws(MailGuardError) -> PostfixLogEvent {
-        let bytes = line.utf8
-        guard let (date, afterTime) = time.parse(bytes) else {
-            throw .malformedLogLine(file: file, line: lineNumber, reason: "no RFC 3339 or syslog time at the start")
+        let event: PostfixLogEvent?
+        if let parsed = line.utf8.withContiguousStorageIfAvailable({ parse(bytes: $0) }) {
+            event = parsed
+        } else {
+            var copy = String(line)
+            event = copy.withUTF8 { parse(bytes: $0) }
         }
-        // Host, then the tag `name/…/daemon[pid]:`. A line without a host (Dovecot's own log) has
-        // its tag first; a Postfix tag always holds a `/`.
-        let rest = line[afterTime...].drop(while: { $0 == " " })
-        guard let firstSpace = rest.firstIndex(of: " ") else { return .notPostfix(time: date) }
-        let afterHost = rest[rest.index(after: firstSpace)...]
-        guard let tagEnd = afterHost.firstIndex(of: " ") else { return .notPostfix(time: date) }
-        let tag = afterHost[..<tagEnd]
-        guard tag.last == ":", let slash = tag.lastIndex(of: "/") else { return .notPostfix(time: date) }
-        let daemonWithPID = tag[tag.index(after: slash)..<tag.index(before: tag.endIndex)]
-        let daemon = daemonWithPID.firstIndex(of: "[").map { daemonWithPID[..<$0] } ?? daemonWithPID
-        let message = afterHost[afterHost.index(after: tagEnd)...]
-        switch daemon {
-        case "smtpd":
-            if message.hasPrefix("warning: ") {
-                return Self.failure(message.dropFirst(9), date) ?? .other(time: date)
-            }
-            return Self.authenticated(message, date) ?? .other(time: date)
-        case "qmgr":
-            return Self.queued(message, date) ?? .other(time: date)
-        default:
-            return .other(time: date)
-        }
+        guard let event else { throw .malformedLogLine(file: file, line: lineNumber, reason: "no RFC 3339 or syslog time at the start") }
+        return event
     }
 
-    /// `name[ip]` or `name[ip]:port` at the start of `text`: the address and the rest after it.
-    static func client(_ text: Substring) -> (IPAddress, Substring)? {
-        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else { return nil }
-        guard let address = IPAddress(text[text.index(after: open)..<close]) else { return nil }
-        var rest = text[text.index(after: close)...]
-        if rest.first == ":" {
-            let afterColon = rest.dropFirst()
-            let digits = afterColon.prefix(while: { $0.isASCII && $0.isNumber })
-            if !digits.isEmpty, afterColon.dropFirst(digits.count).first == ":" { rest = afterColon.dropFirst(digits.count) }
+    /// Reads one line's bytes (without its newline); nil when the line has no time at its start.
+    public func parse(bytes line: Bytes) -> PostfixLogEvent? {
+        guard let (date, afterTime) = time.parse(bytes: line) else { return nil }
+        // Host, then the tag `name/…/daemon[pid]:`. A line without a host (Dovecot's own log) has
+        // its tag first; a Postfix tag always holds a `/`.
+        var hostStart = afterTime
+        while hostStart < line.count, line[hostStart] == ASCII.space { hostStart += 1 }
+        guard let hostEnd = line.index(of: ASCII.space, from: hostStart) else { return .notPostfix(time: date) }
+        let tagStart = hostEnd + 1
+        guard let tagEnd = line.index(of: ASCII.space, from: tagStart), tagEnd > tagStart, line[tagEnd - 1] == ASCII.colon else {
+            return .notPostfix(time: date)
+        }
+        var slash = tagEnd - 2
+        while slash >= tagStart, line[slash] != ASCII.slash { slash -= 1 }
+        guard slash >= tagStart else { return .notPostfix(time: date) }
+        let daemonWithPID = line.sub((slash + 1)..<(tagEnd - 1))
+        let daemon = daemonWithPID.index(of: 0x5B).map { daemonWithPID.sub(0..<$0) } ?? daemonWithPID
+        let message = line.from(tagEnd + 1)
+        if daemon.equals("smtpd") {
+            if message.hasPrefix("warning: ") {
+                return Self.failure(message.from(9), date) ?? .other(time: date)
+            }
+            return Self.authenticated(message, date) ?? .other(time: date)
+        }
+        if daemon.equals("qmgr") {
+            return Self.queued(message, date) ?? .other(time: date)
+        }
+        return .other(time: date)
+    }
+
+    /// `name[ip]` or `name[ip]:port` at the start of `text`: the address and the offset after it.
+    static func client(_ text: Bytes) -> (IPAddress, Int)? {
+        guard let open = text.index(of: 0x5B), let close = text.index(of: 0x5D, from: open + 1) else { return nil }
+        guard let address = IPAddress(ascii: text.sub((open + 1)..<close)) else { return nil }
+        var rest = close + 1
+        if rest < text.count, text[rest] == ASCII.colon {
+            var digit = rest + 1
+            while digit < text.count, ASCII.isDigit(text[digit]) { digit += 1 }
+            if digit > rest + 1, digit < text.count, text[digit] == ASCII.colon { rest = digit }
         }
         return (address, rest)
     }
 
-    static let ignoredFailures: [Substring] = ["Connection lost to authentication server", "Invalid authentication mechanism"]
+    /// The offset of the first `needle` in `text` at or after `start`.
+    static func find(_ needle: StaticString, in text: Bytes, from start: Int = 0) -> Int? {
+        let n = needle.utf8CodeUnitCount
+        let first = needle.utf8Start[0]
+        var i = start
+        while i + n <= text.count, let at = text.index(of: first, from: i), at + n <= text.count {
+            if text.from(at).hasPrefix(needle) { return at }
+            i = at + 1
+        }
+        return nil
+    }
 
-    static func failure(_ text: Substring, _ date: Date) -> PostfixLogEvent? {
-        guard let (address, rest) = client(text), rest.hasPrefix(": SASL ") else { return nil }
-        let afterSASL = rest.dropFirst(7)
-        guard let space = afterSASL.firstIndex(of: " ") else { return nil }
-        let tail = afterSASL[afterSASL.index(after: space)...]
+    static func failure(_ text: Bytes, _ date: Date) -> PostfixLogEvent? {
+        guard let (address, restStart) = client(text) else { return nil }
+        let rest = text.from(restStart)
+        guard rest.hasPrefix(": SASL "), let space = rest.index(of: ASCII.space, from: 7) else { return nil }
+        let tail = rest.from(space + 1)
         guard tail.hasPrefix("authentication failed:") else { return nil }
-        let reason = tail.dropFirst(22).drop(while: { $0 == " " })
-        for ignored in ignoredFailures where reason.hasPrefix(ignored) { return nil }
+        var reasonStart = 22
+        while reasonStart < tail.count, tail[reasonStart] == ASCII.space { reasonStart += 1 }
+        let reason = tail.from(reasonStart)
+        if reason.hasPrefix("Connection lost to authentication server") || reason.hasPrefix("Invalid authentication mechanism") { return nil }
         return .authFailure(AuthFailure(sourceIP: address, time: date))
     }
 
-    /// A queue id: letters and digits (short hex ids and long base-52 ids).
-    static func queueID(_ message: Substring) -> (String, Substring)? {
-        guard let colon = message.firstIndex(of: ":") else { return nil }
-        let id = message[..<colon]
-        guard !id.isEmpty, id.count <= 32, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
-        return (String(id), message[message.index(after: colon)...].drop(while: { $0 == " " }))
+    /// A queue id (letters and digits: short hex ids and long base-52 ids) and the offset of
+    /// what follows its colon and spaces.
+    static func queueID(_ message: Bytes) -> (Bytes, Int)? {
+        guard let colon = message.index(of: ASCII.colon), colon > 0, colon <= 32 else { return nil }
+        for i in 0..<colon {
+            let c = message[i]
+            guard ASCII.isDigit(c) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) else { return nil }
+        }
+        var rest = colon + 1
+        while rest < message.count, message[rest] == ASCII.space { rest += 1 }
+        return (message.sub(0..<colon), rest)
     }
 
-    static func authenticated(_ message: Substring, _ date: Date) -> PostfixLogEvent? {
-        guard let (id, rest) = queueID(message), rest.hasPrefix("client=") else { return nil }
-        guard let (address, afterClient) = client(rest.dropFirst(7)) else { return nil }
-        guard let range = afterClient.range(of: ", sasl_username=") else { return nil }
-        var login = afterClient[range.upperBound...]
-        if let comma = login.range(of: ", ") { login = login[..<comma.lowerBound] }
-        guard !login.isEmpty else { return nil }
-        return .authenticated(queueID: id, sourceIP: address, authID: String(login), time: date)
+    static func authenticated(_ message: Bytes, _ date: Date) -> PostfixLogEvent? {
+        guard let (id, restStart) = queueID(message) else { return nil }
+        let rest = message.from(restStart)
+        guard rest.hasPrefix("client=") else { return nil }
+        let clientText = rest.from(7)
+        guard let (address, afterClient) = client(clientText), let at = find(", sasl_username=", in: clientText, from: afterClient) else {
+            return nil
+        }
+        let loginStart = at + 16
+        let loginEnd = find(", ", in: clientText, from: loginStart) ?? clientText.count
+        guard loginEnd > loginStart else { return nil }
+        return .authenticated(queueID: id.string, sourceIP: address, authID: clientText.sub(loginStart..<loginEnd).string, time: date)
     }
 
-    static func queued(_ message: Substring, _ date: Date) -> PostfixLogEvent? {
-        guard let (id, rest) = queueID(message), rest.hasPrefix("from=<") else { return nil }
-        let afterOpen = rest.dropFirst(6)
-        guard let close = afterOpen.range(of: ">, ") ?? afterOpen.range(of: ">") else { return nil }
-        let sender = afterOpen[..<close.lowerBound]
-        return .queued(queueID: id, sender: sender.isEmpty ? nil : String(sender), time: date)
+    static func queued(_ message: Bytes, _ date: Date) -> PostfixLogEvent? {
+        guard let (id, restStart) = queueID(message) else { return nil }
+        let rest = message.from(restStart)
+        guard rest.hasPrefix("from=<") else { return nil }
+        guard let close = find(">, ", in: rest, from: 6) ?? rest.index(of: 0x3E, from: 6) else { return nil }
+        let sender = rest.sub(6..<close)
+        return .queued(queueID: id.string, sender: sender.isEmpty ? nil : sender.string, time: date)
     }
 }
 

@@ -41,7 +41,7 @@ public enum PolicyProtocol {
 
     /// Where the first complete request in `bytes` ends: the index just past its blank line
     /// (`\n\n`), or nil when more bytes are needed.
-    public static func requestEnd(in bytes: some Collection<UInt8>) -> Int? {
+    @inlinable public static func requestEnd(in bytes: some Collection<UInt8>) -> Int? {
         // A blank line at the very start also ends a "request": an empty one, which parse rejects.
         var previous: UInt8 = 0x0A
         var offset = 0
@@ -58,7 +58,7 @@ public enum PolicyProtocol {
     /// Unknown attributes are skipped; a repeated attribute keeps its last value. A line without
     /// `=`, an empty name, a NUL byte, a request with no attribute, or a `request=` other than
     /// `smtpd_access_policy` is an error: the server then logs and closes, never answers.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(MailGuardError) -> PolicyRequest {
+    @inlinable public static func parse(_ bytes: some Collection<UInt8>) throws(MailGuardError) -> PolicyRequest {
         var request = PolicyRequest(saslUsername: nil, clientAddress: nil, sender: nil)
         var line = 0
         var attributes = 0

@@ -43,3 +43,19 @@ public protocol StreamHandler: Sendable {
 
     func handle(_ message: Inbound, from peer: SocketAddress) async throws -> HandlerResult<Outbound>
 }
+
+/// A ``StreamHandler`` whose answer needs no suspension (a lookup under a lock, say): the
+/// ``TCPServer`` answers each message on the connection's event loop as it is decoded, with no
+/// hop to a task and back, and writes the replies of one read in one flush (pipelined requests
+/// included). Order, limits, counters, logging and graceful shutdown are those of `handle`.
+///
+/// `handleNow` must not block: it runs on an event loop.
+public protocol ImmediateStreamHandler: StreamHandler {
+    func handleNow(_ message: Inbound, from peer: SocketAddress) throws -> HandlerResult<Outbound>
+}
+
+extension ImmediateStreamHandler {
+    public func handle(_ message: Inbound, from peer: SocketAddress) async throws -> HandlerResult<Outbound> {
+        try handleNow(message, from: peer)
+    }
+}
