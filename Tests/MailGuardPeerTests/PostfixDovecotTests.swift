@@ -258,6 +258,18 @@ import Testing
         let audit = try await mamori.store.audit.records(from: 1).map(\.entry)
         #expect(audit.contains { $0.action == AuditEntry.Action.suspension && $0.countermeasure == .smtpCredentialAbuse })
         #expect(!audit.contains { $0.subject.contains("victim") })
+        // The owner's notice in the outbox (ja, then en), once, audited; `serve`'s outbox worker sends it.
+        var notices: [MailNoticeRecord] = []
+        for _ in 0..<100 where notices.isEmpty {
+            notices = try await mamori.store.mailNoticeStore.mailNotices()
+            if notices.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(notices.map(\.login) == ["victim@mamori.test"])
+        #expect(notices.first?.recipient == "victim@mamori.test")
+        #expect(notices.first?.text.contains("パスワードを変更してください") == true)
+        #expect(notices.first?.text.contains("127.0.0.") == false)
+        let queued = try await mamori.store.audit.records(from: 1).map(\.entry).filter { $0.action == "notice-queued" }
+        #expect(queued.count == 1 && queued.first?.countermeasure == .smtpCredentialAbuse)
         await mamori.stop()
     }
 
