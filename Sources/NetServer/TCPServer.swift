@@ -47,7 +47,10 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
 
     public func run() async throws {
         typealias Connection = NIOAsyncChannel<Handler.Inbound, Handler.Outbound>
-        let server: NIOAsyncChannel<Connection, Never>
+        // The peer's address is taken when the connection is accepted: a channel the peer has
+        // already closed (a sender that writes and closes at once) no longer has one, and its
+        // messages must still be served.
+        let server: NIOAsyncChannel<(Connection, SocketAddress?), Never>
         let metrics = metrics
         let handler = handler
         let configuration = configuration
@@ -62,9 +65,10 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
                         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
                         try pipeline.addHandler(IdleCloseHandler { metrics.dropped(.idleTimeout) })
                         try handler.addCodec(to: pipeline, configuration: configuration)
-                        return try Connection(
+                        let connection = try Connection(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(inboundType: Handler.Inbound.self, outboundType: Handler.Outbound.self))
+                        return (connection, channel.remoteAddress)
                     }
                 }
             guard let address = server.channel.localAddress else { throw NetServerError.noLocalAddress(server: configuration.name) }
@@ -81,7 +85,7 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
         try await server.executeThenClose { connections in
             try await withGracefulShutdownHandler {
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in connections {
+                    for try await (connection, peer) in connections {
                         guard metrics.openConnections < configuration.maxConnections else {
                             metrics.dropped(.connectionLimit)
                             log.warning(
@@ -92,7 +96,7 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
                         metrics.connectionOpened()
                         group.addTask {
                             defer { metrics.connectionClosed() }
-                            await self.serve(connection)
+                            await self.serve(connection, peer: peer ?? connection.channel.remoteAddress)
                         }
                     }
                 }
@@ -104,8 +108,7 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
     }
 
     /// Serves one connection until the peer closes it, it fails, it idles out or the server shuts down.
-    func serve(_ connection: NIOAsyncChannel<Handler.Inbound, Handler.Outbound>) async {
-        let peer = connection.channel.remoteAddress
+    func serve(_ connection: NIOAsyncChannel<Handler.Inbound, Handler.Outbound>, peer: SocketAddress?) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.cancelOnGracefulShutdown().makeAsyncIterator()

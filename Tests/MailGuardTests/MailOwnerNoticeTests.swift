@@ -7,6 +7,7 @@ import Testing
 @Suite struct MailOwnerNoticeTests {
     @Test func theOwnerAddressComesFromTheTemplate() throws {
         #expect(try MailOwnerAddress("{login}").address(for: "alice@example.jp") == "alice@example.jp")
+        #expect(try MailOwnerAddress.login == MailOwnerAddress("{login}"))
         #expect(try MailOwnerAddress("{login}@example.jp").address(for: "alice") == "alice@example.jp")
         #expect(try MailOwnerAddress("{local}@example.jp").address(for: "alice@old.example.jp") == "alice@example.jp")
         // No address from a bare user name with {login}, nor from odd bytes.

@@ -4,9 +4,11 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import MailGuard
+import MailGuardServer
 import Mailer
 import MamoriTesting
 import NIOCore
+import NetServer
 import Secrecy
 import ServiceLifecycle
 import Storage
@@ -205,8 +207,9 @@ import Testing
         let group = ServiceGroup(configuration: .init(services: services, logger: Self.logger))
         let task = Task { try await group.run() }
         defer { task.cancel() }
-        // Polled briefly: a long blocking wait would hold a thread the servers need.
-        try await MailGuardRuntimeTests.waitFor { (try? Loopback.waitUntilListening(port: port, timeout: 0.05)) != nil }
+        // Both sockets bound (a datagram sent before the UDP bind would be lost).
+        for server in services.compactMap({ $0 as? UDPServer<SyslogDatagramHandler> }) { _ = try await server.listeningAddress() }
+        for server in services.compactMap({ $0 as? TCPServer<SyslogStreamHandler> }) { _ = try await server.listeningAddress() }
         guardian.raise(.authFailure, by: .cli)
         let address = try #require(IPAddress("192.0.2.9"))
         for _ in 0..<3 {

@@ -14,6 +14,11 @@ public import Secrecy
 public struct MailOwnerAddress: Sendable, Hashable, CustomStringConvertible {
     public let template: String
 
+    /// `{login}`: the AUTH ID is the owner's address (the default).
+    public static let login = MailOwnerAddress(checked: "{login}")
+
+    private init(checked template: String) { self.template = template }
+
     /// Checks the template: it must use `{login}` or `{local}` and nothing else in braces.
     public init(_ template: String) throws(MailNoticeError) {
         guard template.contains("{login}") || template.contains("{local}") else { throw .badOwnerAddress(template) }

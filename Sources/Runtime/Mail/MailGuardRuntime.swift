@@ -24,7 +24,7 @@ public struct MailGuardSettings: Sendable {
     /// The bearer token of that API (at least 16 bytes).
     public var adminToken: [UInt8]?
     /// Where the owner of a suspended ID is told (`{login}`: the AUTH ID is the address).
-    public var ownerAddress = try! MailOwnerAddress("{login}")
+    public var ownerAddress = MailOwnerAddress.login
     public var configuration = MailGuardConfiguration()
     /// How often the guard ticks (lifts, expiries, thresholds) and reconciles with the store.
     public var tick: Duration = .seconds(1)
