@@ -25,6 +25,12 @@ public struct MailGuardSettings: Sendable {
     public var adminToken: [UInt8]?
     /// Where the owner of a suspended ID is told (`{login}`: the AUTH ID is the address).
     public var ownerAddress = MailOwnerAddress.login
+    /// Puts a suspended ID's mail already queued on hold (`postsuper -h`); off by default.
+    public var holdQueuedMail = false
+    /// Postfix's configuration directory for `postqueue`/`postcat`/`postsuper` (`-c`), nil: the default.
+    public var postfixConfigDirectory: String?
+    /// Where those commands are.
+    public var postfixCommandDirectory = "/usr/sbin"
     public var configuration = MailGuardConfiguration()
     /// How often the guard ticks (lifts, expiries, thresholds) and reconciles with the store.
     public var tick: Duration = .seconds(1)
@@ -80,6 +86,8 @@ struct MailGuardSyncService: Service {
     let outbox: MailNoticeOutbox
     let tick: Duration
     let logger: Logger
+    /// Holds a suspended ID's queued mail, when configured.
+    var holder: QueueHolder? = nil
 
     func run() async throws {
         let stored = try await store.mailGuardSnapshot()
@@ -123,12 +131,30 @@ struct MailGuardSyncService: Service {
         return true
     }
 
+    /// Puts the suspended ID's queued mail on hold; audited (`hold`, with the count) when any was.
+    func hold(_ suspension: Suspension, with holder: QueueHolder) async throws {
+        let held: Int
+        do {
+            held = try await holder.hold(authID: suspension.authID)
+        } catch {
+            // The queue is Postfix's: a failure here leaves the mail as it was; the suspension stands.
+            logger.warning("mail guard: queued mail not held", metadata: ["error": "\(error)"])
+            return
+        }
+        guard held > 0 else { return }
+        _ = try await auditLog.append(
+            AuditEntry(
+                countermeasure: .smtpCredentialAbuse, action: "hold", actor: "service:mail-guard",
+                subject: outbox.pseudonymizer.pseudonym(subscriber: suspension.authID), detail: ["messages": "\(held)"]))
+    }
+
     /// Queues each new suspension's owner notice; on a failure keeps the rest for the next tick.
     func queueNotices() async {
         let suspensions = notices.drain()
         for (index, suspension) in suspensions.enumerated() {
             do {
                 try await outbox.enqueue(suspension)
+                if let holder { try await hold(suspension, with: holder) }
             } catch {
                 notices.putBack(suspensions[index...])
                 logger.error(
@@ -243,7 +269,9 @@ extension MamoriRuntime {
             MailGuardSyncService(
                 guardian: guardian, store: store.mailGuardStore, audit: audit, auditLog: store.audit, notices: notices,
                 outbox: try mailNoticeOutbox(ownerAddress: settings.ownerAddress, actor: "service:mail-guard"), tick: settings.tick,
-                logger: logger)
+                logger: logger,
+                holder: settings.holdQueuedMail
+                    ? QueueHolder(configDirectory: settings.postfixConfigDirectory, commandDirectory: settings.postfixCommandDirectory) : nil)
         ]
         if let listen = settings.policyListen {
             services.append(

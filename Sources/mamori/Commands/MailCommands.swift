@@ -37,6 +37,13 @@ struct MailServeOptions: ParsableArguments {
     @Option(help: "ADDR:PORT (loopback) where Postfix's log arrives over syslog, UDP and TCP (RFC 3164 or 5424; octet-counted or LF-delimited).")
     var postfixSyslogListen: String?
 
+    @Flag(
+        help: "Put a suspended ID's mail already in Postfix's queue on hold (postsuper -h; found with postqueue -j and postcat -e, envelopes only).")
+    var holdQueuedMail = false
+
+    @Option(help: "Postfix's configuration directory for postqueue, postcat and postsuper (-c DIR; default: Postfix's own).")
+    var postfixConfigDir: String?
+
     @Option(help: "The policy answer for a suspended ID: REJECT, DEFER or HOLD.")
     var suspendedReply: String = "REJECT"
 
@@ -71,6 +78,8 @@ struct MailServeOptions: ParsableArguments {
         settings.authPolicyListen = try hostPort(authPolicyListen, "auth-policy-listen")
         settings.postfixLog = postfixLog
         settings.postfixSyslogListen = try hostPort(postfixSyslogListen, "postfix-syslog-listen")
+        settings.holdQueuedMail = holdQueuedMail
+        settings.postfixConfigDirectory = postfixConfigDir
         if let listen = settings.postfixSyslogListen, !(listen.host.hasPrefix("127.") || listen.host == "::1") {
             throw ValidationError("--postfix-syslog-listen \(listen.host): syslog has no authentication; listen on loopback (127.0.0.1 or ::1)")
         }
