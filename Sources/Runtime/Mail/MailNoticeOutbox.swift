@@ -74,39 +74,26 @@ public struct MailNoticeOutbox: Sendable {
     /// Delivers the due notices through `transport`: each claimed under a lease, marked sent
     /// (audited) once the relay accepts it, retried with the notice policy's backoff, failed
     /// (audited) when permanent or out of attempts.
-    public func deliver(transport: any NoticeTransport, now: @Sendable () -> Date = { Date() }) async throws -> DeliveryCounts {
-        var counts = DeliveryCounts()
+    public func deliver(transport: any NoticeTransport, now: @escaping @Sendable () -> Date = { Date() }) async throws -> DeliveryCounts {
         let dueBy = now()
-        while let notice = try await store.claimMailNotice(owner: owner, dueBy: dueBy, now: now(), lease: lease) {
-            guard let id = notice.id else { continue }
-            let outgoing = OutgoingNotice(
-                messageID: notice.messageID, recipient: notice.recipient, subject: notice.subject, body: notice.text, language: .ja,
-                date: notice.createdAt, contentLanguages: ["ja", "en"])
-            let detail = ["attempts": "\(notice.attempts)"]
-            func entry(_ action: String, _ detail: [String: String]) -> AuditEntry {
+        let (store, owner, lease, actor, pseudonymizer) = (store, owner, lease, actor, pseudonymizer)
+        let delivery = LeasedDelivery<MailNoticeRecord>(
+            claim: { try await store.claimMailNotice(owner: owner, dueBy: dueBy, now: now(), lease: lease) },
+            row: { ($0.id, $0.attempts) },
+            outgoing: { notice in
+                OutgoingNotice(
+                    messageID: notice.messageID, recipient: notice.recipient, subject: notice.subject, body: notice.text, language: .ja,
+                    date: notice.createdAt, contentLanguages: ["ja", "en"])
+            },
+            audit: { action, notice, detail in
                 MailOwnerNotice.auditEntry(
                     action: action, login: notice.login, suspendedAt: notice.suspendedAt, recipient: notice.recipient, actor: actor,
                     time: now(), pseudonymizer: pseudonymizer, detail: detail)
-            }
-            do {
-                let reply = try await transport.deliver(outgoing)
-                _ = try await store.markMailNoticeSent(id, owner: owner, at: now(), reply: reply, audit: entry("notice-sent", detail))
-                counts.sent += 1
-            } catch {
-                let permanent = (error as? any DeliveryFailure)?.isPermanent ?? false
-                if permanent || notice.attempts >= noticePolicy.maxAttempts {
-                    var failed = detail
-                    failed["permanent"] = "\(permanent)"
-                    try await store.markMailNoticeFailed(id, owner: owner, error: "\(error)", audit: entry("notice-failed", failed))
-                    counts.failed += 1
-                } else {
-                    try await store.markMailNoticeRetry(
-                        id, owner: owner, next: now().addingTimeInterval(noticePolicy.backoff(afterAttempts: notice.attempts)), error: "\(error)")
-                    counts.retried += 1
-                }
-            }
-        }
-        return counts
+            },
+            markSent: { id, reply, audit in _ = try await store.markMailNoticeSent(id, owner: owner, at: now(), reply: reply, audit: audit) },
+            markRetry: { id, next, error in try await store.markMailNoticeRetry(id, owner: owner, next: next, error: error) },
+            markFailed: { id, error, audit in try await store.markMailNoticeFailed(id, owner: owner, error: error, audit: audit) })
+        return try await delivery.run(transport: transport, policy: noticePolicy, now: now)
     }
 }
 
