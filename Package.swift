@@ -77,7 +77,9 @@ let package = Package(
             swiftSettings: strict),
         // The compliance report: a pure model over declarations, audit records and counts, and its renderers.
         .target(name: "Compliance", dependencies: ["Secrecy", "TextScanning"], swiftSettings: strict),
-        .target(name: "Sightings", dependencies: ["TextScanning", "Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")], swiftSettings: strict),
+        .target(
+            name: "Sightings", dependencies: ["TextScanning", "Addressing"], resources: [.copy("Resources/shadowserver-mappings.json")],
+            swiftSettings: strict),
         .target(
             name: "Remediation", dependencies: ["TextScanning", "Secrecy", "Attribution", "Addressing", "Sightings"],
             resources: [.copy("Templates")], swiftSettings: strict),
@@ -129,7 +131,8 @@ let package = Package(
         // The SMTP AUTH abuse guard's domain (measures 1 and 2): the Postfix policy and socketmap
         // codecs, Dovecot auth-policy requests, the Postfix log parser and join, alerts, detectors,
         // suspensions and blocks. No I/O, no servers.
-        .target(name: "MailGuard", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
+        .target(
+            name: "MailGuard", dependencies: ["TextScanning", "Addressing", "Secrecy"], resources: [.copy("Notice/Templates")], swiftSettings: strict),
         // The mail guard's servers on NetServer's TCP listener: the Postfix policy delegation
         // server, the socketmap server (sasl_access, sasl_exceptions), Dovecot's auth-policy HTTP API.
         .target(
@@ -163,7 +166,9 @@ let package = Package(
             swiftSettings: strict),
         // What the application needs of a store backend beyond the domain protocols: readiness,
         // aggregates for /metrics, retention, checkpoints, keys. No database code.
-        .target(name: "Storage", dependencies: ["TextScanning", "Addressing", "Secrecy", "Attribution", "Remediation", "SiteWarning"], swiftSettings: strict),
+        .target(
+            name: "Storage", dependencies: ["TextScanning", "Addressing", "Secrecy", "Attribution", "Remediation", "SiteWarning", "MailGuard"],
+            swiftSettings: strict),
         // The domain store protocols on SQLite (GRDB): the embedded default.
         .target(
             name: "StoreSQLite",
@@ -177,7 +182,7 @@ let package = Package(
         .target(
             name: "StorePostgres",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "SiteWarning", "Storage",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Sightings", "Remediation", "SiteWarning", "Storage", "MailGuard",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -188,7 +193,8 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal",
+                "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings",
+                "Mailer", "Portal",
                 "SiteWarning", "DNS", "DNSServer", "NetServer", "RADIUSServer", "MailGuard", "MailGuardServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -202,7 +208,8 @@ let package = Package(
         .executableTarget(
             name: "mamori",
             dependencies: [
-                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres", "Sightings", "Mailer", "Portal", "Compliance",
+                "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres",
+                "Sightings", "Mailer", "Portal", "Compliance",
                 "SiteWarning", "MailGuard", "EdgeFilter",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -246,12 +253,15 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "StoreSQLiteTests",
-            dependencies: ["StoreSQLite", "Storage", "Secrecy", "Attribution", "Addressing", "Remediation", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "StoreSQLite", "Storage", "Secrecy", "Attribution", "Addressing", "Remediation", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "RemediationTests", dependencies: ["Remediation", "Attribution", "Secrecy", "Addressing", "TextScanning"], swiftSettings: strict),
         .testTarget(
-            name: "SightingsTests", dependencies: ["Sightings", "Addressing", "TextScanning", "MamoriTesting"], exclude: ["Fixtures"], swiftSettings: strict),
+            name: "SightingsTests", dependencies: ["Sightings", "Addressing", "TextScanning", "MamoriTesting"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(
             name: "MailerTests",
             dependencies: [
@@ -312,7 +322,7 @@ let package = Package(
             name: "StoreConformanceTests",
             dependencies: [
                 "Storage", "StoreSQLite", "StorePostgres", "MamoriTesting", "Remediation", "Attribution", "Secrecy", "Addressing", "Sightings",
-                "SiteWarning",
+                "SiteWarning", "MailGuard",
             ],
             swiftSettings: strict),
         .testTarget(
@@ -340,8 +350,12 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "MamoriTesting", "Storage", "StoreSQLite", "Remediation", "Secrecy", "Mailer", "Attribution",
+                "Runtime", "MamoriTesting", "Storage", "StoreSQLite", "Remediation", "Secrecy", "Mailer", "Attribution", "MailGuard", "Addressing",
+                "MailGuardServer", "NetServer",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

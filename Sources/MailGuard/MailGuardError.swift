@@ -11,6 +11,8 @@ public enum MailGuardError: Error, Sendable, Hashable, CustomStringConvertible {
     case forbiddenAuthPolicyAttribute(name: String)
     /// A log line could not be used (file:line).
     case malformedLogLine(file: String, line: Int, reason: String)
+    /// A syslog message or its TCP frame could not be used.
+    case malformedSyslogMessage(reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum MailGuardError: Error, Sendable, Hashable, CustomStringConvertible {
             "auth-policy request carries `\(name)`, which measure 2 (smtp-brute-force) may not see: "
                 + "set auth_policy_request_attributes = remote=%{rip} protocol=%s in Dovecot"
         case .malformedLogLine(let file, let line, let reason): "\(file):\(line): \(reason)"
+        case .malformedSyslogMessage(let reason): "syslog message: \(reason)"
         }
     }
 }

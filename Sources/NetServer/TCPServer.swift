@@ -48,7 +48,10 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
 
     public func run() async throws {
         typealias Connection = NIOAsyncChannel<Handler.Inbound, Handler.Outbound>
-        let server: NIOAsyncChannel<Connection, Never>
+        // The peer's address is taken when the connection is accepted: a channel the peer has
+        // already closed (a sender that writes and closes at once) no longer has one, and its
+        // messages must still be served.
+        let server: NIOAsyncChannel<(Connection, SocketAddress?), Never>
         let metrics = metrics
         let handler = handler
         let configuration = configuration
@@ -65,11 +68,12 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
                         try pipeline.addHandler(IdleCloseHandler { metrics.dropped(.idleTimeout) })
                         try handler.addCodec(to: pipeline, configuration: configuration)
                         if let immediate = handler as? any ImmediateStreamHandler {
-                            try Self.addImmediate(immediate, to: pipeline, metrics: metrics, log: log)
+                            try Self.addImmediate(immediate, to: pipeline, peer: channel.remoteAddress, metrics: metrics, log: log)
                         }
-                        return try Connection(
+                        let connection = try Connection(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(inboundType: Handler.Inbound.self, outboundType: Handler.Outbound.self))
+                        return (connection, channel.remoteAddress)
                     }
                 }
             guard let address = server.channel.localAddress else { throw NetServerError.noLocalAddress(server: configuration.name) }
@@ -86,7 +90,7 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
         try await server.executeThenClose { connections in
             try await withGracefulShutdownHandler {
                 try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in connections {
+                    for try await (connection, peer) in connections {
                         guard metrics.openConnections < configuration.maxConnections else {
                             metrics.dropped(.connectionLimit)
                             log.warning(
@@ -100,7 +104,7 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
                         }
                         group.addTask {
                             defer { metrics.connectionClosed() }
-                            await self.serve(connection)
+                            await self.serve(connection, peer: peer ?? connection.channel.remoteAddress)
                         }
                     }
                 }
@@ -112,16 +116,16 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
     }
 
     /// Puts an ``ImmediateReplyHandler`` behind the codec: the connection's messages are then
-    /// answered on its event loop, and ``serve(_:)`` only waits for the connection to end.
+    /// answered on its event loop, and ``serve(_:peer:)`` only waits for the connection to end.
     static func addImmediate<Immediate: ImmediateStreamHandler>(
-        _ handler: Immediate, to pipeline: ChannelPipeline.SynchronousOperations, metrics: NetServerMetrics, log: RateLimitedLogger
+        _ handler: Immediate, to pipeline: ChannelPipeline.SynchronousOperations, peer: SocketAddress?, metrics: NetServerMetrics,
+        log: RateLimitedLogger
     ) throws {
-        try pipeline.addHandler(ImmediateReplyHandler(handler: handler, metrics: metrics, log: log))
+        try pipeline.addHandler(ImmediateReplyHandler(handler: handler, peer: peer, metrics: metrics, log: log))
     }
 
     /// Serves one connection until the peer closes it, it fails, it idles out or the server shuts down.
-    func serve(_ connection: NIOAsyncChannel<Handler.Inbound, Handler.Outbound>) async {
-        let peer = connection.channel.remoteAddress
+    func serve(_ connection: NIOAsyncChannel<Handler.Inbound, Handler.Outbound>, peer: SocketAddress?) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var messages = inbound.cancelOnGracefulShutdown().makeAsyncIterator()

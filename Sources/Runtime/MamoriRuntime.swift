@@ -111,6 +111,9 @@ public struct MamoriRuntime: Sendable {
             services.append(
                 OutboxWorker(
                     outbox: try noticeOutbox(actor: "service:outbox"), siteReports: try siteReportOutbox(actor: "service:outbox"),
+                    mailNotices: try configuration.mailGuard.flatMap { $0.isOn ? $0 : nil }.map {
+                        try mailNoticeOutbox(ownerAddress: $0.ownerAddress, actor: "service:outbox")
+                    },
                     transport: transport,
                     interval: .milliseconds(Int64(configuration.portal.outboxInterval * 1000)), logger: logger))
         } else {

@@ -1,5 +1,6 @@
 public import Attribution
 public import Foundation
+public import MailGuard
 public import Remediation
 public import Secrecy
 public import SiteWarning
@@ -32,6 +33,10 @@ public protocol Storage: Sendable {
     var blocklists: any BlocklistStore { get }
     /// The site-owner notices' outbox.
     var siteReports: any SiteReportStore { get }
+    /// The mail guard's raised alerts, suspensions and blocks (SMTP measures 1 and 2).
+    var mailGuardStore: any MailGuardStore { get }
+    /// The owners' notices of SMTP AUTH suspensions.
+    var mailNotices: any MailNoticeStore { get }
 
     /// Calls `onChange`, one call at a time, whenever consent or lists may have changed in this
     /// or another process, until cancelled. PostgreSQL calls it as soon as the change commits

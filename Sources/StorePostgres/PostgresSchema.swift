@@ -11,6 +11,8 @@ import PostgresNIO
 ///   `aaa_event` (`stable_key` unique: ingest is idempotent), `audit` (hash-chained; triggers
 ///   refuse UPDATE, DELETE and TRUNCATE), `audit_checkpoint`, `mamori_counter` (`aaa-purges`:
 ///   the assignment stamp changes when events are purged).
+/// - `pg5 mail guard` (SQLite v8 and v9): `mail_alert`, `mail_suspension`, `mail_block` (rows only
+///   while in force), `mail_notice` (the owners' notices: one per login and suspension start).
 /// - `pg2 remediation` (SQLite v2, v3 and v5): `subscriber_contact`, `sighting_file` (the ledger),
 ///   `feed_counter`, `infection_case` (one not-expired case per countermeasure, subscriber and
 ///   family), `notice` (one per case and round; the outbox lease), `access_token`.
@@ -257,6 +259,43 @@ enum PostgresSchema {
                 )
                 """,
                 "CREATE INDEX site_report_due ON site_report(status, next_attempt_at)",
+            ]),
+        Migration(
+            id: "pg5 mail guard",
+            statements: [
+                "CREATE TABLE mail_alert (alert text PRIMARY KEY, since double precision NOT NULL, source text NOT NULL)",
+                """
+                CREATE TABLE mail_suspension (
+                    auth_id text PRIMARY KEY, since double precision NOT NULL, until double precision NOT NULL, reason text NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE mail_block (
+                    address text PRIMARY KEY, since double precision NOT NULL, last_failure double precision NOT NULL, attempts integer NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE mail_notice (
+                    id bigserial PRIMARY KEY,
+                    auth_id text NOT NULL,
+                    suspended_at double precision NOT NULL,
+                    recipient text NOT NULL,
+                    message_id text NOT NULL UNIQUE,
+                    subject text NOT NULL,
+                    body text NOT NULL,
+                    status text NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at double precision NOT NULL,
+                    last_error text,
+                    reply text,
+                    lease_owner text,
+                    lease_until double precision,
+                    created_at double precision NOT NULL,
+                    sent_at double precision,
+                    UNIQUE (auth_id, suspended_at)
+                )
+                """,
+                "CREATE INDEX mail_notice_due ON mail_notice(status, next_attempt_at)",
             ]),
     ]
 

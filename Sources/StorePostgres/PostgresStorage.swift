@@ -1,4 +1,5 @@
 public import Attribution
+public import MailGuard
 public import Remediation
 public import Secrecy
 public import SiteWarning
@@ -16,4 +17,6 @@ extension PostgresStore: Storage, CheckpointedAuditLog {
     public var consent: any ConsentRegistry { siteWarning }
     public var blocklists: any BlocklistStore { siteWarning }
     public var siteReports: any SiteReportStore { siteReportStore }
+    public var mailGuardStore: any MailGuardStore { PostgresMailGuardStore(store: self) }
+    public var mailNotices: any MailNoticeStore { PostgresMailNoticeStore(store: self) }
 }

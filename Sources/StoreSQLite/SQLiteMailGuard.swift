@@ -1,6 +1,7 @@
-import Foundation
+public import Foundation
 import GRDB
 public import MailGuard
+public import Secrecy
 
 /// The mail guard's raised alerts, suspensions and blocks in the SQLite store: what `mamori
 /// mail …` reads and changes, and what `mamori serve` reconciles with memory every second.
@@ -65,4 +66,116 @@ public struct SQLiteMailGuardStore: MailGuardStore {
 extension MamoriStore {
     /// The mail guard's alerts, suspensions and blocks.
     public var mailGuard: SQLiteMailGuardStore { SQLiteMailGuardStore(store: self) }
+}
+
+/// The owners' notices of suspensions in the SQLite store: one row per login and suspension
+/// start, each change one IMMEDIATE transaction with its audit record.
+public struct SQLiteMailNoticeStore: MailNoticeStore {
+    let store: MamoriStore
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await store.pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    public func enqueueMailNotice(_ notice: MailNoticeRecord, audit: AuditEntry) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO mail_notice (auth_id, suspended_at, recipient, message_id, subject, body, status, attempts, next_attempt_at,
+                        created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)
+                        ON CONFLICT (auth_id, suspended_at) DO NOTHING
+                    """,
+                arguments: [
+                    notice.login, notice.suspendedAt.timeIntervalSince1970, notice.recipient, notice.messageID, notice.subject, notice.text,
+                    notice.nextAttemptAt.timeIntervalSince1970, notice.createdAt.timeIntervalSince1970,
+                ])
+            guard db.changesCount == 1 else { return false }
+            try SQLiteAuditLog.append(audit, in: db)
+            return true
+        }
+    }
+
+    public func claimMailNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) async throws -> MailNoticeRecord? {
+        try await write { db -> MailNoticeRecord? in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT * FROM mail_notice
+                            WHERE (status = 'queued' AND next_attempt_at <= ?)
+                               OR (status = 'sending' AND (lease_until IS NULL OR lease_until <= ?))
+                            ORDER BY id LIMIT 1
+                        """, arguments: [dueBy.timeIntervalSince1970, now.timeIntervalSince1970])
+            else { return nil }
+            var notice = Self.record(row)
+            guard let id = notice.id else { return nil }
+            notice.attempts += 1
+            notice.status = .sending
+            try db.execute(
+                sql: "UPDATE mail_notice SET status = 'sending', attempts = ?, lease_owner = ?, lease_until = ? WHERE id = ?",
+                arguments: [notice.attempts, owner, now.timeIntervalSince1970 + lease, id])
+            return notice
+        }
+    }
+
+    public func markMailNoticeSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE mail_notice SET status = 'sent', sent_at = ?, reply = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL
+                        WHERE id = ? AND status != 'sent'
+                    """, arguments: [at.timeIntervalSince1970, String(reply.prefix(500)), id])
+            guard db.changesCount == 1 else { return false }
+            try SQLiteAuditLog.append(audit, in: db)
+            return true
+        }
+    }
+
+    public func markMailNoticeRetry(_ id: Int64, owner: String, next: Date, error: String) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE mail_notice SET status = 'queued', next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+                        WHERE id = ? AND status = 'sending' AND lease_owner = ?
+                    """, arguments: [next.timeIntervalSince1970, String(error.prefix(500)), id, owner])
+        }
+    }
+
+    public func markMailNoticeFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE mail_notice SET status = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL
+                        WHERE id = ? AND status = 'sending' AND lease_owner = ?
+                    """, arguments: [String(error.prefix(500)), id, owner])
+            guard db.changesCount == 1 else { return }
+            try SQLiteAuditLog.append(audit, in: db)
+        }
+    }
+
+    public func mailNotices() async throws -> [MailNoticeRecord] {
+        try await store.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM mail_notice ORDER BY id").map(Self.record) }
+    }
+
+    static func record(_ row: Row) -> MailNoticeRecord {
+        let status: String = row["status"]
+        return MailNoticeRecord(
+            id: row["id"], login: row["auth_id"], suspendedAt: Date(timeIntervalSince1970: row["suspended_at"]), recipient: row["recipient"],
+            messageID: row["message_id"], subject: row["subject"], text: row["body"], status: MailNoticeStatus(rawValue: status) ?? .queued,
+            attempts: row["attempts"], nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"]), lastError: row["last_error"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), sentAt: (row["sent_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    }
+}
+
+extension MamoriStore {
+    /// The owners' notices of suspensions.
+    public var mailNoticeStore: SQLiteMailNoticeStore { SQLiteMailNoticeStore(store: self) }
 }

@@ -1,4 +1,5 @@
 public import Attribution
+public import MailGuard
 public import Remediation
 public import Secrecy
 public import SiteWarning
@@ -16,6 +17,8 @@ extension MamoriStore: Storage {
     public var consent: any ConsentRegistry { siteWarning }
     public var blocklists: any BlocklistStore { siteWarning }
     public var siteReports: any SiteReportStore { siteReportStore }
+    public var mailGuardStore: any MailGuardStore { mailGuard }
+    public var mailNotices: any MailNoticeStore { mailNoticeStore }
 
     /// Calls `onChange` every `poll` (SQLite has no change notifications; a poll reads two
     /// indexed maxima) until cancelled.

@@ -236,6 +236,33 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("v9 mail notices") { db in
+            // The owner's notice of a suspension (smtp-credential-abuse): one per login and
+            // suspension start, leased as the other outboxes are.
+            try db.execute(
+                sql: """
+                    CREATE TABLE mail_notice (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        auth_id TEXT NOT NULL,
+                        suspended_at REAL NOT NULL,
+                        recipient TEXT NOT NULL,
+                        message_id TEXT NOT NULL UNIQUE,
+                        subject TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        last_error TEXT,
+                        reply TEXT,
+                        lease_owner TEXT,
+                        lease_until REAL,
+                        created_at REAL NOT NULL,
+                        sent_at REAL,
+                        UNIQUE (auth_id, suspended_at)
+                    );
+                    CREATE INDEX mail_notice_due ON mail_notice(status, next_attempt_at);
+                    """)
+        }
         return migrator
     }()
 }

@@ -27,7 +27,7 @@ import Testing
         let policyPort: Int
         let socketmapPort: Int
 
-        init(policyPort: Int, socketmapPort: Int, withSocketmap: Bool) throws {
+        init(policyPort: Int, socketmapPort: Int, withSocketmap: Bool, extraMain: String = "") throws {
             directory = try Loopback.temporaryDirectory()
             submissionPort = try Loopback.freePort()
             self.policyPort = policyPort
@@ -63,6 +63,7 @@ import Testing
                 smtpd_end_of_data_restrictions = check_policy_service { inet:127.0.0.1:\(policyPort), timeout=2s, default_action=DUNNO }
 
                 """
+            main += extraMain
             if withSocketmap {
                 main += "smtpd_sasl_exceptions_networks = socketmap:inet:127.0.0.1:\(socketmapPort):sasl_exceptions\n"
             }
@@ -174,7 +175,9 @@ import Testing
         let policyPort: Int
         let socketmapPort: Int
 
-        static func start(directory: URL, maillog: String?, policyPort: Int, socketmapPort: Int) async throws -> Mamori {
+        static func start(
+            directory: URL, maillog: String?, policyPort: Int, socketmapPort: Int, holdQueuedMailOf postfixConfig: String? = nil
+        ) async throws -> Mamori {
             let store = try MamoriStore(path: directory.appendingPathComponent("store.sqlite").path)
             let runtime = MamoriRuntime(store: store, configuration: MamoriConfiguration(declarations: try Declarations.bundled()))
             var settings = MailGuardSettings()
@@ -182,6 +185,8 @@ import Testing
             settings.socketmapListen = ("127.0.0.1", socketmapPort)
             settings.postfixLog = maillog
             settings.tick = .milliseconds(200)
+            settings.holdQueuedMail = postfixConfig != nil
+            settings.postfixConfigDirectory = postfixConfig
             settings.configuration.failuresToBlock = 3
             settings.configuration.quietPeriod = 4
             settings.configuration.distinctAddresses = 4
@@ -258,6 +263,50 @@ import Testing
         let audit = try await mamori.store.audit.records(from: 1).map(\.entry)
         #expect(audit.contains { $0.action == AuditEntry.Action.suspension && $0.countermeasure == .smtpCredentialAbuse })
         #expect(!audit.contains { $0.subject.contains("victim") })
+        // The owner's notice in the outbox (ja, then en), once, audited; `serve`'s outbox worker sends it.
+        var notices: [MailNoticeRecord] = []
+        for _ in 0..<100 where notices.isEmpty {
+            notices = try await mamori.store.mailNoticeStore.mailNotices()
+            if notices.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(notices.map(\.login) == ["victim@mamori.test"])
+        #expect(notices.first?.recipient == "victim@mamori.test")
+        #expect(notices.first?.text.contains("パスワードを変更してください") == true)
+        #expect(notices.first?.text.contains("127.0.0.") == false)
+        let queued = try await mamori.store.audit.records(from: 1).map(\.entry).filter { $0.action == "notice-queued" }
+        #expect(queued.count == 1 && queued.first?.countermeasure == .smtpCredentialAbuse)
+        await mamori.stop()
+    }
+
+    /// With `--hold-queued-mail`, what the ID queued before its suspension is put on hold
+    /// (`postsuper -h`); other IDs' mail stays queued. Delivery is deferred here so mail stays.
+    @Test(.enabled(if: peersPresent, "needs root, postfix, dovecot-core and swaks"))
+    func aSuspendedIDsQueuedMailIsHeld() async throws {
+        let (policy, socketmap) = try Self.ports()
+        let peers = try MailPeers(policyPort: policy, socketmapPort: socketmap, withSocketmap: false, extraMain: "defer_transports = discard\n")
+        defer { peers.stop() }
+        let config = peers.directory.appendingPathComponent("conf").path
+        let mamori = try await Mamori.start(
+            directory: peers.directory, maillog: peers.maillog, policyPort: policy, socketmapPort: socketmap, holdQueuedMailOf: config)
+        try await mamori.raise(.load)
+        for i in 10..<13 { #expect(try peers.swaks(from: "127.0.0.\(i)", login: "victim@mamori.test").contains("250 2.0.0 Ok: queued")) }
+        #expect(try peers.swaks(from: "127.0.0.21", login: "alice@mamori.test").contains("250 2.0.0 Ok: queued"))
+        #expect(try peers.swaks(from: "127.0.0.13", login: "victim@mamori.test").contains("554 5.7.1"))
+        func queues() throws -> [String] {
+            try peers.run("/usr/sbin/postqueue", ["-c", config, "-j"]).split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["queue_name"] as? String
+            }.sorted()
+        }
+        var held: [String] = []
+        for _ in 0..<100 where held.filter({ $0 == "hold" }).count < 3 {
+            try await Task.sleep(for: .milliseconds(100))
+            held = try queues()
+        }
+        #expect(held.filter { $0 == "hold" }.count == 3)
+        #expect(held.count == 4)  // alice's stays queued, not held
+        let audit = try await mamori.store.audit.records(from: 1).map(\.entry)
+        let hold = audit.first { $0.action == "hold" }
+        #expect(hold?.detail["messages"] == "3" && hold?.subject.contains("victim") == false)
         await mamori.stop()
     }
 

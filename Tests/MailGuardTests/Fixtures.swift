@@ -25,10 +25,7 @@ final class RecordingNotifier: SuspensionNotifier {
     private let state = Mutex<[String]>([])
     /// The IDs notified, in order.
     var queued: [String] { state.withLock { $0 } }
-    func notifySuspended(authID: String, at time: Date) throws -> String {
-        state.withLock {
-            $0.append(authID)
-            return "outbox#\($0.count)"
-        }
+    func suspended(_ suspension: Suspension) {
+        state.withLock { $0.append(suspension.authID) }
     }
 }

@@ -30,4 +30,16 @@ import Testing
         #expect(both.status == 64 && both.stderr.contains("give one of --ip ADDR or --login ID"))
         #expect(try CLI.run(["mail", "lift", "--ip", "not-an-ip"] + store).stderr.contains("--ip not-an-ip: not an IP address"))
     }
+
+    @Test func serveRefusesBadMailOptionsNamingThem() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = ["serve", "--store", dir.appendingPathComponent("s.sqlite").path, "--port", "0", "--no-metrics"]
+        let owner = try CLI.run(store + ["--policy-listen", "127.0.0.1:0", "--mail-owner-address", "alice@example.jp"])
+        #expect(owner.status != 0 && owner.stderr.contains("--mail-owner-address") && owner.stderr.contains("{login}"))
+        let syslog = try CLI.run(store + ["--postfix-syslog-listen", "0.0.0.0:5514"])
+        #expect(syslog.status != 0 && syslog.stderr.contains("--postfix-syslog-listen 0.0.0.0") && syslog.stderr.contains("loopback"))
+        let api = try CLI.run(store + ["--mail-api-listen", "127.0.0.1:0"])
+        #expect(api.status != 0 && api.stderr.contains("--mail-api-token-file"))
+    }
 }

@@ -229,4 +229,18 @@ import Testing
         #expect(verified.json["status"] as? String == "broken", "\(verified.json)")
         #expect(verified.json["sequence"] as? Int == 2, "\(verified.json)")
     }
+
+    /// `mamori mail …` on PostgreSQL: the alerts, suspensions and blocks live in the database.
+    @Test func theMailGuardKeepsItsStateInPostgreSQL() throws {
+        let database = try Database("mail")
+        #expect(try CLI.run(["mail", "alert", "raise", "load"] + database.store).stdout == "load: raised\n")
+        #expect(try database.scalar("SELECT source FROM mail_alert WHERE alert = 'load'") == "cli")
+        _ = try database.scalar("INSERT INTO mail_suspension VALUES ('victim@isp.example', 1, 4102444800, 'distinct-addresses')")
+        let listed = try CLI.run(["mail", "suspensions", "--json"] + database.store)
+        #expect(listed.status == 0 && listed.stdout.contains("distinct-addresses") && !listed.stdout.contains("victim"))
+        let lift = try CLI.run(["mail", "lift", "--login", "victim@isp.example", "--reason", "password-changed"] + database.store)
+        #expect(lift.status == 0 && lift.stdout == "lifted\n")
+        #expect(try database.scalar("SELECT COUNT(*) FROM mail_suspension") == "0")
+        #expect(try database.scalar("SELECT COUNT(*) FROM audit WHERE action = 'lift'") == "1")
+    }
 }

@@ -3,11 +3,12 @@ public import Foundation
 public import Secrecy
 import Synchronization
 
-/// Tells the owner of a suspended ID (ja/en, through the notification outbox) to change the
-/// password. Implemented where the outbox is.
+/// Tells the owner of a suspended ID (ja/en, through the mail notice outbox) to change the
+/// password. Implemented where the outbox is (`Runtime`): it keeps the suspension until the
+/// store sync writes the notice to the outbox, audited there (`notice-queued`).
 public protocol SuspensionNotifier: Sendable {
-    /// Queues the notice for `authID`; returns a reference to the queued notice (for the audit).
-    func notifySuspended(authID: String, at time: Date) throws -> String
+    /// Called once for each suspension this guard makes (outside its lock).
+    func suspended(_ suspension: Suspension)
 }
 
 /// The SMTP AUTH abuse guard: alerts, the two measures' detectors, suspensions and blocks.
@@ -48,7 +49,7 @@ public final class MailGuard: Sendable {
         var suspensions: [String: Suspension] = [:]
         var blocks: [IPAddress: Block] = [:]
         var pendingAudit: [AuditEntry] = []
-        var pendingNotices: [(String, Date)] = []
+        var pendingNotices: [Suspension] = []
     }
 
     public init(
@@ -347,7 +348,7 @@ public final class MailGuard: Sendable {
                 time: now, countermeasure: .smtpCredentialAbuse, action: AuditEntry.Action.suspension, actor: actor,
                 subject: pseudonymizer.pseudonym(subscriber: authID),
                 detail: ["reason": reason, "until": String(Int64(suspension.until.timeIntervalSince1970))]))
-        state.pendingNotices.append((authID, now))
+        state.pendingNotices.append(suspension)
     }
 
     /// Suspends `authID` by operator decision (outside the detectors), with a notice.
@@ -388,21 +389,6 @@ public final class MailGuard: Sendable {
             return (state.pendingAudit, state.pendingNotices)
         }
         for entry in entries { _ = try? audit.append(entry) }
-        for (login, time) in notices {
-            guard let notifier else { continue }
-            let subject = pseudonymizer.pseudonym(subscriber: login)
-            do {
-                let reference = try notifier.notifySuspended(authID: login, at: time)
-                _ = try? audit.append(
-                    AuditEntry(
-                        time: time, countermeasure: .smtpCredentialAbuse, action: AuditEntry.Action.noticeSent, actor: "service:mail-guard",
-                        subject: subject, detail: ["notice": reference]))
-            } catch {
-                _ = try? audit.append(
-                    AuditEntry(
-                        time: time, countermeasure: .smtpCredentialAbuse, action: "notice-failed", actor: "service:mail-guard",
-                        subject: subject, detail: ["error": String(describing: type(of: error))]))
-            }
-        }
+        if let notifier { for suspension in notices { notifier.suspended(suspension) } }
     }
 }

@@ -58,8 +58,8 @@ extension MailGuard {
 
     /// Reconciles memory and store against the snapshot last written (`base`). First what another
     /// process (the CLI) changed in the store since `base` is applied to the guard (an alert
-    /// raised or cleared, a suspension or block lifted, an operator suspension), audited as the
-    /// CLI's act. Then the store is made to mirror memory: the returned changes, to write, and the
+    /// raised or cleared, a suspension or block lifted), audited as the CLI's act; a suspension
+    /// another `mamori serve` made is taken over unaudited (that process audited it). Then the store is made to mirror memory: the returned changes, to write, and the
     /// new base.
     public func reconcile(
         store: MailGuardSnapshot, base: MailGuardSnapshot, at now: Date = Date()
@@ -76,8 +76,10 @@ extension MailGuard {
             let stored = store.suspensions[id]
             if stored == nil, base.suspensions[id] != nil {
                 lift(authID: id, reason: "operator", actor: "cli", audited: false, at: now)
-            } else if stored != nil, base.suspensions[id] == nil {
-                suspend(authID: id, actor: "cli", at: now)
+            } else if let stored, base.suspensions[id] == nil {
+                // Made by another `mamori serve` on the same store, which audited it and queued
+                // its notice: taken over as it is, neither audited nor told again.
+                state.withLock { $0.suspensions[id] = stored }
             }
         }
         for address in base.blocks.keys.sorted() where store.blocks[address] == nil && before.blocks[address] != nil {

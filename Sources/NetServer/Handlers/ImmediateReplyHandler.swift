@@ -18,21 +18,20 @@ final class ImmediateReplyHandler<Handler: ImmediateStreamHandler>: ChannelInbou
     private let handler: Handler
     private let metrics: NetServerMetrics
     private let log: RateLimitedLogger
-    private var peer: SocketAddress?
+    private let peer: SocketAddress?
     private var pendingFlush = false
     private var closed = false
     private var admitted = false
     private var waiting: [Handler.Inbound] = []
     static var maximumWaiting: Int { 256 }
 
-    init(handler: Handler, metrics: NetServerMetrics, log: RateLimitedLogger) {
+    /// `peer`: the address taken when the connection was accepted (a peer that wrote and closed
+    /// at once has none left on the channel).
+    init(handler: Handler, peer: SocketAddress?, metrics: NetServerMetrics, log: RateLimitedLogger) {
         self.handler = handler
+        self.peer = peer
         self.metrics = metrics
         self.log = log
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        peer = context.channel.remoteAddress
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -4,10 +4,10 @@ public import Logging
 public import MailGuard
 import MailGuardServer
 import NetServer
+import Remediation
 import Secrecy
 public import ServiceLifecycle
 import Storage
-import StoreSQLite
 import Synchronization
 
 /// The mail guard's settings for `serve`: its listeners (each off unless given), the Postfix log
@@ -17,6 +17,20 @@ public struct MailGuardSettings: Sendable {
     public var socketmapListen: (host: String, port: Int)?
     public var authPolicyListen: (host: String, port: Int)?
     public var postfixLog: String?
+    /// ADDR:PORT (loopback) where Postfix's log arrives over syslog, UDP and TCP; off unless given.
+    public var postfixSyslogListen: (host: String, port: Int)?
+    /// ADDR:PORT of the password-changed API (`POST /api/v1/mail/password-changed`), off unless given.
+    public var adminListen: (host: String, port: Int)?
+    /// The bearer token of that API (at least 16 bytes).
+    public var adminToken: [UInt8]?
+    /// Where the owner of a suspended ID is told (`{login}`: the AUTH ID is the address).
+    public var ownerAddress = MailOwnerAddress.login
+    /// Puts a suspended ID's mail already queued on hold (`postsuper -h`); off by default.
+    public var holdQueuedMail = false
+    /// Postfix's configuration directory for `postqueue`/`postcat`/`postsuper` (`-c`), nil: the default.
+    public var postfixConfigDirectory: String?
+    /// Where those commands are.
+    public var postfixCommandDirectory = "/usr/sbin"
     public var configuration = MailGuardConfiguration()
     /// How often the guard ticks (lifts, expiries, thresholds) and reconciles with the store.
     public var tick: Duration = .seconds(1)
@@ -24,7 +38,10 @@ public struct MailGuardSettings: Sendable {
     public init() {}
 
     /// Whether any part is on.
-    public var isOn: Bool { policyListen != nil || socketmapListen != nil || authPolicyListen != nil || postfixLog != nil }
+    public var isOn: Bool {
+        policyListen != nil || socketmapListen != nil || authPolicyListen != nil || postfixLog != nil || adminListen != nil
+            || postfixSyslogListen != nil
+    }
 }
 
 /// Audit entries made by the guard under its lock, kept until the sync service writes them to
@@ -43,18 +60,34 @@ final class MailAuditQueue: AuditSink {
             return queue
         }
     }
+
+    /// Puts back what could not be written, ahead of anything added since.
+    func putBack(_ unwritten: some Collection<AuditEntry>) {
+        guard !unwritten.isEmpty else { return }
+        entries.withLock { $0.insert(contentsOf: unwritten, at: 0) }
+    }
+
+    var count: Int { entries.withLock { $0.count } }
 }
 
 /// Ticks the guard and keeps it and the store in step: alerts raised or cleared and lifts made
 /// with `mamori mail …` reach the guard; the guard's suspensions, blocks and alerts reach the
-/// store; its audit entries reach the audit log.
+/// store; its audit entries reach the audit log, then each suspension's owner notice the outbox.
+///
+/// What cannot be written (the store is down, the audit log refuses) stays queued, in order,
+/// for the next tick: an audit entry is never dropped, and a notice is queued after its
+/// suspension's audit entry.
 struct MailGuardSyncService: Service {
     let guardian: MailGuard
     let store: any MailGuardStore
     let audit: MailAuditQueue
     let auditLog: any AuditLog
+    let notices: MailNoticeQueue
+    let outbox: MailNoticeOutbox
     let tick: Duration
     let logger: Logger
+    /// Holds a suspended ID's queued mail, when configured.
+    var holder: QueueHolder? = nil
 
     func run() async throws {
         let stored = try await store.mailGuardSnapshot()
@@ -76,8 +109,60 @@ struct MailGuardSyncService: Service {
         guardian.tick()
         let (write, next) = guardian.reconcile(store: stored, base: base)
         try await store.apply(write)
-        for entry in audit.drain() { _ = try await auditLog.append(entry) }
+        if await writeAudit() { await queueNotices() }
         return next
+    }
+
+    /// Appends the queued audit entries in order; on a failure keeps the rest for the next tick.
+    /// Returns whether all were written.
+    func writeAudit() async -> Bool {
+        let entries = audit.drain()
+        for (index, entry) in entries.enumerated() {
+            do {
+                _ = try await auditLog.append(entry)
+            } catch {
+                audit.putBack(entries[index...])
+                logger.error(
+                    "mail guard: audit append failed; entries kept for the next tick",
+                    metadata: ["pending": "\(audit.count)", "error": "\(type(of: error))"])
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Puts the suspended ID's queued mail on hold; audited (`hold`, with the count) when any was.
+    func hold(_ suspension: Suspension, with holder: QueueHolder) async throws {
+        let held: Int
+        do {
+            held = try await holder.hold(authID: suspension.authID)
+        } catch {
+            // The queue is Postfix's: a failure here leaves the mail as it was; the suspension stands.
+            logger.warning("mail guard: queued mail not held", metadata: ["error": "\(error)"])
+            return
+        }
+        guard held > 0 else { return }
+        _ = try await auditLog.append(
+            AuditEntry(
+                countermeasure: .smtpCredentialAbuse, action: "hold", actor: "service:mail-guard",
+                subject: outbox.pseudonymizer.pseudonym(subscriber: suspension.authID), detail: ["messages": "\(held)"]))
+    }
+
+    /// Queues each new suspension's owner notice; on a failure keeps the rest for the next tick.
+    func queueNotices() async {
+        let suspensions = notices.drain()
+        for (index, suspension) in suspensions.enumerated() {
+            do {
+                try await outbox.enqueue(suspension)
+                if let holder { try await hold(suspension, with: holder) }
+            } catch {
+                notices.putBack(suspensions[index...])
+                logger.error(
+                    "mail guard: owner notice not queued; kept for the next tick",
+                    metadata: ["pending": "\(notices.count)", "error": "\(type(of: error))"])
+                return
+            }
+        }
     }
 }
 
@@ -107,7 +192,7 @@ public struct PostfixLogFollower: Service {
         var first = true
         var partial: [UInt8] = []
         var lineNumber = 0
-        var joiner = SubmissionJoiner()
+        let feed = PostfixLogFeed(guardian: guardian, feedsSubmissions: feedsSubmissions)
         let name = URL(fileURLWithPath: path).lastPathComponent
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
@@ -139,14 +224,7 @@ public struct PostfixLogFollower: Service {
                         start = newline + 1
                         guard !line.isEmpty else { continue }
                         do {
-                            let event = try parser.parse(Substring(line), file: name, lineNumber: lineNumber)
-                            if case .authFailure(let failure) = event { guardian.observe(failure) }
-                            if feedsSubmissions, guardian.isRaised(.load) {
-                                if let submission = joiner.take(event) { guardian.observe(submission) }
-                            } else {
-                                if joiner.waiting > 0 { joiner.reset() }
-                                if feedsSubmissions, case .authenticated(_, _, _, let time) = event { guardian.countSubmission(at: time) }
-                            }
+                            feed.take(try parser.parse(Substring(line), file: name, lineNumber: lineNumber))
                         } catch {
                             logger.debug("postfix log line skipped", metadata: ["error": "\(error)"])
                         }
@@ -160,17 +238,40 @@ public struct PostfixLogFollower: Service {
 }
 
 extension MamoriRuntime {
-    /// The mail guard and its services: the policy, socketmap and auth-policy listeners that are
-    /// configured, the Postfix log follower, and the store sync.
-    public func mailGuardServices(_ settings: MailGuardSettings, logger: Logger) throws -> (guardian: MailGuard, services: [any Service]) {
-        guard let sqlite = store as? MamoriStore else {
-            throw GuardSettingsError("the mail guard keeps its state in the SQLite store for now (PostgreSQL: not yet)")
+    /// The owners' notices of suspensions: the ISP's names and contact from the notice
+    /// templates' page texts, the wording bundled unless the templates directory holds
+    /// `password-change.ja.txt` and `password-change.en.txt`.
+    public func mailNoticeOutbox(ownerAddress: MailOwnerAddress, actor: String) throws -> MailNoticeOutbox {
+        let flow = configuration.flow
+        let page = try flow.loadTemplates()
+        let templates: MailNoticeTemplates
+        if let directory = flow.templatesDirectory.map({ URL(fileURLWithPath: $0) }), MailNoticeTemplates.present(in: directory) {
+            templates = try MailNoticeTemplates(directory: directory)
+        } else {
+            templates = try MailNoticeTemplates.bundled()
         }
+        return MailNoticeOutbox(
+            store: store.mailNotices, audit: store.audit, ownerAddress: ownerAddress,
+            sender: MailNoticeSender(ispName: page.ispNames, support: page.supportTexts), templates: templates,
+            pseudonymizer: try store.pseudonymizer(), mailDomain: flow.mailDomain, noticePolicy: flow.noticePolicy, actor: actor,
+            lease: flow.outboxLease)
+    }
+
+    /// The mail guard and its services: the policy, socketmap and auth-policy listeners that are
+    /// configured, the password-changed API, the Postfix log follower, and the store sync (which
+    /// also queues the owners' notices; `serve`'s outbox worker delivers them).
+    public func mailGuardServices(_ settings: MailGuardSettings, logger: Logger) throws -> (guardian: MailGuard, services: [any Service]) {
         let audit = MailAuditQueue()
-        let guardian = MailGuard(configuration: settings.configuration, audit: audit, pseudonymizer: try store.pseudonymizer())
+        let notices = MailNoticeQueue()
+        let guardian = MailGuard(
+            configuration: settings.configuration, audit: audit, pseudonymizer: try store.pseudonymizer(), notifier: notices)
         var services: [any Service] = [
             MailGuardSyncService(
-                guardian: guardian, store: sqlite.mailGuard, audit: audit, auditLog: store.audit, tick: settings.tick, logger: logger)
+                guardian: guardian, store: store.mailGuardStore, audit: audit, auditLog: store.audit, notices: notices,
+                outbox: try mailNoticeOutbox(ownerAddress: settings.ownerAddress, actor: "service:mail-guard"), tick: settings.tick,
+                logger: logger,
+                holder: settings.holdQueuedMail
+                    ? QueueHolder(configDirectory: settings.postfixConfigDirectory, commandDirectory: settings.postfixCommandDirectory) : nil)
         ]
         if let listen = settings.policyListen {
             services.append(
@@ -189,6 +290,19 @@ extension MamoriRuntime {
                 TCPServer(
                     configuration: NetServerConfiguration(name: "auth-policy", host: listen.host, port: listen.port),
                     handler: AuthPolicyStreamHandler(guardian: guardian), logger: logger))
+        }
+        if let listen = settings.adminListen {
+            guard let token = settings.adminToken else {
+                throw GuardSettingsError("the password-changed API needs a token (--mail-api-token-file)")
+            }
+            services.append(makeMailAPIApplication(guardian: guardian, token: token, host: listen.host, port: listen.port, logger: logger))
+        }
+        if let listen = settings.postfixSyslogListen {
+            let feed = PostfixLogFeed(guardian: guardian, feedsSubmissions: settings.policyListen == nil)
+            var tcp = NetServerConfiguration(name: "postfix-syslog", host: listen.host, port: listen.port)
+            tcp.idleTimeout = .seconds(3600)  // a syslog sender keeps its connection open
+            services.append(UDPServer(configuration: tcp, handler: SyslogDatagramHandler(feed: feed), logger: logger))
+            services.append(TCPServer(configuration: tcp, handler: SyslogStreamHandler(feed: feed), logger: logger))
         }
         if let path = settings.postfixLog {
             services.append(

@@ -59,12 +59,14 @@ public func makeConsentAPIApplication(
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: [UInt8]
     let logger: Logger
+    /// The API's name in the log line of a refusal.
+    var name = "consent API"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
         let prefix = "Bearer "
         guard header.hasPrefix(prefix), Self.equal(Array(header.dropFirst(prefix.count).utf8), token) else {
-            logger.notice("consent API: request refused", metadata: ["reason": "missing or wrong bearer token"])
+            logger.notice("\(name): request refused", metadata: ["reason": "missing or wrong bearer token"])
             var response = ConsentAPIResponse.error(.unauthorized, "a bearer token is required")
             response.headers[.wwwAuthenticate] = "Bearer"
             return response

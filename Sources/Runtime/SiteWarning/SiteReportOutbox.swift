@@ -75,40 +75,28 @@ public struct SiteReportOutbox: Sendable {
     /// Delivers the due notices through `transport`: each claimed under a lease, marked sent
     /// (audited) once the relay accepts it, retried with the notice policy's backoff, failed
     /// (audited) when permanent or out of attempts.
-    public func deliver(transport: any NoticeTransport, now: @Sendable () -> Date = { Date() }) async throws -> DeliveryCounts {
-        var counts = DeliveryCounts()
+    public func deliver(transport: any NoticeTransport, now: @escaping @Sendable () -> Date = { Date() }) async throws -> DeliveryCounts {
         let dueBy = now()
-        while let report = try await store.claimReport(owner: owner, dueBy: dueBy, now: now(), lease: lease) {
-            guard let id = report.id else { continue }
-            let outgoing = OutgoingNotice(
-                messageID: report.messageID, recipient: report.recipient, subject: report.subject, body: report.text, language: .ja,
-                date: report.createdAt,
-                report: OutgoingNotice.Report(
-                    type: "feedback-report",
-                    parts: report.parts.map { OutgoingNotice.Report.Part(contentType: $0.contentType, fileName: $0.fileName, content: $0.content) }),
-                contentLanguages: ["ja", "en"])
-            let detail = ["attempts": "\(report.attempts)"]
-            do {
-                let reply = try await transport.deliver(outgoing)
-                _ = try await store.markReportSent(
-                    id, owner: owner, at: now(), reply: reply, audit: Self.audit("notice-sent", report, actor: actor, time: now(), detail: detail))
-                counts.sent += 1
-            } catch {
-                let permanent = (error as? any DeliveryFailure)?.isPermanent ?? false
-                if permanent || report.attempts >= noticePolicy.maxAttempts {
-                    var failed = detail
-                    failed["permanent"] = "\(permanent)"
-                    try await store.markReportFailed(
-                        id, owner: owner, error: "\(error)", audit: Self.audit("notice-failed", report, actor: actor, time: now(), detail: failed))
-                    counts.failed += 1
-                } else {
-                    try await store.markReportRetry(
-                        id, owner: owner, next: now().addingTimeInterval(noticePolicy.backoff(afterAttempts: report.attempts)), error: "\(error)")
-                    counts.retried += 1
-                }
-            }
-        }
-        return counts
+        let (store, owner, lease, actor) = (store, owner, lease, actor)
+        let delivery = LeasedDelivery<SiteReportRecord>(
+            claim: { try await store.claimReport(owner: owner, dueBy: dueBy, now: now(), lease: lease) },
+            row: { ($0.id, $0.attempts) },
+            outgoing: { report in
+                OutgoingNotice(
+                    messageID: report.messageID, recipient: report.recipient, subject: report.subject, body: report.text, language: .ja,
+                    date: report.createdAt,
+                    report: OutgoingNotice.Report(
+                        type: "feedback-report",
+                        parts: report.parts.map {
+                            OutgoingNotice.Report.Part(contentType: $0.contentType, fileName: $0.fileName, content: $0.content)
+                        }),
+                    contentLanguages: ["ja", "en"])
+            },
+            audit: { action, report, detail in Self.audit(action, report, actor: actor, time: now(), detail: detail) },
+            markSent: { id, reply, audit in _ = try await store.markReportSent(id, owner: owner, at: now(), reply: reply, audit: audit) },
+            markRetry: { id, next, error in try await store.markReportRetry(id, owner: owner, next: next, error: error) },
+            markFailed: { id, error, audit in try await store.markReportFailed(id, owner: owner, error: error, audit: audit) })
+        return try await delivery.run(transport: transport, policy: noticePolicy, now: now)
     }
 
     static func audit(_ action: String, _ report: SiteReportRecord, actor: String, time: Date, detail: [String: String]) -> AuditEntry {

@@ -5,7 +5,6 @@ public import MailGuard
 import Runtime
 import Secrecy
 import Storage
-import StoreSQLite
 
 extension MailAlert: ExpressibleByArgument {}
 
@@ -22,6 +21,28 @@ struct MailServeOptions: ParsableArguments {
 
     @Option(help: "A Postfix log file to follow (across rotation) for the aggregate counters and, during alerts, the measures.")
     var postfixLog: String?
+
+    @Option(help: "ADDR:PORT of the password-changed API for the ISP's systems (POST /api/v1/mail/password-changed).")
+    var mailAPIListen: String?
+
+    @Option(help: "A file whose first line is the password-changed API's bearer token (at least 16 characters).")
+    var mailAPITokenFile: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Where a suspended ID's owner is told: {login} (the AUTH ID is the address) or e.g. {local}@example.jp.",
+            valueName: "template"))
+    var mailOwnerAddress: String = "{login}"
+
+    @Option(help: "ADDR:PORT (loopback) where Postfix's log arrives over syslog, UDP and TCP (RFC 3164 or 5424; octet-counted or LF-delimited).")
+    var postfixSyslogListen: String?
+
+    @Flag(
+        help: "Put a suspended ID's mail already in Postfix's queue on hold (postsuper -h; found with postqueue -j and postcat -e, envelopes only).")
+    var holdQueuedMail = false
+
+    @Option(help: "Postfix's configuration directory for postqueue, postcat and postsuper (-c DIR; default: Postfix's own).")
+    var postfixConfigDir: String?
 
     @Option(help: "The policy answer for a suspended ID: REJECT, DEFER or HOLD.")
     var suspendedReply: String = "REJECT"
@@ -56,7 +77,23 @@ struct MailServeOptions: ParsableArguments {
         settings.socketmapListen = try hostPort(socketmapListen, "socketmap-listen")
         settings.authPolicyListen = try hostPort(authPolicyListen, "auth-policy-listen")
         settings.postfixLog = postfixLog
+        settings.postfixSyslogListen = try hostPort(postfixSyslogListen, "postfix-syslog-listen")
+        settings.holdQueuedMail = holdQueuedMail
+        settings.postfixConfigDirectory = postfixConfigDir
+        if let listen = settings.postfixSyslogListen, !(listen.host.hasPrefix("127.") || listen.host == "::1") {
+            throw ValidationError("--postfix-syslog-listen \(listen.host): syslog has no authentication; listen on loopback (127.0.0.1 or ::1)")
+        }
+        settings.adminListen = try hostPort(mailAPIListen, "mail-api-listen")
         guard settings.isOn else { return nil }
+        if settings.adminListen != nil {
+            guard let mailAPITokenFile else { throw ValidationError("--mail-api-listen needs --mail-api-token-file FILE") }
+            settings.adminToken = try loadAPIToken(mailAPITokenFile)
+        }
+        do {
+            settings.ownerAddress = try MailOwnerAddress(mailOwnerAddress)
+        } catch {
+            throw ValidationError("--mail-owner-address: \(error)")
+        }
         guard let reply = SuspendedReply(rawValue: suspendedReply.uppercased()) else {
             throw ValidationError("--suspended-reply \(suspendedReply): use REJECT, DEFER or HOLD")
         }
@@ -86,12 +123,9 @@ struct MailCommand: AsyncParsableCommand {
         ])
 }
 
-func openMailStore(_ options: StoreOptions) async throws -> (any Storage, SQLiteMailGuardStore) {
+func openMailStore(_ options: StoreOptions) async throws -> (any Storage, any MailGuardStore) {
     let store = try await options.openStore()
-    guard let sqlite = store as? MamoriStore else {
-        throw MamoriExit(code: 1, message: "the mail guard keeps its state in the SQLite store for now (PostgreSQL: not yet)")
-    }
-    return (store, sqlite.mailGuard)
+    return (store, store.mailGuardStore)
 }
 
 /// `mamori mail alert raise|clear load|auth-failure`.
