@@ -126,8 +126,12 @@ public enum PolicyAction: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// `action=DUNNO\n\n`, the answer to nearly every request, made once.
+    static let encodedDunno: [UInt8] = Array("action=DUNNO\n\n".utf8)
+
     /// `action=…\n\n`. Newlines in the text are replaced by spaces.
     public var encoded: [UInt8] {
+        if case .dunno = self { return Self.encodedDunno }
         var out = Array("action=".utf8)
         for byte in description.utf8 { out.append(byte == 0x0A || byte == 0x0D || byte == 0 ? 0x20 : byte) }
         out.append(0x0A)
