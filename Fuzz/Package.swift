@@ -29,6 +29,7 @@ let targets: [(String, [String])] = [
     ("FuzzPolicyRequest", ["MailGuard"]),
     ("FuzzSocketmap", ["MailGuard"]),
     ("FuzzAuthPolicy", ["MailGuard"]),
+    ("FuzzPostfixLog", ["MailGuard"]),
     ("FuzzPcap", ["EdgeFuzzing"]),
     ("FuzzNetFlowV5", ["EdgeFuzzing"]),
     ("FuzzNetFlowV9", ["EdgeFuzzing"]),

@@ -17,7 +17,7 @@ fixtures="$root/Tests"
 
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
     FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm
-    FuzzDNSMessage FuzzBlocklist FuzzRadiusPacket FuzzPolicyRequest FuzzSocketmap FuzzAuthPolicy FuzzPcap FuzzNetFlowV5 FuzzNetFlowV9
+    FuzzDNSMessage FuzzBlocklist FuzzRadiusPacket FuzzPolicyRequest FuzzSocketmap FuzzAuthPolicy FuzzPostfixLog FuzzPcap FuzzNetFlowV5 FuzzNetFlowV9
     FuzzIPFIX)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
@@ -43,6 +43,7 @@ seeds() {
         FuzzIoTReport) echo "$fixtures"/SightingsTests/Fixtures/iot-*.csv ;;
         FuzzReportMail) echo "$shared"/abuse/*.eml "$fixtures"/SightingsTests/Fixtures/*.eml ;;
         FuzzDeclarations) echo "$root"/Sources/Secrecy/Resources/declarations.json ;;
+        FuzzPostfixLog) echo "$shared"/smtp/generated/*.log "$shared"/smtp/postfix_exporter/*.log "$shared"/smtp/fail2ban/*.log ;;  # and syslog frames below
         FuzzPcap) echo "$shared"/dns/*.pcap ;;
         FuzzNetFlowV5) echo "$shared"/dns/logstash-netflow5*.dat ;;
         FuzzNetFlowV9) echo "$shared"/dns/logstash-netflow9*.dat ;;  # and the Cisco export below
@@ -132,6 +133,31 @@ for i, status in enumerate((1, 3, 2, 7, 8)):
     attrs.append(attr(26, struct.pack(">I", 9) + bytes([1, 12]) + b"ip:x=1\0\0\0\0"))
     open(f"{out}/acct-{i}", "wb").write(packet(i, attrs))
 PY
+        ;;
+    FuzzPostfixLog)
+        # The corpus's Postfix lines as a syslog TCP stream would carry them: RFC 3164 with <PRI>,
+        # octet-counted, and RFC 5424 with structured data.
+        python3 - "$corpus" "$shared"/smtp/generated/postfix-3.7.11-maillog.log "$shared"/smtp/fail2ban/postfix-sasl.log <<'PY'
+import sys
+out = sys.argv[1]
+for i, path in enumerate(sys.argv[2:]):
+    lines = [l for l in open(path, encoding='utf-8', errors='replace').read().splitlines() if l and not l.startswith('#')][:40]
+    open(f"{out}/syslog-lf-{i}", 'w').write(''.join(f"<22>{l}\n" for l in lines))
+    counted = b''
+    for l in lines:
+        m = f"<22>{l}".encode()
+        counted += str(len(m)).encode() + b' ' + m
+    open(f"{out}/syslog-octets-{i}", 'wb').write(counted)
+    rfc5424 = ''
+    for l in lines:
+        parts = l.split(' ', 5)
+        if len(parts) == 6:
+            tag = parts[4].rstrip(':')
+            app, _, pid = tag.partition('[')
+            rfc5424 += f'<22>1 2026-11-24T{parts[2]}+09:00 {parts[3]} {app} {pid.rstrip("]") or "-"} - [x@1 a="b\\]"] {parts[5]}\n'
+    open(f"{out}/syslog-5424-{i}", 'w').write(rfc5424)
+PY
+        n=$(find "$corpus" -type f | wc -l)
         ;;
     FuzzPolicyRequest | FuzzSocketmap | FuzzAuthPolicy)
         # The captured Postfix policy requests (as Postfix writes them), the socketmap lookups, and

@@ -11,7 +11,7 @@ extension MamoriStore {
     /// | `assignment-records` | `aaa_event` | the end of the holding (`held_until`) |
     /// | `sightings` | `sighting_file` (the ledger: file hash and name) | its ingest |
     /// | `cases` | `infection_case` (with its notices and links) | its last sighting, notice or remediation |
-    /// | `notices` | `notice`, `access_token` (personal links), `site_report` (site-owner notices) | its creation |
+    /// | `notices` | `notice`, `access_token` (personal links), `site_report` (site-owner notices), `mail_notice` (mail owners' notices) | its creation |
     ///
     /// The audit log is not purged: it holds pseudonyms only, and deleting from it would break the
     /// chain that proves what was done.
@@ -24,7 +24,7 @@ extension MamoriStore {
                 "MAX(last_seen, COALESCE(last_notice_at, 0), COALESCE(remediated_at, 0), COALESCE(updated_at, 0))"
             )
         ],
-        .notices: [("notice", "created_at"), ("access_token", "created_at"), ("site_report", "created_at")],
+        .notices: [("notice", "created_at"), ("access_token", "created_at"), ("site_report", "created_at"), ("mail_notice", "created_at")],
     ]
 
     /// The classes the store holds rows of.

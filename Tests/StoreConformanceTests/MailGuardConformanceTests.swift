@@ -99,6 +99,14 @@ struct MailGuardConformanceTests {
             #expect(actions.filter { $0 == "notice-queued" }.count == 13)
             #expect(actions.filter { $0 == "notice-sent" }.count == 1)
             #expect(actions.filter { $0 == "notice-failed" }.count == 1)
+
+            // The notices are of retention class `notices`: purged by their creation time.
+            let purge = { (result: PurgeResult) in
+                AuditEntry(time: Self.t, countermeasure: nil, action: "purge", actor: "test", subject: "notices", detail: [:])
+            }
+            #expect(try await storage.purge(.notices, before: Self.t, audit: purge).deleted["mail_notice"] == 0)
+            #expect(try await storage.purge(.notices, before: Self.t.addingTimeInterval(1), audit: purge).deleted["mail_notice"] == 13)
+            #expect(try await notices.mailNotices().isEmpty)
         }
     }
 
