@@ -1,5 +1,5 @@
-import FuzzDriver
 import Foundation
+import FuzzDriver
 import MailGuard
 
 /// Postfix log input as the mail guard receives it: the bytes as a syslog TCP stream (RFC 6587
