@@ -225,7 +225,7 @@ let package = Package(
             name: "MamoriBench",
             dependencies: [
                 "Runtime", "MamoriTesting", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite",
-                "StorePostgres", "Sightings", "Mailer", "SiteWarning", "DNSServer", "DNS", "MailGuard", "MailGuardServer", "NetServer",
+                "StorePostgres", "Sightings", "Mailer", "SiteWarning", "DNSServer", "DNS", "MailGuard", "MailGuardServer", "NetServer", "EdgeFilter",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -4,7 +4,7 @@ import MamoriTesting
 import Runtime
 import TextScanning
 
-/// `mamori-bench attribution|ingest|cryptopan|sightings|stores|dns`: the benchmarks of docs/benchmarks.md.
+/// `mamori-bench attribution|ingest|cryptopan|sightings|stores|dns|mail|edge`: the benchmarks of docs/benchmarks.md.
 ///
 /// Each measures Mamori side by side with a peer in one run and reports the ratio; each prints a
 /// table, or with `--json` one JSON line. Peers run on loopback only. Run it built for release:
@@ -16,7 +16,7 @@ struct MamoriBench: AsyncParsableCommand {
         abstract: "Benchmarks, measured side by side with a peer in one run (docs/benchmarks.md).",
         subcommands: [
             BenchAttributionCommand.self, BenchIngestCommand.self, BenchCryptoPAnCommand.self, BenchSightingsCommand.self, BenchStoresCommand.self,
-            BenchDNSCommand.self, BenchMailCommand.self,
+            BenchDNSCommand.self, BenchMailCommand.self, BenchEdgeCommand.self,
         ]
     )
 }
@@ -260,5 +260,58 @@ struct BenchDNSCommand: AsyncParsableCommand {
             DNSGuardBench.Options(
                 entries: entries, cachedNames: cachedNames, queries: queries, duration: duration, clients: clients, outstanding: outstanding,
                 latencyDuration: latencyDuration, latencyQPS: latencyQPS, rounds: rounds, seed: seed, json: json))
+    }
+}
+
+/// `mamori-bench edge`: flow records and pcap packets through the DNS-amplification decoders
+/// against nfdump and tshark, and 100,000 pool prefixes rendered to nftables.
+struct BenchEdgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edge",
+        abstract: "Flow records and pcap packets classified per second against nfdump and tshark; pools rendered to nftables and checked by nft -c.",
+        discussion: """
+            Generates FLOWS NetFlow v9 records (template 256, 45 records a message) and a pcap of PACKETS \
+            Ethernet frames from the seed, to 10.0.0.0/8 (POOL-PREFIXES /20 pools) from 172.16.0.0/12. \
+            Mamori decodes and matches them in this process (the `mamori edge analyze` path, one thread); \
+            the same messages go to nfcapd on a free 127.0.0.1 port and nfdump filters its files with \
+            `proto udp and dst port 53 and (dst net …)`; tshark reads the pcap with \
+            `udp.dstport == 53 && ip.dst in {…}`; both peers are pinned to one core (taskset -c 0). Then \
+            RENDER-PREFIXES generated pool prefixes are rendered to nftables and checked with `nft -c -f`. \
+            Every peer's matched count is compared with the generator's.
+            """)
+
+    @Option(help: "NetFlow v9 flow records (0 skips the nfdump comparison).")
+    var flows: Int = 10_000_000
+
+    @Option(help: "Packets in the pcap (0 skips the tshark comparison).")
+    var packets: Int = 2_000_000
+
+    @Option(help: "Pool prefixes (/20s in 10.0.0.0/8) the traffic is matched against, at most 2048.")
+    var poolPrefixes: Int = 64
+
+    @Option(help: "Pool prefixes rendered to nftables (0 skips it).")
+    var renderPrefixes: Int = 100_000
+
+    @Option(help: "Rounds of each timing (the best is reported).")
+    var rounds: Int = 3
+
+    @Option(help: "Seed of the generated records and packets.")
+    var seed: UInt64 = 20_260_101
+
+    @Flag(help: "Print one JSON line instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard flows >= 0, packets >= 0, renderPrefixes >= 0 else { throw ValidationError("sizes must not be negative") }
+        guard (1...2048).contains(poolPrefixes) else { throw ValidationError("--pool-prefixes must be 1 to 2048") }
+        guard renderPrefixes <= 4_000_000 else { throw ValidationError("--render-prefixes must be at most 4,000,000") }
+        guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
+    }
+
+    func run() async throws {
+        try EdgeBench.run(
+            EdgeBench.Options(
+                flows: flows, packets: packets, poolPrefixes: poolPrefixes, renderPrefixes: renderPrefixes, rounds: rounds, seed: seed,
+                json: json))
     }
 }

@@ -173,8 +173,22 @@ import Testing
         let cases = try CLI.run(["cases", "--store", store.path, "--json"])
         #expect(cases.lines.count == 1)
         #expect(cases.stdout.contains("mirai-like"))
+        #expect(cases.stdout.contains("infected-host-notification"))
         let after = try CLI.run(["audit", "show", "--store", store.path])
         #expect(after.lines.filter { $0.contains("\tidentification\t") }.count == 1)
         #expect(!(try CLI.sqlite(store, ".dump")).stdout.contains("198.51.100.99"))
+
+        // The file ledger, as for the other feeds: the same file again is not read, the case is untouched.
+        let again = try CLI.run(
+            [
+                "ingest", "sightings", "--store", store.path, "--feed", "darknet", "--darknet", darknet.path, "--min-targets", "5", "--window", "60",
+                mixed.path,
+            ])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("mixed.pcap: already ingested (same content), nothing done"))
+        #expect(again.stdout.contains("darknet: 0 parsed"))
+        #expect(try CLI.run(["cases", "--store", store.path, "--json"]).stdout == cases.stdout)
+        let identifications = try CLI.run(["audit", "show", "--store", store.path]).lines.filter { $0.contains("\tidentification\t") }
+        #expect(identifications.count == 1)
     }
 }

@@ -141,6 +141,39 @@ public struct CaseIntake: Sendable {
         return counts
     }
 
+    /// Whether a sightings file of this content (SHA-256, hex) is already complete in the ledger.
+    public func isIngested(sha256: String) async throws -> Bool {
+        try await store.sightingFile(sha256: sha256)?.complete ?? false
+    }
+
+    /// Ingests the sightings a sensor derived from one file (a capture or a flow export), under
+    /// the file ledger like a feed's file: a file already complete is skipped (its counts say
+    /// ``SightingIngestCounts/alreadyIngested``), a file half in goes on where the committed part
+    /// ends.
+    public func ingest(
+        sightings: [Sighting], from file: SightingFileRef, feed: String, parsed: Int, rejected: Int, notInfected: Int, now: Date = Date()
+    ) async throws -> SightingIngestCounts {
+        var counts = SightingIngestCounts()
+        if try await isIngested(sha256: file.sha256) {
+            counts.alreadyIngested = true
+            return counts
+        }
+        if !sightings.isEmpty {
+            try await commit(
+                sightings, range: 0..<sightings.count, feedName: feed, file: file, now: now,
+                pseudonyms: PseudonymMemo(attributor.pseudonymizer), counts: &counts)
+        }
+        counts.parsed = parsed
+        counts.rejected = rejected
+        counts.notInfected = notInfected
+        let completed = try await complete(file: file, feed: feed, counts: counts, now: now)
+        if !completed && counts.attributed + counts.notFound + counts.ambiguous == 0 {
+            counts = SightingIngestCounts()
+            counts.alreadyIngested = true
+        }
+        return counts
+    }
+
     /// Attributes one batch and updates its subscribers' cases, inside one store transaction.
     private func commit(
         _ batch: [Sighting], range: Range<Int>, feedName: String?, file: SightingFileRef?, now: Date,

@@ -29,6 +29,9 @@ public struct Sighting: Sendable, Hashable, Codable {
         case cncLogEntry
         /// A third party (Shadowserver, NOTICE/NICTER-style programme) reports the host infected.
         case thirdPartyReport
+        /// The host scanned the ISP's darknet (unused addresses, no legitimate recipient): the
+        /// sensor (`network-observation`) saw it reach enough distinct darknet addresses in its window.
+        case darknetScan
     }
 
     /// The host's address (an IPv4-mapped IPv6 address is stored as the IPv4 address).

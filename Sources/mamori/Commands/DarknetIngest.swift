@@ -4,7 +4,9 @@ import EdgeFilter
 import Foundation
 import Remediation
 import Runtime
+import Secrecy
 import Sightings
+import TextScanning
 
 /// Options of `ingest sightings --feed darknet`.
 struct DarknetOptions: ParsableArguments {
@@ -56,8 +58,12 @@ struct DarknetIngest {
         var sensor = DarknetSensor(
             darknet: darknetPools, ispSpace: Pools(pools: ispPools, exceptions: []),
             configuration: .init(minimumTargets: darknet.minTargets, window: Int64(darknet.window)))
+        let store = try await options.openStore()
+        let runtime = MamoriRuntime(
+            store: store, configuration: MamoriConfiguration(declarations: try options.loadDeclarations(), flow: flow.configuration))
+        let intake = try await runtime.caseIntake(actor: "cli")
         var decoder = EdgeDecoder()
-        var sightings: [Sighting] = []
+        var totals = SightingIngestCounts()
         var unreadable = false
         for file in files {
             let name = URL(fileURLWithPath: file).lastPathComponent
@@ -66,36 +72,39 @@ struct DarknetIngest {
                 unreadable = true
                 continue
             }
+            // The file ledger, as for the other feeds: a file already in is not read again.
+            let ref = SightingFileRef(sha256: Hex.encode(Digest.sha256(Array(data))), name: name)
+            if try await intake.isIngested(sha256: ref.sha256) {
+                if !json { Output.line("\(name): already ingested (same content), nothing done") }
+                continue
+            }
             let before = decoder.counts
             let found = sensor.scanners.count
             decoder.decodeDarknet([UInt8](data), darknet: sensor.isDarknet) { sensor.observe($0) }
             for (reason, count) in decoder.counts.bad.sorted(by: { $0.key < $1.key }) where count > (before.bad[reason] ?? 0) {
                 Output.error("\(name): \(count - (before.bad[reason] ?? 0)) refused: \(reason.rawValue)")
             }
-            for scanner in sensor.scanners[found...] {
-                sightings.append(
-                    Sighting(
-                        source: scanner.source, sourcePort: nil, time: Date(timeIntervalSince1970: TimeInterval(scanner.time)),
-                        kind: .honeypotContact, family: scanner.family, feed: "darknet",
-                        evidence: "\(name): \(scanner.targets) darknet addresses, port \(scanner.topPort)"))
+            let sightings = sensor.scanners[found...].map { scanner in
+                Sighting(
+                    source: scanner.source, sourcePort: nil, time: Date(timeIntervalSince1970: TimeInterval(scanner.time)),
+                    kind: .darknetScan, family: scanner.family, feed: "darknet",
+                    evidence: "\(name): \(scanner.targets) darknet addresses, port \(scanner.topPort)")
             }
+            let parsed = decoder.counts.decoded - before.decoded
+            let counts = try await intake.ingest(
+                sightings: sightings, from: ref, feed: "darknet", parsed: parsed, rejected: decoder.counts.badTotal - before.badTotal,
+                notInfected: max(0, parsed - sightings.count))
+            if counts.alreadyIngested, !json { Output.line("\(name): already ingested (same content), nothing done") }
+            totals.add(counts)
         }
-        let store = try await options.openStore()
-        let runtime = MamoriRuntime(
-            store: store, configuration: MamoriConfiguration(declarations: try options.loadDeclarations(), flow: flow.configuration))
-        let intake = try await runtime.caseIntake(actor: "cli")
-        let parsed = decoder.counts.decoded
-        let counts = try await intake.ingest(
-            sightings: sightings, feed: "darknet", parsed: parsed, rejected: decoder.counts.badTotal,
-            notInfected: max(0, parsed - sightings.count))
         let outside = "\(sensor.outsidePackets) darknet packets from outside the ISP's space counted, not kept"
         if json {
             Output.error(outside)
-            Output.line(Output.json(counts.dictionary))
+            Output.line(Output.json(totals.dictionary))
         } else {
-            Output.line("darknet: \(counts.line); \(sensor.darknetPackets) darknet packets, \(outside)")
+            Output.line("darknet: \(totals.line); \(sensor.darknetPackets) darknet packets, \(outside)")
         }
         if unreadable { throw MamoriExit(code: MamoriExit.noInput) }
-        if counts.rejected > 0 { throw MamoriExit(code: MamoriExit.dataError) }
+        if totals.rejected > 0 { throw MamoriExit(code: MamoriExit.dataError) }
     }
 }

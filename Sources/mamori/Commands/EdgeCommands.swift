@@ -6,13 +6,13 @@ import Runtime
 
 extension RuleTarget: ExpressibleByArgument {}
 
-/// `mamori edge render|diff|analyze`: the DNS-amplification measure at the network edge
+/// `mamori edge render|diff|analyze|pools suggest`: the DNS-amplification measure at the network edge
 /// (`dns-amplification-prevention`): the pools' rules for the routers, what changes between two
 /// pools files, and what the policy matches in captured traffic or flow exports.
 struct EdgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge", abstract: "DNS-amplification prevention at the edge: router rules for the dynamic pools, and flow analysis.",
-        subcommands: [EdgeRenderCommand.self, EdgeDiffCommand.self, EdgeAnalyzeCommand.self])
+        subcommands: [EdgeRenderCommand.self, EdgeDiffCommand.self, EdgeAnalyzeCommand.self, EdgePoolsCommand.self])
 
     /// Reads and parses a pools file; problems are printed as `file:line: reason` and exit 65.
     static func loadPools(_ path: String, option: String = "--pools") throws -> Pools {
