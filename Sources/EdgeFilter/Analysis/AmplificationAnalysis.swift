@@ -43,7 +43,11 @@ public struct AmplificationAnalysis: Sendable {
         perPool[pool].packets &+= view.packets
         perPool[pool].bytes &+= view.bytes
         let hour = view.time - ((view.time % 3600) + 3600) % 3600
-        perPoolHour[HourKey(pool: pool, hour: hour), default: Tally()].packets &+= view.packets
-        perPoolHour[HourKey(pool: pool, hour: hour), default: Tally()].bytes &+= view.bytes
+        Self.count(view, into: &perPoolHour[HourKey(pool: pool, hour: hour), default: Tally()])
+    }
+
+    private static func count(_ view: AmplificationView, into tally: inout Tally) {
+        tally.packets &+= view.packets
+        tally.bytes &+= view.bytes
     }
 }

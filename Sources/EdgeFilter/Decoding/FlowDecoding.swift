@@ -25,6 +25,76 @@ struct FlowTemplate: Sendable, Hashable {
     var isOptions: Bool
     /// The export time of its last announcement.
     var announced: Int64
+    /// Where a fixed-length template's fields lie in each record, worked out once.
+    var layout: FixedLayout?
+
+    init(fields: [TemplateField], fixedLength: Int?, isOptions: Bool, announced: Int64) {
+        self.fields = fields
+        self.fixedLength = fixedLength
+        self.isOptions = isOptions
+        self.announced = announced
+        layout = fixedLength == nil ? nil : FixedLayout(fields)
+    }
+}
+
+/// A fixed-length template compiled to offsets: each record's fields are read where they lie,
+/// without walking the template. Reads exactly what the field walk of
+/// ``EdgeDecoder/records(_:from:to:key:exportTime:uptime:accept:emit:)`` reads (a later field of
+/// the same element wins, as there; the time fields apply in template order).
+struct FixedLayout: Sendable, Hashable {
+    /// An unsigned field's offset and length (1–8 bytes).
+    struct Slot: Sendable, Hashable {
+        var offset: Int
+        var length: Int
+    }
+
+    /// A time field: its element and offset.
+    struct TimeSlot: Sendable, Hashable {
+        var element: UInt16
+        var offset: Int
+    }
+
+    var length = 0
+    var destinationV4 = -1
+    var destinationV6 = -1
+    var sourceV4 = -1
+    var sourceV6 = -1
+    var destinationPort = -1
+    var transport = -1
+    var direction = -1
+    var octets: Slot?
+    var packets: Slot?
+    var octetTotal: Slot?
+    var packetTotal: Slot?
+    var times: [TimeSlot] = []
+
+    /// Nil when a field has no fixed length (the field walk reads those).
+    init?(_ fields: [TemplateField]) {
+        var offset = 0
+        for field in fields {
+            guard field.length != 0xFFFF else { return nil }
+            let length = Int(field.length)
+            switch field.element {
+            case Element.destinationV4 where length == 4: destinationV4 = offset
+            case Element.destinationV6 where length == 16: destinationV6 = offset
+            case Element.sourceV4 where length == 4: sourceV4 = offset
+            case Element.sourceV6 where length == 16: sourceV6 = offset
+            case Element.destinationPort where length == 2: destinationPort = offset
+            case Element.transport where length == 1: transport = offset
+            case Element.direction where length == 1: direction = offset
+            case Element.octets where length <= 8: octets = Slot(offset: offset, length: length)
+            case Element.packets where length <= 8: packets = Slot(offset: offset, length: length)
+            case Element.octetTotal where length <= 8: octetTotal = Slot(offset: offset, length: length)
+            case Element.packetTotal where length <= 8: packetTotal = Slot(offset: offset, length: length)
+            case Element.startUptime where length == 4, Element.startSeconds where length == 4, Element.startMilliseconds where length == 8:
+                times.append(TimeSlot(element: field.element, offset: offset))
+            default: break
+            }
+            offset += length
+        }
+        guard offset > 0 else { return nil }
+        self.length = offset
+    }
 }
 
 /// Information elements read (IANA IPFIX numbers; the same in NetFlow v9).
@@ -283,6 +353,10 @@ extension EdgeDecoder {
             return
         }
         if template.isOptions { return }
+        if let layout = template.layout {
+            fixedRecords(buffer, from: start, to: end, layout: layout, exportTime: exportTime, uptime: uptime, accept: accept, emit: emit)
+            return
+        }
         var cursor = start
         while cursor < end {
             if let fixed = template.fixedLength, end - cursor < fixed { return }  // padding
@@ -357,6 +431,52 @@ extension EdgeDecoder {
             let fields = DecodedFields(
                 destination: destination, destinationPort: port, transport: transport, direction: direction,
                 bytes: octets ?? octetTotal, packets: packets ?? packetTotal, time: time)
+            counts.decoded += 1
+            guard accept(destination), let view = V.make(fields, source: source, in: buffer) else { continue }
+            emit(view)
+        }
+    }
+
+    /// The records of a fixed-length template, each field read at its offset.
+    mutating func fixedRecords<V: EdgeViewMaking>(
+        _ buffer: UnsafeRawBufferPointer, from start: Int, to end: Int, layout: FixedLayout, exportTime: Int64, uptime: UInt32?,
+        accept: (IPAddress) -> Bool, emit: (V) -> Void
+    ) {
+        var cursor = start
+        while end - cursor >= layout.length {  // what is left under one record is padding
+            let record = cursor
+            cursor += layout.length
+            let destinationV4 = layout.destinationV4 >= 0 ? IPAddress(v4: buffer.u32(record + layout.destinationV4)) : nil
+            let destinationV6 = layout.destinationV6 >= 0 ? IPAddress(v6: buffer.u128(record + layout.destinationV6)) : nil
+            var time = exportTime
+            for slot in layout.times {
+                switch slot.element {
+                case Element.startUptime:
+                    if let uptime { time = exportTime - Int64((uptime &- buffer.u32(record + slot.offset)) / 1000) }
+                case Element.startSeconds: time = Int64(buffer.u32(record + slot.offset))
+                default: time = Int64(clamping: buffer.u64(record + slot.offset) / 1000)
+                }
+            }
+            let destination: IPAddress
+            let source: SourceReference
+            if let destinationV6, destinationV6.value != 0 || destinationV4 == nil {
+                destination = destinationV6
+                source = SourceReference(offset: layout.sourceV6 >= 0 ? record + layout.sourceV6 : -1, family: .v6)
+            } else if let destinationV4 {
+                destination = destinationV4
+                source = SourceReference(offset: layout.sourceV4 >= 0 ? record + layout.sourceV4 : -1, family: .v4)
+            } else {
+                counts.notIP += 1
+                continue
+            }
+            func read(_ slot: FixedLayout.Slot?) -> UInt64? { slot.map { buffer.unsigned(record + $0.offset, length: $0.length) } }
+            let fields = DecodedFields(
+                destination: destination,
+                destinationPort: layout.destinationPort >= 0 ? buffer.u16(record + layout.destinationPort) : 0,
+                transport: layout.transport >= 0 ? buffer.u8(record + layout.transport) : 0,
+                direction: layout.direction >= 0 ? (buffer.u8(record + layout.direction) == 1 ? .egress : .ingress) : .unknown,
+                bytes: read(layout.octets) ?? read(layout.octetTotal) ?? 0, packets: read(layout.packets) ?? read(layout.packetTotal) ?? 0,
+                time: time)
             counts.decoded += 1
             guard accept(destination), let view = V.make(fields, source: source, in: buffer) else { continue }
             emit(view)
