@@ -80,6 +80,9 @@ public struct PostgresMailGuardStore: MailGuardStore {
 /// claims take the oldest due row with `FOR UPDATE SKIP LOCKED`, as the other outboxes do.
 public struct PostgresMailNoticeStore: MailNoticeStore {
     let store: PostgresStore
+    var outbox: PostgresLeasedOutbox {
+        PostgresLeasedOutbox(store: store, table: "mail_notice", columns: Self.columns, what: "a mail owner's notice")
+    }
 
     public func enqueueMailNotice(_ notice: MailNoticeRecord, audit: AuditEntry) async throws -> Bool {
         try await store.transaction("queue a mail owner's notice", lockingAudit: true) { connection in
@@ -103,69 +106,19 @@ public struct PostgresMailNoticeStore: MailNoticeStore {
     }
 
     public func claimMailNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) async throws -> MailNoticeRecord? {
-        try await store.transaction("claim a mail owner's notice", lockingAudit: false) { connection in
-            try await Self.records(
-                connection.query(
-                    """
-                    UPDATE mail_notice SET status = 'sending', attempts = attempts + 1, lease_owner = \(owner),
-                        lease_until = \(now.timeIntervalSince1970 + lease)
-                    WHERE id = (
-                        SELECT id FROM mail_notice
-                        WHERE (status = 'queued' AND next_attempt_at <= \(dueBy.timeIntervalSince1970))
-                           OR (status = 'sending' AND (lease_until IS NULL OR lease_until <= \(now.timeIntervalSince1970)))
-                        ORDER BY id
-                        FOR UPDATE SKIP LOCKED
-                        LIMIT 1)
-                    RETURNING \(unescaped: Self.columns)
-                    """, logger: store.logger)
-            ).first
-        }
+        try await outbox.claim(owner: owner, dueBy: dueBy, now: now, lease: lease, decode: Self.records)
     }
 
     public func markMailNoticeSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) async throws -> Bool {
-        try await store.transaction("mark a mail owner's notice sent", lockingAudit: true) { connection in
-            var changed = false
-            for try await _ in try await connection.query(
-                """
-                UPDATE mail_notice SET status = 'sent', sent_at = \(at.timeIntervalSince1970), reply = \(String(reply.prefix(500))),
-                    last_error = NULL, lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status <> 'sent'
-                RETURNING id
-                """, logger: store.logger
-            ).decode(Int64.self) {
-                changed = true
-            }
-            guard changed else { return false }
-            _ = try await store.appendAudit([audit], on: connection)
-            return true
-        }
+        try await outbox.markSent(id, at: at, reply: reply, audit: audit)
     }
 
     public func markMailNoticeRetry(_ id: Int64, owner: String, next: Date, error: String) async throws {
-        try await store.transaction("mark a mail owner's notice for retry", lockingAudit: false) { connection in
-            try await connection.query(
-                """
-                UPDATE mail_notice SET status = 'queued', next_attempt_at = \(next.timeIntervalSince1970),
-                    last_error = \(String(error.prefix(500))), lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status = 'sending' AND lease_owner = \(owner)
-                """, logger: store.logger)
-        }
+        try await outbox.markRetry(id, owner: owner, next: next, error: error)
     }
 
     public func markMailNoticeFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) async throws {
-        try await store.transaction("mark a mail owner's notice failed", lockingAudit: true) { connection in
-            var changed = false
-            for try await _ in try await connection.query(
-                """
-                UPDATE mail_notice SET status = 'failed', last_error = \(String(error.prefix(500))), lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status = 'sending' AND lease_owner = \(owner)
-                RETURNING id
-                """, logger: store.logger
-            ).decode(Int64.self) {
-                changed = true
-            }
-            if changed { _ = try await store.appendAudit([audit], on: connection) }
-        }
+        try await outbox.markFailed(id, owner: owner, error: error, audit: audit)
     }
 
     public func mailNotices() async throws -> [MailNoticeRecord] {

@@ -9,6 +9,7 @@ import Storage
 /// take the oldest due row with `FOR UPDATE SKIP LOCKED`, as the subscriber notices do.
 public struct PostgresSiteReportStore: SiteReportStore {
     let store: PostgresStore
+    var outbox: PostgresLeasedOutbox { PostgresLeasedOutbox(store: store, table: "site_report", columns: Self.columns, what: "a site-owner notice") }
 
     public func enqueue(_ report: SiteReportRecord, audit: AuditEntry) async throws -> Bool {
         let parts = try SiteReportRows.encodeParts(report.parts)
@@ -33,69 +34,19 @@ public struct PostgresSiteReportStore: SiteReportStore {
     }
 
     public func claimReport(owner: String, dueBy: Date, now: Date, lease: TimeInterval) async throws -> SiteReportRecord? {
-        try await store.transaction("claim a site-owner notice", lockingAudit: false) { connection in
-            try await Self.records(
-                connection.query(
-                    """
-                    UPDATE site_report SET status = 'sending', attempts = attempts + 1, lease_owner = \(owner),
-                        lease_until = \(now.timeIntervalSince1970 + lease)
-                    WHERE id = (
-                        SELECT id FROM site_report
-                        WHERE (status = 'queued' AND next_attempt_at <= \(dueBy.timeIntervalSince1970))
-                           OR (status = 'sending' AND (lease_until IS NULL OR lease_until <= \(now.timeIntervalSince1970)))
-                        ORDER BY id
-                        FOR UPDATE SKIP LOCKED
-                        LIMIT 1)
-                    RETURNING \(unescaped: Self.columns)
-                    """, logger: store.logger)
-            ).first
-        }
+        try await outbox.claim(owner: owner, dueBy: dueBy, now: now, lease: lease, decode: Self.records)
     }
 
     public func markReportSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) async throws -> Bool {
-        try await store.transaction("mark a site-owner notice sent", lockingAudit: true) { connection in
-            var changed = false
-            for try await _ in try await connection.query(
-                """
-                UPDATE site_report SET status = 'sent', sent_at = \(at.timeIntervalSince1970), reply = \(String(reply.prefix(500))),
-                    last_error = NULL, lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status <> 'sent'
-                RETURNING id
-                """, logger: store.logger
-            ).decode(Int64.self) {
-                changed = true
-            }
-            guard changed else { return false }
-            _ = try await store.appendAudit([audit], on: connection)
-            return true
-        }
+        try await outbox.markSent(id, at: at, reply: reply, audit: audit)
     }
 
     public func markReportRetry(_ id: Int64, owner: String, next: Date, error: String) async throws {
-        try await store.transaction("mark a site-owner notice for retry", lockingAudit: false) { connection in
-            try await connection.query(
-                """
-                UPDATE site_report SET status = 'queued', next_attempt_at = \(next.timeIntervalSince1970),
-                    last_error = \(String(error.prefix(500))), lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status = 'sending' AND lease_owner = \(owner)
-                """, logger: store.logger)
-        }
+        try await outbox.markRetry(id, owner: owner, next: next, error: error)
     }
 
     public func markReportFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) async throws {
-        try await store.transaction("mark a site-owner notice failed", lockingAudit: true) { connection in
-            var changed = false
-            for try await _ in try await connection.query(
-                """
-                UPDATE site_report SET status = 'failed', last_error = \(String(error.prefix(500))), lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status = 'sending' AND lease_owner = \(owner)
-                RETURNING id
-                """, logger: store.logger
-            ).decode(Int64.self) {
-                changed = true
-            }
-            if changed { _ = try await store.appendAudit([audit], on: connection) }
-        }
+        try await outbox.markFailed(id, owner: owner, error: error, audit: audit)
     }
 
     public func siteReports() async throws -> [SiteReportRecord] {

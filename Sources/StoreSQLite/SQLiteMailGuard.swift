@@ -72,16 +72,10 @@ extension MamoriStore {
 /// start, each change one IMMEDIATE transaction with its audit record.
 public struct SQLiteMailNoticeStore: MailNoticeStore {
     let store: MamoriStore
+    static let outbox = LeasedOutboxTable(table: "mail_notice")
 
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await store.pool.writeWithoutTransaction { db in
-            var result: T?
-            try db.inTransaction(.immediate) {
-                result = try body(db)
-                return .commit
-            }
-            return result!
-        }
+        try await store.immediateWrite(body)
     }
 
     public func enqueueMailNotice(_ notice: MailNoticeRecord, audit: AuditEntry) async throws -> Bool {
@@ -104,61 +98,21 @@ public struct SQLiteMailNoticeStore: MailNoticeStore {
     }
 
     public func claimMailNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) async throws -> MailNoticeRecord? {
-        try await write { db -> MailNoticeRecord? in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT * FROM mail_notice
-                            WHERE (status = 'queued' AND next_attempt_at <= ?)
-                               OR (status = 'sending' AND (lease_until IS NULL OR lease_until <= ?))
-                            ORDER BY id LIMIT 1
-                        """, arguments: [dueBy.timeIntervalSince1970, now.timeIntervalSince1970])
-            else { return nil }
-            var notice = Self.record(row)
-            guard let id = notice.id else { return nil }
-            notice.attempts += 1
-            notice.status = .sending
-            try db.execute(
-                sql: "UPDATE mail_notice SET status = 'sending', attempts = ?, lease_owner = ?, lease_until = ? WHERE id = ?",
-                arguments: [notice.attempts, owner, now.timeIntervalSince1970 + lease, id])
-            return notice
+        try await write { db in
+            try Self.outbox.claim(db, owner: owner, dueBy: dueBy, now: now, lease: lease).map(Self.record)
         }
     }
 
     public func markMailNoticeSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) async throws -> Bool {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE mail_notice SET status = 'sent', sent_at = ?, reply = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL
-                        WHERE id = ? AND status != 'sent'
-                    """, arguments: [at.timeIntervalSince1970, String(reply.prefix(500)), id])
-            guard db.changesCount == 1 else { return false }
-            try SQLiteAuditLog.append(audit, in: db)
-            return true
-        }
+        try await write { db in try Self.outbox.markSent(db, id: id, at: at, reply: reply, audit: audit) }
     }
 
     public func markMailNoticeRetry(_ id: Int64, owner: String, next: Date, error: String) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE mail_notice SET status = 'queued', next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
-                        WHERE id = ? AND status = 'sending' AND lease_owner = ?
-                    """, arguments: [next.timeIntervalSince1970, String(error.prefix(500)), id, owner])
-        }
+        try await write { db in try Self.outbox.markRetry(db, id: id, owner: owner, next: next, error: error) }
     }
 
     public func markMailNoticeFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) async throws {
-        try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE mail_notice SET status = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL
-                        WHERE id = ? AND status = 'sending' AND lease_owner = ?
-                    """, arguments: [String(error.prefix(500)), id, owner])
-            guard db.changesCount == 1 else { return }
-            try SQLiteAuditLog.append(audit, in: db)
-        }
+        try await write { db in try Self.outbox.markFailed(db, id: id, owner: owner, error: error, audit: audit) }
     }
 
     public func mailNotices() async throws -> [MailNoticeRecord] {
