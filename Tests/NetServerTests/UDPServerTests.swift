@@ -6,6 +6,7 @@ import NetServer
 import NetTesting
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import Synchronization
 import Testing
 
 /// A datagram handler for the tests: echoes, except `bad…` (malformed, answered `malformed!!!`), `throw…`
@@ -117,12 +118,32 @@ func withServer<S: Service, T: Sendable>(
         #expect(stats.dropped[.tooLarge] == 1)
     }
 
+    /// Tells when a datagram reached the handler, then answers it after 300 ms.
+    struct ArrivalHandler: DatagramHandler {
+        let arrived = Arrivals()
+
+        final class Arrivals: Sendable {
+            let count = Atomic<Int>(0)
+        }
+
+        func handle(_ datagram: ByteBuffer, from peer: SocketAddress) async throws -> HandlerResult<ByteBuffer> {
+            arrived.count.add(1, ordering: .sequentiallyConsistent)
+            try await Task.sleep(for: .milliseconds(300))
+            return .reply(datagram)
+        }
+    }
+
     @Test func gracefulShutdownAnswersWhatIsInFlight() async throws {
-        let server = Self.server()
+        let handler = ArrivalHandler()
+        let server = UDPServer(
+            configuration: NetServerConfiguration(name: "test", host: "127.0.0.1", port: 0), handler: handler, logger: CapturedLogs().logger(),
+            metricsFactory: TestMetrics())
         let replies = try await withServer(server, listening: server.listeningAddress) { address, trigger in
             try await withThrowingTaskGroup(of: [ByteBuffer].self) { group in
                 group.addTask { try await UDPProbe.exchange([Array("slow and steady".utf8)], with: address, expecting: 1) }
-                try await Task.sleep(for: .milliseconds(100))
+                // Shut down once the datagram is in the handler's hands (a fixed pause raced a
+                // loaded machine: the shutdown came before the datagram and nothing was in flight).
+                while handler.arrived.count.load(ordering: .sequentiallyConsistent) == 0 { try await Task.sleep(for: .milliseconds(10)) }
                 trigger.triggerGracefulShutdown()
                 return try await group.next()!
             }
