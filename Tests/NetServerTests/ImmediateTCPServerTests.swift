@@ -30,7 +30,8 @@ struct TestImmediateHandler: ImmediateStreamHandler {
 }
 
 /// ``TCPServer`` with an ``ImmediateStreamHandler``: the same contract as the task-per-message
-/// path (order, counters, malformed input, errors, limits, graceful shutdown), over loopback.
+/// path (order, counters, malformed input, errors, graceful shutdown), over loopback; the
+/// connection limit is `TCPServerTests.connectionsOverTheLimitAreClosed`, run for both paths.
 @Suite(.timeLimit(.minutes(1))) struct ImmediateTCPServerTests {
     static func server(
         _ configure: (inout NetServerConfiguration) -> Void = { _ in }, logs: CapturedLogs = CapturedLogs()
@@ -99,22 +100,6 @@ struct TestImmediateHandler: ImmediateStreamHandler {
         #expect(server.stats.requests[.failed] == 1)
         #expect(server.stats.connections == 0)
         #expect(!logs.text.contains("127.0.0.1"))
-    }
-
-    @Test func connectionsOverTheLimitAreClosed() async throws {
-        let server = Self.server { $0.maxConnections = 1 }
-        try await withServer(server, listening: server.listeningAddress) { address, _ in
-            let first = try await connectFramed(to: address)
-            try await first.executeThenClose { inbound, outbound in
-                try await outbound.write(frame("hold the slot"))
-                var iterator = inbound.makeAsyncIterator()
-                #expect(try await iterator.next().map { String(buffer: $0) } == "hold the slot")
-                let second = try await connectFramed(to: address)
-                let (replies, closed) = try await TCPServerTests.exchange(second, [frame("let me in now")], expecting: 1)
-                #expect(replies.isEmpty && closed)
-            }
-        }
-        #expect(server.stats.dropped[.connectionLimit] == 1)
     }
 
     @Test func gracefulShutdownClosesOpenConnections() async throws {

@@ -87,9 +87,30 @@ func frame(_ text: String) -> ByteBuffer { ByteBuffer(string: text.padding(toLen
         #expect(!logs.text.contains("127.0.0.1"))
     }
 
-    @Test func connectionsOverTheLimitAreClosed() async throws {
-        let server = Self.server { $0.maxConnections = 1 }
-        try await withServer(server, listening: server.listeningAddress) { address, _ in
+    /// The two ways a ``TCPServer`` serves its connections: a task per message, or on the event
+    /// loop (``ImmediateStreamHandler``).
+    enum Serving: CaseIterable, Sendable { case task, eventLoop }
+
+    /// Runs a server of `serving` with `configure` under `body`; its counts afterwards.
+    static func withServing(
+        _ serving: Serving, _ configure: @escaping (inout NetServerConfiguration) -> Void,
+        _ body: @escaping @Sendable (SocketAddress) async throws -> Void
+    ) async throws -> NetServerStats {
+        switch serving {
+        case .task:
+            let server = Self.server(configure)
+            try await withServer(server, listening: server.listeningAddress) { address, _ in try await body(address) }
+            return server.stats
+        case .eventLoop:
+            let server = ImmediateTCPServerTests.server(configure)
+            try await withServer(server, listening: server.listeningAddress) { address, _ in try await body(address) }
+            return server.stats
+        }
+    }
+
+    @Test(arguments: Serving.allCases)
+    func connectionsOverTheLimitAreClosed(_ serving: Serving) async throws {
+        let stats = try await Self.withServing(serving, { $0.maxConnections = 1 }) { address in
             let first = try await connectFramed(to: address)
             try await first.executeThenClose { inbound, outbound in
                 try await outbound.write(frame("hold the slot"))
@@ -101,8 +122,8 @@ func frame(_ text: String) -> ByteBuffer { ByteBuffer(string: text.padding(toLen
                 #expect(replies.isEmpty && closed)
             }
         }
-        #expect(server.stats.dropped[.connectionLimit] == 1)
-        #expect(server.stats.connectionsAccepted == 1)
+        #expect(stats.dropped[.connectionLimit] == 1)
+        #expect(stats.connectionsAccepted == 1)
     }
 
     @Test func idleConnectionsAreClosed() async throws {
