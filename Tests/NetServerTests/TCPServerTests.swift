@@ -43,8 +43,14 @@ func frame(_ text: String) -> ByteBuffer { ByteBuffer(string: text.padding(toLen
         _ connection: FramedConnection, _ messages: [ByteBuffer], expecting count: Int
     ) async throws -> (replies: [String], closed: Bool) {
         try await connection.executeThenClose { inbound, outbound in
-            for message in messages { try await outbound.write(message) }
             var replies: [String] = []
+            // A server that closes the connection first (over the limit, say) may do so before
+            // the write: the write then fails (closed channel, reset), which is that answer too.
+            do {
+                for message in messages { try await outbound.write(message) }
+            } catch {
+                return (replies, true)
+            }
             var iterator = inbound.makeAsyncIterator()
             while replies.count < count {
                 guard let reply = try? await iterator.next() else { return (replies, true) }
