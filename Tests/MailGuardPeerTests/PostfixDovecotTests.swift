@@ -176,7 +176,8 @@ import Testing
         let socketmapPort: Int
 
         static func start(
-            directory: URL, maillog: String?, policyPort: Int, socketmapPort: Int, holdQueuedMailOf postfixConfig: String? = nil
+            directory: URL, maillog: String?, policyPort: Int, socketmapPort: Int, holdQueuedMailOf postfixConfig: String? = nil,
+            tables: (directory: String, postfixConfig: String)? = nil
         ) async throws -> Mamori {
             let store = try MamoriStore(path: directory.appendingPathComponent("store.sqlite").path)
             let runtime = MamoriRuntime(store: store, configuration: MamoriConfiguration(declarations: try Declarations.bundled()))
@@ -186,7 +187,8 @@ import Testing
             settings.postfixLog = maillog
             settings.tick = .milliseconds(200)
             settings.holdQueuedMail = postfixConfig != nil
-            settings.postfixConfigDirectory = postfixConfig
+            settings.postfixConfigDirectory = postfixConfig ?? tables?.postfixConfig
+            settings.postfixTableDirectory = tables?.directory
             settings.configuration.failuresToBlock = 3
             settings.configuration.quietPeriod = 4
             settings.configuration.distinctAddresses = 4
@@ -325,6 +327,60 @@ import Testing
         #expect(try await mamori.store.mailGuard.mailGuardSnapshot() == MailGuardSnapshot())
         #expect(try peers.swaks(from: "127.0.0.66", login: nil, quitAfter: "EHLO").contains("AUTH PLAIN LOGIN"))
         await mamori.stop()
+    }
+
+    /// The fail-open set-up of docs/mail-guard.md: `sasl_access` and `sasl_exceptions` as
+    /// `hash:` tables that Mamori keeps (`--postfix-table-dir`). A brute-forcing address stops
+    /// being offered AUTH through them, with no Postfix reload; a suspended ID is refused by
+    /// `check_sasl_access`; then, with Mamori stopped, Postfix still offers AUTH and delivers
+    /// for everyone else (a `socketmap:` table would make every EHLO fail with 421 here).
+    @Test(.enabled(if: peersPresent, "needs root, postfix, dovecot-core and swaks"))
+    func withLocalTablesPostfixGoesOnWithMamoriStopped() async throws {
+        let (policy, socketmap) = try Self.ports()
+        let tables = try Loopback.temporaryDirectory().appendingPathComponent("tables").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: tables).deletingLastPathComponent().path) }
+        let peers = try MailPeers(
+            policyPort: policy, socketmapPort: socketmap, withSocketmap: false,
+            extraMain: """
+                smtpd_recipient_restrictions = check_sasl_access hash:\(tables)/sasl_access,
+                    check_policy_service { inet:127.0.0.1:\(policy), timeout=2s, default_action=DUNNO }
+                smtpd_sasl_exceptions_networks = hash:\(tables)/sasl_exceptions
+
+                """)
+        defer { peers.stop() }
+        let config = peers.directory.appendingPathComponent("conf").path
+        let mamori = try await Mamori.start(
+            directory: peers.directory, maillog: peers.maillog, policyPort: policy, socketmapPort: socketmap,
+            tables: (tables, config))
+        // As deployed: Mamori writes the tables first, then Postfix is reloaded with the lines
+        // (an smtpd that started while a table was missing keeps failing its lookups).
+        try await Self.waitFor {
+            ["sasl_access.db", "sasl_exceptions.db"].allSatisfy { FileManager.default.fileExists(atPath: "\(tables)/\($0)") }
+        }
+        try peers.run("/usr/sbin/postfix", ["-c", config, "reload"])
+        try await Self.waitFor { (try? peers.swaks(from: "127.0.0.66", login: nil, quitAfter: "EHLO"))?.contains("AUTH PLAIN LOGIN") == true }
+        try await mamori.raise(.authFailure)
+        for _ in 0..<3 { _ = try peers.swaks(from: "127.0.0.66", login: "alice@mamori.test", password: "wrong") }
+        try await Self.waitFor { mamori.guardian.isBlocked(.init("127.0.0.66")!) }
+        try await Self.waitFor {
+            (try? String(contentsOfFile: "\(tables)/sasl_exceptions", encoding: .utf8)) == "127.0.0.66 blocked\n"
+        }
+        let blocked = try peers.swaks(from: "127.0.0.66", login: nil, quitAfter: "EHLO")
+        #expect(blocked.contains("250 ") && !blocked.contains("AUTH PLAIN LOGIN"))
+        #expect(try peers.swaks(from: "127.0.0.67", login: nil, quitAfter: "EHLO").contains("AUTH PLAIN LOGIN"))
+        // A suspended ID: check_sasl_access refuses it from the table, before the policy server.
+        mamori.guardian.suspend(authID: "victim@mamori.test")
+        try await Self.waitFor {
+            (try? String(contentsOfFile: "\(tables)/sasl_access", encoding: .utf8))?.hasPrefix("victim@mamori.test REJECT") == true
+        }
+        let refused = try peers.swaks(from: "127.0.0.20", login: "victim@mamori.test")
+        #expect(refused.contains("SASL login name rejected") && refused.contains("SMTP AUTH suspended for this ID"))
+        await mamori.stop()
+        // Mamori down: Postfix reads the last tables and goes on.
+        #expect(try peers.swaks(from: "127.0.0.67", login: nil, quitAfter: "EHLO").contains("AUTH PLAIN LOGIN"))
+        #expect(try peers.swaks(from: "127.0.0.30", login: "alice@mamori.test").contains("250 2.0.0 Ok: queued"))
+        #expect(!(try peers.swaks(from: "127.0.0.66", login: nil, quitAfter: "EHLO").contains("AUTH PLAIN LOGIN")))
+        try await Self.waitFor { (try? String(contentsOfFile: peers.maillog, encoding: .utf8))?.contains("status=sent") == true }
     }
 
     /// Mamori stopped: with the policy server's `default_action=DUNNO`, Postfix still delivers.

@@ -122,3 +122,37 @@ struct AuthPolicyTests {
         #expect(guardian.authPolicyReply(imap) == #"{"status":0,"msg":""}"#)
     }
 }
+
+/// The socketmap's maps as Postfix table sources: what is in force, sorted, one line each.
+@Suite struct PostfixTablesTests {
+    @Test func theTablesHoldWhatIsInForceAndNothingElse() throws {
+        let fixture = try GuardFixture {
+            $0.failuresToBlock = 2
+            $0.suspendedText = "5.7.1 suspended:\nchange your password"
+        }
+        let guardian = fixture.guardian
+        let now = Date()
+        #expect(guardian.postfixTables(at: now) == PostfixTables(saslAccess: "", saslExceptions: "", unrepresentable: 0))
+        guardian.raise(.authFailure, by: .cli, at: now)
+        for address in ["2001:db8::7", "192.0.2.9"] {
+            for i in 0..<2 { guardian.observe(AuthFailure(sourceIP: IPAddress(address)!, time: now.addingTimeInterval(Double(i)))) }
+        }
+        guardian.observe(AuthFailure(sourceIP: IPAddress("192.0.2.10")!, time: now))  // one failure: not blocked
+        for login in ["victim@mamori.test", "alice@mamori.test", "two words", "#comment", "tab\there"] {
+            guardian.suspend(authID: login, at: now)
+        }
+        let tables = guardian.postfixTables(at: now.addingTimeInterval(5))
+        #expect(tables.saslExceptions == "192.0.2.9 blocked\n2001:db8::7 blocked\n")
+        // The answer on one line; logins a table line cannot hold are left out and counted.
+        #expect(
+            tables.saslAccess
+                == "alice@mamori.test REJECT 5.7.1 suspended: change your password\nvictim@mamori.test REJECT 5.7.1 suspended: change your password\n"
+        )
+        #expect(tables.unrepresentable == 3)
+        // A lifted block and an expired suspension leave the tables.
+        guardian.lift(address: IPAddress("192.0.2.9")!, at: now.addingTimeInterval(6))
+        let later = guardian.postfixTables(at: now.addingTimeInterval(86400 * 400))
+        #expect(later.saslExceptions == "2001:db8::7 blocked\n")
+        #expect(later.saslAccess.isEmpty)
+    }
+}

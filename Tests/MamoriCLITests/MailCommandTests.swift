@@ -41,5 +41,7 @@ import Testing
         #expect(syslog.status != 0 && syslog.stderr.contains("--postfix-syslog-listen 0.0.0.0") && syslog.stderr.contains("loopback"))
         let api = try CLI.run(store + ["--mail-api-listen", "127.0.0.1:0"])
         #expect(api.status != 0 && api.stderr.contains("--mail-api-token-file"))
+        let table = try CLI.run(store + ["--postfix-table-dir", dir.path, "--postfix-table-type", "cdb"])
+        #expect(table.status != 0 && table.stderr.contains("--postfix-table-type cdb: use hash or btree"))
     }
 }

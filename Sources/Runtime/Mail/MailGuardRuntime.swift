@@ -29,8 +29,14 @@ public struct MailGuardSettings: Sendable {
     public var holdQueuedMail = false
     /// Postfix's configuration directory for `postqueue`/`postcat`/`postsuper` (`-c`), nil: the default.
     public var postfixConfigDirectory: String?
-    /// Where those commands are.
+    /// Where those commands (and `postmap`) are.
     public var postfixCommandDirectory = "/usr/sbin"
+    /// A directory where `sasl_access` and `sasl_exceptions` are kept as Postfix lookup tables
+    /// (rebuilt with `postmap` on change; Postfix keeps answering from them while Mamori is
+    /// down), off unless given.
+    public var postfixTableDirectory: String?
+    /// The type of those tables.
+    public var postfixTableType = PostfixTableType.hash
     public var configuration = MailGuardConfiguration()
     /// How often the guard ticks (lifts, expiries, thresholds) and reconciles with the store.
     public var tick: Duration = .seconds(1)
@@ -40,7 +46,7 @@ public struct MailGuardSettings: Sendable {
     /// Whether any part is on.
     public var isOn: Bool {
         policyListen != nil || socketmapListen != nil || authPolicyListen != nil || postfixLog != nil || adminListen != nil
-            || postfixSyslogListen != nil
+            || postfixSyslogListen != nil || postfixTableDirectory != nil
     }
 }
 
@@ -258,7 +264,8 @@ extension MamoriRuntime {
     }
 
     /// The mail guard and its services: the policy, socketmap and auth-policy listeners that are
-    /// configured, the password-changed API, the Postfix log follower, and the store sync (which
+    /// configured, the password-changed API, the Postfix lookup tables, the Postfix log
+    /// follower, and the store sync (which
     /// also queues the owners' notices; `serve`'s outbox worker delivers them).
     public func mailGuardServices(_ settings: MailGuardSettings, logger: Logger) throws -> (guardian: MailGuard, services: [any Service]) {
         let audit = MailAuditQueue()
@@ -303,6 +310,13 @@ extension MamoriRuntime {
             tcp.idleTimeout = .seconds(3600)  // a syslog sender keeps its connection open
             services.append(UDPServer(configuration: tcp, handler: SyslogDatagramHandler(feed: feed), logger: logger))
             services.append(TCPServer(configuration: tcp, handler: SyslogStreamHandler(feed: feed), logger: logger))
+        }
+        if let directory = settings.postfixTableDirectory {
+            services.append(
+                PostfixTableWriter(
+                    guardian: guardian, directory: URL(fileURLWithPath: directory), type: settings.postfixTableType,
+                    postmap: "\(settings.postfixCommandDirectory)/postmap", configDirectory: settings.postfixConfigDirectory,
+                    tick: settings.tick, logger: logger))
         }
         if let path = settings.postfixLog {
             services.append(

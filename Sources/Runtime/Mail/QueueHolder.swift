@@ -34,23 +34,6 @@ struct QueueHolder: Sendable {
 
     /// Runs `path` and returns its standard output; throws naming the command when it fails.
     static func run(_ path: String, _ arguments: [String], input: String? = nil, check: Bool = true) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-        if check, process.terminationStatus != 0 {
-            throw GuardSettingsError(
-                "\(URL(fileURLWithPath: path).lastPathComponent) \(arguments.first ?? "") exited with \(process.terminationStatus)")
-        }
-        return String(decoding: data, as: UTF8.self)
+        try await ChildProcess.run(path, arguments, input: input, check: check).output
     }
 }

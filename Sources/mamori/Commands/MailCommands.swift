@@ -41,8 +41,17 @@ struct MailServeOptions: ParsableArguments {
         help: "Put a suspended ID's mail already in Postfix's queue on hold (postsuper -h; found with postqueue -j and postcat -e, envelopes only).")
     var holdQueuedMail = false
 
-    @Option(help: "Postfix's configuration directory for postqueue, postcat and postsuper (-c DIR; default: Postfix's own).")
+    @Option(help: "Postfix's configuration directory for postqueue, postcat, postsuper and postmap (-c DIR; default: Postfix's own).")
     var postfixConfigDir: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep sasl_access and sasl_exceptions as Postfix lookup tables in this directory (rebuilt with postmap on change; Postfix keeps answering from them while Mamori is down).",
+            valueName: "dir"))
+    var postfixTableDir: String?
+
+    @Option(help: "The type of those tables: hash or btree.")
+    var postfixTableType: String = "hash"
 
     @Option(help: "The policy answer for a suspended ID: REJECT, DEFER or HOLD.")
     var suspendedReply: String = "REJECT"
@@ -80,6 +89,11 @@ struct MailServeOptions: ParsableArguments {
         settings.postfixSyslogListen = try hostPort(postfixSyslogListen, "postfix-syslog-listen")
         settings.holdQueuedMail = holdQueuedMail
         settings.postfixConfigDirectory = postfixConfigDir
+        settings.postfixTableDirectory = postfixTableDir
+        guard let tableType = PostfixTableType(rawValue: postfixTableType) else {
+            throw ValidationError("--postfix-table-type \(postfixTableType): use hash or btree")
+        }
+        settings.postfixTableType = tableType
         if let listen = settings.postfixSyslogListen, !(listen.host.hasPrefix("127.") || listen.host == "::1") {
             throw ValidationError("--postfix-syslog-listen \(listen.host): syslog has no authentication; listen on loopback (127.0.0.1 or ::1)")
         }
