@@ -68,6 +68,14 @@ let package = Package(
         // packet and flow decoders (pcap, pcapng, NetFlow v5/v9, IPFIX) with per-purpose views, the
         // pool analysis and the darknet sensor. Pure domain: no NIO, no I/O but reading given bytes.
         .target(name: "EdgeFilter", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
+        // The open-resolver check of the ISP's own pools: paced recursive queries over UDP and the
+        // verdict on each answer (SwiftNIO; the DNS wire format from `DNS`).
+        .target(
+            name: "OpenResolverCheck",
+            dependencies: [
+                "EdgeFilter", "Addressing", "DNS", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         // A cache prefetch hint for the attribution index's batch lookups (one static inline function).
         .target(name: "CMamoriPrefetch"),
         // AAA parsers and the RFC 2865/2866 accounting codec (MD5 authenticators: swift-crypto), the index.
@@ -210,7 +218,7 @@ let package = Package(
             dependencies: [
                 "Runtime", "TextScanning", "Secrecy", "Addressing", "Attribution", "Remediation", "Storage", "StoreSQLite", "StorePostgres",
                 "Sightings", "Mailer", "Portal", "Compliance",
-                "SiteWarning", "MailGuard", "EdgeFilter",
+                "SiteWarning", "MailGuard", "EdgeFilter", "OpenResolverCheck", "DNS",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -344,6 +352,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "EdgeFilterTests", dependencies: ["EdgeFilter", "Addressing", "Secrecy", "MamoriTesting"], exclude: ["Golden"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "OpenResolverCheckTests",
+            dependencies: ["OpenResolverCheck", "EdgeFilter", "Addressing", "DNS", "MamoriTesting", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], swiftSettings: strict),

@@ -14,13 +14,18 @@ public import Foundation
 public final class CleanChild: @unchecked Sendable {
     public let pid: pid_t
 
-    /// Spawns `executable` with `arguments`; stdout and stderr go to `output` (appended).
-    public init(executable: URL, arguments: [String], output: URL, environment: [String: String]? = nil) throws {
+    /// Spawns `executable` with `arguments`; stdout goes to `output`, stderr to `errors` or,
+    /// when nil, to `output` too (appended).
+    public init(executable: URL, arguments: [String], output: URL, errors: URL? = nil, environment: [String: String]? = nil) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errors {
+            posix_spawn_file_actions_addopen(&actions, 2, errors.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         // Nothing else of the test process: a pipe another test is reading (the stdout of a
         // `mamori` run, say) must not stay open in this long-lived child, or that reader waits

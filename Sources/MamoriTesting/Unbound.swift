@@ -60,7 +60,9 @@ public final class Unbound: @unchecked Sendable {
         throw MissingPeer("unbound could not bind a free loopback port in 8 attempts (see \(directory.path)/unbound.log)")
     }
 
-    static func configuration(port: Int, directory: URL, localZones: [String], localData: [String], serverOptions: [String]) -> String {
+    /// The configuration file's text: 127.0.0.1@`port` plus what `serverOptions` add (more
+    /// `interface:` and `access-control:` lines, say, for Unbound in a network namespace).
+    public static func configuration(port: Int, directory: URL, localZones: [String], localData: [String], serverOptions: [String]) -> String {
         var lines = [
             "server:",
             "    verbosity: 1",

@@ -12,7 +12,9 @@ extension RuleTarget: ExpressibleByArgument {}
 struct EdgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge", abstract: "DNS-amplification prevention at the edge: router rules for the dynamic pools, and flow analysis.",
-        subcommands: [EdgeRenderCommand.self, EdgeDiffCommand.self, EdgeAnalyzeCommand.self, EdgePoolsCommand.self])
+        subcommands: [
+            EdgeRenderCommand.self, EdgeDiffCommand.self, EdgeAnalyzeCommand.self, EdgePoolsCommand.self, EdgeOpenResolversCommand.self,
+        ])
 
     /// Reads and parses a pools file; problems are printed as `file:line: reason` and exit 65.
     static func loadPools(_ path: String, option: String = "--pools") throws -> Pools {

@@ -1,0 +1,104 @@
+import Addressing
+import DNS
+import EdgeFilter
+import Foundation
+import MamoriTesting
+import NIOCore
+import Testing
+
+@testable import OpenResolverCheck
+
+/// What the check may probe: only the pools, never an exception or an outside address.
+@Suite struct ProbeTargetsTests {
+    static let pools = try! Pools.parse(
+        "198.51.100.0/29 ftth\n!198.51.100.4/31\n2001:db8:1::/64 ftth\n192.0.2.8/30 adsl\n", file: "pools.txt")
+
+    @Test func theIPv4PoolsAreWalkedLessTheExceptions() throws {
+        let targets = try ProbeTargets(pools: Self.pools, limit: 100)
+        #expect(
+            targets.addresses.map(\.description) == [
+                "192.0.2.8", "192.0.2.9", "192.0.2.10", "192.0.2.11", "198.51.100.0", "198.51.100.1", "198.51.100.2", "198.51.100.3",
+                "198.51.100.6", "198.51.100.7",
+            ])
+        #expect(targets.skippedIPv6Pools)
+        #expect(throws: ProbeTargetsError.self) { try ProbeTargets(pools: Self.pools, limit: 9) }
+    }
+
+    @Test func listedTargetsMustBeInAPoolAndNotAnException() throws {
+        let listed = try ProbeTargets(
+            listed: "# routers\n2001:db8:1::1\n198.51.100.1  # twice\n198.51.100.1\n", file: "targets.txt", pools: Self.pools, limit: 10)
+        #expect(listed.addresses.map(\.description) == ["198.51.100.1", "2001:db8:1::1"])
+        do {
+            _ = try ProbeTargets(listed: "198.51.100.5\n203.0.113.1\nnot-an-address\n2001:db8:2::1\n", file: "t.txt", pools: Self.pools, limit: 10)
+            Issue.record("outside addresses were accepted")
+        } catch {
+            let lines = error.description.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4)
+            #expect(lines[0] == "t.txt:1: 198.51.100.5 is not in a dynamic pool (or is an exception); only the pools are probed")
+            #expect(lines[1].hasPrefix("t.txt:2: 203.0.113.1 is not in a dynamic pool"))
+            #expect(lines[2] == "t.txt:3: expected one IPv4 or IPv6 address")
+            #expect(lines[3].hasPrefix("t.txt:4: 2001:db8:2::1"))
+        }
+    }
+}
+
+/// The verdict on answers, and the probe against real Unbound on loopback.
+@Suite struct OpenResolverProbeTests {
+    static let name = try! DNSName("probe.mamori.test")
+
+    static func response(ra: Bool, rcode: UInt8, answers: Int) -> DNSMessage {
+        var message = OpenResolverProbe(name: name).query(id: 7).message
+        message.header.isResponse = true
+        message.header.recursionAvailable = ra
+        message.header.rcode = rcode
+        message.answers = (0..<answers).map { _ in DNSRecord(name: name, type: .a, ttl: 60, data: .a([192, 0, 2, 1])) }
+        return message
+    }
+
+    @Test func answersMustRepeatTheIDAndTheQuestionIfAny() throws {
+        let query = OpenResolverProbe(name: Self.name).query(id: 7).outstanding
+        func bytes(_ message: DNSMessage) throws -> ByteBuffer { ByteBuffer(bytes: try message.bytes()) }
+        var answer = Self.response(ra: true, rcode: DNSRCode.noError, answers: 1)
+        #expect(OpenResolverProbe.answer(try bytes(answer), to: query) != nil)
+        answer.header.id = 8
+        #expect(OpenResolverProbe.answer(try bytes(answer), to: query) == nil)
+        answer.header.id = 7
+        answer.questions = [DNSQuestion(name: try DNSName("other.mamori.test"), type: .a)]
+        #expect(OpenResolverProbe.answer(try bytes(answer), to: query) == nil)
+        answer.questions = []
+        #expect(OpenResolverProbe.answer(try bytes(answer), to: query) != nil)
+        answer.header.isResponse = false
+        #expect(OpenResolverProbe.answer(try bytes(answer), to: query) == nil)
+        #expect(OpenResolverProbe.answer(ByteBuffer(bytes: [0, 7, 0x80]), to: query) == nil)
+    }
+
+    @Test func verdicts() {
+        #expect(OpenResolverProbe.verdict(of: Self.response(ra: true, rcode: DNSRCode.noError, answers: 1)) == .open)
+        #expect(OpenResolverProbe.verdict(of: Self.response(ra: true, rcode: DNSRCode.nameError, answers: 0)) == .open)
+        #expect(OpenResolverProbe.verdict(of: Self.response(ra: true, rcode: DNSRCode.refused, answers: 0)) == .closed)
+        #expect(OpenResolverProbe.verdict(of: Self.response(ra: false, rcode: DNSRCode.noError, answers: 1)) == .closed)
+        #expect(OpenResolverProbe.verdict(of: Self.response(ra: true, rcode: DNSRCode.noError, answers: 0)) == .closed)
+        #expect(OpenResolverProbe.verdict(of: Self.response(ra: true, rcode: DNSRCode.serverFailure, answers: 0)) == .closed)
+        let query = OpenResolverProbe(name: Self.name).query(id: 9)
+        #expect(query.message.header.recursionDesired && query.message.questions == [DNSQuestion(name: Self.name, type: .a)])
+    }
+
+    /// Unbound allowing loopback recursion is open, Unbound refusing it is closed, and an address
+    /// where nothing listens is silent.
+    @Test(.enabled(if: Unbound.isInstalled, "needs unbound"))
+    func realUnboundOpenClosedAndSilent() async throws {
+        let open = try Unbound(localZones: ["mamori.test. static"], localData: ["probe.mamori.test. 60 IN A 192.0.2.53"])
+        defer { open.stop() }
+        let refusing = try Unbound(
+            localZones: ["mamori.test. static"], localData: ["probe.mamori.test. 60 IN A 192.0.2.53"],
+            serverOptions: ["access-control: 127.0.0.1/32 refuse"])
+        defer { refusing.stop() }
+        let targets = [IPAddress("127.0.0.1")!, IPAddress("127.0.0.2")!]
+        let first = try await OpenResolverProbe(name: Self.name, rate: 100, timeout: .seconds(1), port: open.port).run(targets)
+        #expect(first.verdicts == [targets[0]: .open, targets[1]: .silent])
+        #expect(first.addresses(.open) == [targets[0]] && first.unmatched == 0)
+        let second = try await OpenResolverProbe(name: Self.name, rate: 100, timeout: .seconds(1), port: refusing.port).run(targets)
+        // Unbound refuses without repeating the question; the id and the address still match.
+        #expect(second.verdicts == [targets[0]: .closed, targets[1]: .silent] && second.unmatched == 0)
+    }
+}
