@@ -238,8 +238,14 @@ import Testing
         let other = try peers.swaks(from: "127.0.0.67", login: nil, quitAfter: "EHLO")
         #expect(!blocked.contains("250-AUTH") && !blocked.contains("250 AUTH"))
         #expect(other.contains("AUTH PLAIN LOGIN"))
-        // The block is in the store while it lasts (what `mamori mail blocks` shows).
-        #expect(try await mamori.store.mailGuard.mailGuardSnapshot().blocks.keys.sorted() == ["127.0.0.66"])
+        // The block is in the store while it lasts (what `mamori mail blocks` shows), from the
+        // store sync's next tick.
+        var stored: [String] = []
+        for _ in 0..<50 where stored.isEmpty {
+            stored = try await mamori.store.mailGuard.mailGuardSnapshot().blocks.keys.sorted()
+            if stored.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(stored == ["127.0.0.66"])
         // No failure for the quiet period: AUTH is offered again.
         try await Self.waitFor(timeout: .seconds(15)) { !mamori.guardian.isBlocked(.init("127.0.0.66")!) }
         #expect(try peers.swaks(from: "127.0.0.66", login: nil, quitAfter: "EHLO").contains("AUTH PLAIN LOGIN"))
@@ -262,7 +268,12 @@ import Testing
         #expect(refused.contains("554 5.7.1") && refused.contains("SMTP AUTH suspended for this ID: change your password"))
         #expect(try peers.swaks(from: "127.0.0.21", login: "alice@mamori.test").contains("250 2.0.0 Ok: queued"))
         try await Self.waitFor { (try? String(contentsOfFile: peers.maillog, encoding: .utf8))?.contains("SMTP AUTH suspended") == true }
-        let audit = try await mamori.store.audit.records(from: 1).map(\.entry)
+        // Audited by the store sync's next tick.
+        var audit = try await mamori.store.audit.records(from: 1).map(\.entry)
+        for _ in 0..<50 where !audit.contains(where: { $0.action == AuditEntry.Action.suspension }) {
+            try await Task.sleep(for: .milliseconds(100))
+            audit = try await mamori.store.audit.records(from: 1).map(\.entry)
+        }
         #expect(audit.contains { $0.action == AuditEntry.Action.suspension && $0.countermeasure == .smtpCredentialAbuse })
         #expect(!audit.contains { $0.subject.contains("victim") })
         // The owner's notice in the outbox (ja, then en), once, audited; `serve`'s outbox worker sends it.
