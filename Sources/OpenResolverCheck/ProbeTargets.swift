@@ -42,9 +42,7 @@ public struct ProbeTargets: Sendable, Hashable {
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            let fields = Pools.fields(of: rawLine)
             guard let first = fields.first else { continue }
             guard fields.count == 1, let address = IPAddress(first) else {
                 problems.append("\(file):\(lineNumber): expected one IPv4 or IPv6 address")

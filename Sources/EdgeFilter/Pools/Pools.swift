@@ -75,9 +75,7 @@ public struct Pools: Sendable, Hashable {
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            let fields = Self.fields(of: rawLine)
             guard let first = fields.first else { continue }
             let isException = first.hasPrefix("!")
             let prefixText = isException ? first.dropFirst() : first
@@ -113,6 +111,14 @@ public struct Pools: Sendable, Hashable {
         }
         if !problems.isEmpty { throw PoolsParseFailure(problems: problems) }
         return Pools(pools: order.map { Pool(name: $0, prefixes: byName[$0] ?? []) }, exceptions: exceptions)
+    }
+
+    /// The fields of one line of a pools file (or of a list of addresses in the same form):
+    /// `#` starts a comment; fields are separated by blanks.
+    public static func fields(of line: Substring) -> [Substring] {
+        var line = line
+        if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+        return line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
     }
 
     /// Pool names are used in JSON keys and rule comments: a small, safe alphabet.
