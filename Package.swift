@@ -363,7 +363,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "Runtime", "MamoriTesting", "Storage", "StoreSQLite", "Remediation", "Secrecy", "Mailer", "Attribution", "MailGuard", "Addressing",
-                "MailGuardServer", "NetServer",
+                "MailGuardServer", "NetServer", "NetTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -3,7 +3,9 @@ import Foundation
 import Logging
 import MailGuard
 import MamoriTesting
+import NetTesting
 import Secrecy
+import StoreSQLite
 import Testing
 
 @testable import Runtime
@@ -86,5 +88,25 @@ import Testing
         #expect(try await Self.query("192.0.2.66", "sasl_exceptions", writer, config: config) == "blocked")
         await writer.rebuildChanged(&written)
         #expect(try await Self.query("192.0.2.66", "sasl_exceptions", writer, config: config) == nil)
+    }
+}
+
+/// `serve` with the socketmap and no local tables says, once at start, that Postfix will not
+/// fail open; with the tables it does not.
+@Suite struct SocketmapWarningTests {
+    @Test func theSocketmapAloneIsWarnedAbout() throws {
+        for tables in [nil, "tables"] as [String?] {
+            let directory = try Loopback.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = try MamoriStore(path: directory.appendingPathComponent("s.sqlite").path)
+            let runtime = MamoriRuntime(store: store, configuration: MamoriConfiguration(declarations: try .bundled()))
+            var settings = MailGuardSettings()
+            settings.socketmapListen = ("127.0.0.1", 0)
+            settings.postfixTableDirectory = tables.map { directory.appendingPathComponent($0).path }
+            let logs = CapturedLogs()
+            _ = try runtime.mailGuardServices(settings, logger: logs.logger())
+            let warned = logs.all.contains { $0.level == .warning && $0.message.contains("the socketmap is not fail-open") }
+            #expect(warned == (tables == nil))
+        }
     }
 }

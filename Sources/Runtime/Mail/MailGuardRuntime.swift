@@ -287,6 +287,11 @@ extension MamoriRuntime {
                     handler: PolicyStreamHandler(guardian: guardian), logger: logger))
         }
         if let listen = settings.socketmapListen {
+            if settings.postfixTableDirectory == nil {
+                logger.warning(
+                    "mail guard: the socketmap is not fail-open: while Mamori is down, a Postfix that looks sasl_exceptions or sasl_access up through it answers every EHLO or RCPT with 4.3.0; --postfix-table-dir keeps local tables that Postfix reads instead (docs/mail-guard.md)"
+                )
+            }
             services.append(
                 TCPServer(
                     configuration: NetServerConfiguration(name: "socketmap", host: listen.host, port: listen.port),
