@@ -50,10 +50,31 @@ extension PolicyProtocolTests {
         ("sasl_username=a\n\n", 1, "no `request` attribute"),
         ("request=other\n\n", 1, "`request` is not smtpd_access_policy"),
         ("request=smtpd_access_policy\nsender=a\u{0}b\n\n", 2, "NUL byte"),
+        ("request=smtpd_access_policy\nsender=a", 2, "request not ended by a blank line"),
     ])
     func rejectsMalformedRequests(text: String, line: Int, reason: String) {
+        // The contiguous parser (an array) and the byte walk (a lazy view) give the same error.
         #expect(throws: MailGuardError.malformedPolicyRequest(line: line, reason: reason)) {
             try PolicyProtocol.parse(Array(text.utf8))
+        }
+        #expect(throws: MailGuardError.malformedPolicyRequest(line: line, reason: reason)) {
+            try PolicyProtocol.parse(text.utf8.lazy.map { $0 })
+        }
+    }
+
+    /// Both parsers read the captured requests, and variants of them, alike.
+    @Test(.enabled(if: Corpus.isPresent, Comment(rawValue: Corpus.missingMessage)))
+    func theContiguousParserAndTheByteWalkAgree() throws {
+        for (bytes, _, _) in try Self.capturedRequests() {
+            let variants = [
+                bytes, Array(bytes.dropLast()), Array(bytes.prefix(bytes.count / 2)) + [0x0A, 0x0A],
+                bytes.map { $0 == 0x3D ? 0x20 : $0 }, Array("protocol_state=END-OF-MESSAGE\n".utf8) + bytes,
+            ]
+            for variant in variants {
+                let fast = Result { () throws(MailGuardError) in try PolicyProtocol.parse(variant) }
+                let walked = Result { () throws(MailGuardError) in try PolicyProtocol.parseWalking(variant) }
+                #expect(fast == walked)
+            }
         }
     }
 

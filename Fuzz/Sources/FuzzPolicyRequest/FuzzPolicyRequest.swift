@@ -3,14 +3,20 @@ import MailGuard
 
 /// Postfix policy-delegation bytes as a policy server receives them on one connection: framed
 /// request by request, each parsed. Beyond not crashing: a frame's end is inside the input and
-/// past its start; a request that parses keeps only what it declares.
+/// past its start; a request that parses keeps only what it declares; the contiguous parser and
+/// the byte walk agree.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     var start = 0
     while start < bytes.count, let end = PolicyProtocol.requestEnd(in: bytes[start...]) {
         guard end > 0, start + end <= bytes.count else { fatalError("a frame ended outside the input") }
-        if let request = try? PolicyProtocol.parse(bytes[start..<(start + end)]) {
+        let frame = bytes[start..<(start + end)]
+        let fast = Result { () throws(MailGuardError) in try PolicyProtocol.parse(frame) }
+        let walked = Result { () throws(MailGuardError) in try PolicyProtocol.parseWalking(frame) }
+        // The contiguous parser and the byte walk must agree, errors and their lines included.
+        guard fast == walked else { fatalError("parse and parseWalking disagree: \(fast) / \(walked)") }
+        if case .success(let request) = fast {
             _ = PolicyAction.reject(request.sender ?? "").encoded
         }
         start += end

@@ -59,6 +59,73 @@ public enum PolicyProtocol {
     /// `=`, an empty name, a NUL byte, a request with no attribute, or a `request=` other than
     /// `smtpd_access_policy` is an error: the server then logs and closes, never answers.
     @inlinable public static func parse(_ bytes: some Collection<UInt8>) throws(MailGuardError) -> PolicyRequest {
+        if let result = bytes.withContiguousStorageIfAvailable({ parse(contiguous: $0) }) { return try result.get() }
+        return try parseWalking(bytes)
+    }
+
+    /// ``parse(_:)`` over contiguous bytes: each line scanned once, names compared by length
+    /// and bytes, values read in place. The same results and errors as ``parseWalking(_:)``
+    /// (`FuzzPolicyRequest` checks that they agree).
+    @usableFromInline static func parse(contiguous buffer: UnsafeBufferPointer<UInt8>) -> Result<PolicyRequest, MailGuardError> {
+        var request = PolicyRequest(saslUsername: nil, clientAddress: nil, sender: nil)
+        var line = 0
+        var attributes = 0
+        var kind: Range<Int>? = nil
+        var kindLine = 1
+        var start = 0
+        let count = buffer.count
+        while start < count {
+            var end = start
+            var eq = -1
+            while end < count {
+                let byte = buffer[end]
+                if byte == 0x0A { break }
+                if byte == 0 { return .failure(.malformedPolicyRequest(line: line + 1, reason: "NUL byte")) }
+                if byte == 0x3D, eq < 0 { eq = end }
+                end += 1
+            }
+            guard end < count else { return .failure(.malformedPolicyRequest(line: line + 1, reason: "request not ended by a blank line")) }
+            line += 1
+            if end == start { break }
+            guard eq >= 0 else { return .failure(.malformedPolicyRequest(line: line, reason: "no `=` in the attribute line")) }
+            guard eq > start else { return .failure(.malformedPolicyRequest(line: line, reason: "empty attribute name")) }
+            attributes += 1
+            let value = UnsafeBufferPointer(rebasing: buffer[(eq + 1)..<end])
+            switch eq - start {
+            case 6 where equals(buffer, start, "sender"):
+                request.sender = value.isEmpty ? nil : String(decoding: value, as: UTF8.self)
+            case 7 where equals(buffer, start, "request"):
+                kind = (eq + 1)..<end
+                kindLine = line
+            case 13 where equals(buffer, start, "sasl_username"):
+                request.saslUsername = value.isEmpty ? nil : String(decoding: value, as: UTF8.self)
+            case 14 where equals(buffer, start, "client_address"):
+                request.clientAddress = value.isEmpty ? nil : IPAddress(String(decoding: value, as: UTF8.self))
+            case 14 where equals(buffer, start, "protocol_state"):
+                request.isEndOfMessage = value.count == 14 && equals(value, 0, "END-OF-MESSAGE")
+            default:
+                break
+            }
+            start = end + 1
+        }
+        guard attributes > 0 else { return .failure(.malformedPolicyRequest(line: max(line, 1), reason: "empty request")) }
+        guard let kind else { return .failure(.malformedPolicyRequest(line: 1, reason: "no `request` attribute")) }
+        guard kind.count == 19, equals(buffer, kind.lowerBound, "smtpd_access_policy") else {
+            return .failure(.malformedPolicyRequest(line: kindLine, reason: "`request` is not smtpd_access_policy"))
+        }
+        return .success(request)
+    }
+
+    /// Whether `buffer` holds `literal` from `offset` (the caller has checked the length).
+    @usableFromInline @inline(__always) static func equals(_ buffer: UnsafeBufferPointer<UInt8>, _ offset: Int, _ literal: StaticString) -> Bool {
+        let bytes = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+        guard offset + bytes.count <= buffer.count else { return false }
+        for index in 0..<bytes.count where buffer[offset + index] != bytes[index] { return false }
+        return true
+    }
+
+    /// ``parse(_:)`` byte by byte, for collections without contiguous storage.
+    @inlinable public static func parseWalking(_ bytes: some Collection<UInt8>) throws(MailGuardError) -> PolicyRequest {
         var request = PolicyRequest(saslUsername: nil, clientAddress: nil, sender: nil)
         var line = 0
         var attributes = 0
