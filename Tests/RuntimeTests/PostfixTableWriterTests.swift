@@ -91,6 +91,26 @@ import Testing
     }
 }
 
+extension PostfixTableWriterTests {
+    /// A login no table line can hold is left out, and said once per change, not every tick.
+    @Test(.enabled(if: postmapPresent, "needs Postfix's postmap"))
+    func anUnrepresentableLoginIsLeftOutAndSaidOnce() async throws {
+        let (guardian, writer, config) = try Self.fixture(type: .hash)
+        let logs = CapturedLogs()
+        let logged = PostfixTableWriter(
+            guardian: guardian, directory: writer.directory, type: .hash, postmap: writer.postmap, configDirectory: config.path,
+            tick: writer.tick, logger: logs.logger())
+        guardian.suspend(authID: "two words@mamori.test")
+        var written: [String: String] = [:]
+        for _ in 0..<3 { await logged.rebuildChanged(&written) }
+        #expect(try await Self.query("victim@mamori.test", "sasl_access", writer, config: config) != nil)
+        #expect(try await Self.query("two", "sasl_access", writer, config: config) == nil)
+        let warnings = logs.all.filter { $0.message.contains("left out of sasl_access") }
+        #expect(warnings.count == 1 && warnings.first?.metadata["count"] == "1")
+        #expect(!logs.text.contains("two words"))
+    }
+}
+
 /// `serve` with the socketmap and no local tables says, once at start, that Postfix will not
 /// fail open; with the tables it does not.
 @Suite struct SocketmapWarningTests {

@@ -52,12 +52,13 @@ struct PostfixTableWriter: Service {
     /// (naming the table and the command) and retried next tick.
     func rebuildChanged(_ written: inout [String: String]) async {
         let tables = guardian.postfixTables()
-        if tables.unrepresentable > 0 {
-            logger.warning(
-                "mail guard: suspended logins left out of sasl_access (whitespace, control character or leading #); the policy server and socketmap still refuse them",
-                metadata: ["count": "\(tables.unrepresentable)"])
-        }
         for (name, source) in tables.byName where written[name] != source || !exists(name) {
+            // Said when the table changes, not every tick.
+            if name == "sasl_access", tables.unrepresentable > 0 {
+                logger.warning(
+                    "mail guard: suspended logins left out of sasl_access (whitespace, control character or leading #); the policy server and socketmap still refuse them",
+                    metadata: ["count": "\(tables.unrepresentable)"])
+            }
             do {
                 try await rebuild(name, source: source)
                 written[name] = source
