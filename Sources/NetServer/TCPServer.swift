@@ -151,23 +151,10 @@ public final class TCPServer<Handler: StreamHandler>: Service, Sendable {
                     do {
                         result = try await handler.handle(message, from: peer)
                     } catch {
-                        metrics.request(.failed)
-                        metrics.dropped(.handlerError)
-                        log.warning(key: "handler", "handler failed, connection closed", metadata: ["error": "\(type(of: error))"])
+                        metrics.handlerFailed(error, log: log, "handler failed, connection closed")
                         return
                     }
-                    switch result {
-                    case .reply(let reply):
-                        metrics.request(.replied)
-                        try await outbound.write(reply)
-                    case .noReply:
-                        metrics.request(.noReply)
-                    case .malformed(let reason, let reply):
-                        metrics.request(.malformed)
-                        metrics.dropped(.malformed)
-                        log.warning(key: "malformed", "malformed message", metadata: ["reason": "\(reason)"])
-                        if let reply { try await outbound.write(reply) }
-                    }
+                    if let reply = result.accounted(in: metrics, log: log, unit: "message") { try await outbound.write(reply) }
                 }
             }
         } catch {

@@ -94,23 +94,10 @@ public final class UDPServer<Handler: DatagramHandler>: Service, Sendable {
                         defer { metrics.releaseInFlight() }
                         let reply: ByteBuffer?
                         do {
-                            switch try await handler.handle(envelope.data, from: envelope.remoteAddress) {
-                            case .reply(let bytes):
-                                metrics.request(.replied)
-                                reply = bytes
-                            case .noReply:
-                                metrics.request(.noReply)
-                                reply = nil
-                            case .malformed(let reason, let bytes):
-                                metrics.request(.malformed)
-                                metrics.dropped(.malformed)
-                                log.warning(key: "malformed", "malformed datagram", metadata: ["reason": "\(reason)"])
-                                reply = bytes
-                            }
+                            reply = try await handler.handle(envelope.data, from: envelope.remoteAddress)
+                                .accounted(in: metrics, log: log, unit: "datagram")
                         } catch {
-                            metrics.request(.failed)
-                            metrics.dropped(.handlerError)
-                            log.warning(key: "handler", "handler failed", metadata: ["error": "\(type(of: error))"])
+                            metrics.handlerFailed(error, log: log, "handler failed")
                             reply = nil
                         }
                         guard let reply else { return }

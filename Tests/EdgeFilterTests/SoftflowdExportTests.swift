@@ -129,7 +129,7 @@ final class UDPReceiver {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var size: Int32 = 4 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var address = Self.loopback(port: 0)
+        var address = UDPLoopback.loopback(port: 0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
@@ -154,44 +154,5 @@ final class UDPReceiver {
             datagrams.append(Array(buffer[0..<count]))
         }
         return datagrams
-    }
-
-    static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return address
-    }
-
-    static func freePort() throws -> Int { try UDPReceiver().port }
-
-    /// Sends each datagram to 127.0.0.1:`port`.
-    static func send(_ datagrams: [[UInt8]], to port: Int) throws {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var address = loopback(port: port)
-        for datagram in datagrams {
-            let sent = datagram.withUnsafeBytes { bytes in
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-            guard sent == datagram.count else { throw MissingPeer("sendto 127.0.0.1:\(port) failed") }
-        }
-    }
-
-    /// The bytes queued on the UDP socket bound to 127.0.0.1:`port` (`/proc/net/udp`), `nil` when none is bound.
-    static func receiveQueue(port: Int) -> Int? {
-        guard let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8) else { return nil }
-        let local = "0100007F:" + String(format: "%04X", port)
-        for line in table.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count > 4, fields[1] == local else { continue }
-            return fields[4].split(separator: ":").last.flatMap { Int($0, radix: 16) }
-        }
-        return nil
     }
 }

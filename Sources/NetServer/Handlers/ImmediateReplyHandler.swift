@@ -75,27 +75,13 @@ final class ImmediateReplyHandler<Handler: ImmediateStreamHandler>: ChannelInbou
         do {
             result = try handler.handleNow(message, from: peer)
         } catch {
-            metrics.request(.failed)
-            metrics.dropped(.handlerError)
-            log.warning(key: "handler", "handler failed, connection closed", metadata: ["error": "\(type(of: error))"])
+            metrics.handlerFailed(error, log: log, "handler failed, connection closed")
             close(context)
             return
         }
-        switch result {
-        case .reply(let reply):
-            metrics.request(.replied)
+        if let reply = result.accounted(in: metrics, log: log, unit: "message") {
             context.write(wrapOutboundOut(reply), promise: nil)
             pendingFlush = true
-        case .noReply:
-            metrics.request(.noReply)
-        case .malformed(let reason, let reply):
-            metrics.request(.malformed)
-            metrics.dropped(.malformed)
-            log.warning(key: "malformed", "malformed message", metadata: ["reason": "\(reason)"])
-            if let reply {
-                context.write(wrapOutboundOut(reply), promise: nil)
-                pendingFlush = true
-            }
         }
     }
 

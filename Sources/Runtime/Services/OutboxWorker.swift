@@ -26,25 +26,17 @@ public struct OutboxWorker: Service {
     }
 
     public func run() async throws {
-        let sent = Counter(label: "mamori_notice_deliveries_total", dimensions: [("outcome", "sent")])
-        let deferred = Counter(label: "mamori_notice_deliveries_total", dimensions: [("outcome", "deferred")])
-        let failed = Counter(label: "mamori_notice_deliveries_total", dimensions: [("outcome", "failed")])
+        let notices = DeliveryMetrics(label: "mamori_notice_deliveries_total")
+        let reports = DeliveryMetrics(label: "mamori_site_report_deliveries_total")
+        let mail = DeliveryMetrics(label: "mamori_mail_notice_deliveries_total")
         let queued = Counter(label: "mamori_notices_queued_total")
-        let reportsSent = Counter(label: "mamori_site_report_deliveries_total", dimensions: [("outcome", "sent")])
-        let reportsDeferred = Counter(label: "mamori_site_report_deliveries_total", dimensions: [("outcome", "deferred")])
-        let reportsFailed = Counter(label: "mamori_site_report_deliveries_total", dimensions: [("outcome", "failed")])
-        let mailSent = Counter(label: "mamori_mail_notice_deliveries_total", dimensions: [("outcome", "sent")])
-        let mailDeferred = Counter(label: "mamori_mail_notice_deliveries_total", dimensions: [("outcome", "deferred")])
-        let mailFailed = Counter(label: "mamori_mail_notice_deliveries_total", dimensions: [("outcome", "failed")])
         let runs = Counter(label: "mamori_outbox_runs_total", dimensions: [("outcome", "completed")])
         let failedRuns = Counter(label: "mamori_outbox_runs_total", dimensions: [("outcome", "failed")])
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 let plan = try await outbox.planNotices()
                 let delivery = try await outbox.deliver(transport: transport)
-                sent.increment(by: delivery.sent)
-                deferred.increment(by: delivery.retried)
-                failed.increment(by: delivery.failed)
+                notices.record(delivery)
                 queued.increment(by: plan.queued)
                 runs.increment()
                 logger.info(
@@ -53,26 +45,10 @@ public struct OutboxWorker: Service {
                         "queued": "\(plan.queued)", "sent": "\(delivery.sent)", "deferred": "\(delivery.retried)", "failed": "\(delivery.failed)",
                     ])
                 if let siteReports {
-                    let reports = try await siteReports.deliver(transport: transport)
-                    reportsSent.increment(by: reports.sent)
-                    reportsDeferred.increment(by: reports.retried)
-                    reportsFailed.increment(by: reports.failed)
-                    if reports.sent + reports.retried + reports.failed > 0 {
-                        logger.info(
-                            "site-owner notices",
-                            metadata: ["sent": "\(reports.sent)", "deferred": "\(reports.retried)", "failed": "\(reports.failed)"])
-                    }
+                    try await deliverQueued("site-owner notices", into: reports) { try await siteReports.deliver(transport: transport) }
                 }
                 if let mailNotices {
-                    let notices = try await mailNotices.deliver(transport: transport)
-                    mailSent.increment(by: notices.sent)
-                    mailDeferred.increment(by: notices.retried)
-                    mailFailed.increment(by: notices.failed)
-                    if notices.sent + notices.retried + notices.failed > 0 {
-                        logger.info(
-                            "mail owners' notices",
-                            metadata: ["sent": "\(notices.sent)", "deferred": "\(notices.retried)", "failed": "\(notices.failed)"])
-                    }
+                    try await deliverQueued("mail owners' notices", into: mail) { try await mailNotices.deliver(transport: transport) }
                 }
             } catch {
                 // Keep serving: a store or relay problem is retried on the next run.
@@ -81,5 +57,32 @@ public struct OutboxWorker: Service {
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
+    }
+
+    /// Runs one of the other leased outboxes' deliveries, counts it, and logs it when it did anything.
+    func deliverQueued(_ what: Logger.Message, into metrics: DeliveryMetrics, _ deliver: () async throws -> DeliveryCounts) async throws {
+        let counts = try await deliver()
+        metrics.record(counts)
+        guard counts.sent + counts.retried + counts.failed > 0 else { return }
+        logger.info(what, metadata: ["sent": "\(counts.sent)", "deferred": "\(counts.retried)", "failed": "\(counts.failed)"])
+    }
+}
+
+/// An outbox's delivery counters: `LABEL{outcome="sent"|"deferred"|"failed"}`.
+struct DeliveryMetrics {
+    let sent: Counter
+    let deferred: Counter
+    let failed: Counter
+
+    init(label: String) {
+        sent = Counter(label: label, dimensions: [("outcome", "sent")])
+        deferred = Counter(label: label, dimensions: [("outcome", "deferred")])
+        failed = Counter(label: label, dimensions: [("outcome", "failed")])
+    }
+
+    func record(_ counts: DeliveryCounts) {
+        sent.increment(by: counts.sent)
+        deferred.increment(by: counts.retried)
+        failed.increment(by: counts.failed)
     }
 }

@@ -42,9 +42,6 @@ struct EdgeOpenResolversCommand: AsyncParsableCommand {
     @Option(help: "The most addresses one run probes.")
     var maxAddresses: Int = 65_536
 
-    @Option(help: .hidden)
-    var port: Int = 53
-
     @Flag(help: "One JSON line a target, then the counts as the last line.")
     var json = false
 
@@ -52,7 +49,6 @@ struct EdgeOpenResolversCommand: AsyncParsableCommand {
         guard rate > 0, rate <= 100_000 else { throw ValidationError("--rate: 1 to 100000 queries a second") }
         guard timeout > 0, timeout <= 60 else { throw ValidationError("--timeout: more than 0 and at most 60 seconds") }
         guard maxAddresses > 0 else { throw ValidationError("--max-addresses must be positive") }
-        guard (1...65_535).contains(port) else { throw ValidationError("--port: 1 to 65535") }
         let question: DNSName
         do {
             question = try DNSName(name)
@@ -79,7 +75,7 @@ struct EdgeOpenResolversCommand: AsyncParsableCommand {
         if probeTargets.skippedIPv6Pools {
             Output.error("note: IPv6 pools are not walked; list their addresses with --targets to probe them")
         }
-        let probe = OpenResolverProbe(name: question, rate: rate, timeout: .milliseconds(Int(timeout * 1000)), port: port)
+        let probe = OpenResolverProbe(name: question, rate: rate, timeout: .milliseconds(Int(timeout * 1000)))
         let report = try await probe.run(probeTargets.addresses)
         let open = report.addresses(.open)
         if json {
