@@ -68,12 +68,13 @@ let package = Package(
         // packet and flow decoders (pcap, pcapng, NetFlow v5/v9, IPFIX) with per-purpose views, the
         // pool analysis and the darknet sensor. Pure domain: no NIO, no I/O but reading given bytes.
         .target(name: "EdgeFilter", dependencies: ["TextScanning", "Addressing", "Secrecy"], swiftSettings: strict),
-        // The open-resolver check of the ISP's own pools: paced recursive queries over UDP and the
-        // verdict on each answer (SwiftNIO; the DNS wire format from `DNS`).
+        // The open-resolver check's probe: paced recursive queries over UDP and the verdict on each
+        // answer (SwiftNIO; the DNS wire format from `DNS`). What it may probe is EdgeFilter's
+        // `ProbeTargets`.
         .target(
             name: "OpenResolverCheck",
             dependencies: [
-                "EdgeFilter", "Addressing", "DNS", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                "Addressing", "DNS", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
         // A cache prefetch hint for the attribution index's batch lookups (one static inline function).
@@ -355,7 +356,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "OpenResolverCheckTests",
-            dependencies: ["OpenResolverCheck", "EdgeFilter", "Addressing", "DNS", "MamoriTesting", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["OpenResolverCheck", "Addressing", "DNS", "MamoriTesting", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict),
         .testTarget(name: "ComplianceTests", dependencies: ["Compliance", "Secrecy"], swiftSettings: strict),
         .testTarget(name: "MamoriCLITests", dependencies: ["Secrecy", "Addressing", "MamoriTesting"], swiftSettings: strict),

@@ -34,6 +34,7 @@ let targets: [(String, [String])] = [
     ("FuzzNetFlowV5", ["EdgeFuzzing"]),
     ("FuzzNetFlowV9", ["EdgeFuzzing"]),
     ("FuzzIPFIX", ["EdgeFuzzing"]),
+    ("FuzzPools", ["EdgeFilter"]),
 ]
 
 /// Support targets of this package (the rest are products of the root package).

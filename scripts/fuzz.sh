@@ -18,7 +18,7 @@ fixtures="$root/Tests"
 targets=(FuzzRadiusDetail FuzzKeaLeases FuzzDhcpdLeases FuzzCGNPortBlocks FuzzShadowserver FuzzCowrie FuzzDionaea
     FuzzCnCCSV FuzzCnCJSONLines FuzzIoTReport FuzzSightingChunks FuzzReportMail FuzzInflate FuzzZipArchive FuzzDeclarations FuzzPortalForm
     FuzzDNSMessage FuzzBlocklist FuzzRadiusPacket FuzzPolicyRequest FuzzSocketmap FuzzAuthPolicy FuzzPostfixLog FuzzPcap FuzzNetFlowV5 FuzzNetFlowV9
-    FuzzIPFIX)
+    FuzzIPFIX FuzzPools)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${targets[@]}"; exit 0; fi
 if [ $# -ne 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]] || ! printf '%s\n' "${targets[@]}" | grep -qx "$1"; then
@@ -48,7 +48,7 @@ seeds() {
         FuzzNetFlowV5) echo "$shared"/dns/logstash-netflow5*.dat ;;
         FuzzNetFlowV9) echo "$shared"/dns/logstash-netflow9*.dat ;;  # and the Cisco export below
         FuzzIPFIX) echo "$shared"/dns/logstash-ipfix.dat ;;  # and the Cisco export below
-        FuzzBlocklist | FuzzPolicyRequest | FuzzSocketmap | FuzzAuthPolicy) ;;  # generated below
+        FuzzBlocklist | FuzzPolicyRequest | FuzzSocketmap | FuzzAuthPolicy | FuzzPools) ;;  # generated below
         FuzzInflate | FuzzZipArchive | FuzzSightingChunks | FuzzPortalForm | FuzzDNSMessage | FuzzRadiusPacket) ;;  # generated below
     esac
 }
@@ -237,6 +237,13 @@ PY
         printf '\001# malware\nevil.example\n0.0.0.0 bad.example\n*.wild.example\n' > "$corpus/list-$k"; k=$((k + 1))
         printf '\002http://evil.example/\nhttps://bad.example:8443\nhttp://x.example/path\n' > "$corpus/list-$k"; k=$((k + 1))
         n=$((n + k))
+        ;;
+    FuzzPools)
+        # Pools files (with an exception, names, comments, IPv6) and, after a NUL, target lists.
+        printf '198.51.100.0/24 ftth\n!198.51.100.64/28\n2001:db8:1::/48 ftth # v6\n192.0.2.0/30\n\000198.51.100.7\n2001:db8:1::1\n# c\n' > "$corpus/pools-1"
+        printf '10.0.0.0/8 a\n10.1.0.0/16 b\n!10.1.2.0/24\n\00010.1.2.3\n10.1.3.4\n' > "$corpus/pools-2"
+        printf '198.51.100.1/24\n!x\nbad name here\n' > "$corpus/pools-3"
+        n=$((n + 3))
         ;;
     FuzzPortalForm)
         printf 'lang=en&check=0123456789abcdef0123456789abcdef' > "$corpus/form-1"

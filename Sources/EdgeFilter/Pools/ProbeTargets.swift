@@ -1,5 +1,4 @@
 public import Addressing
-public import EdgeFilter
 
 /// What an open-resolver check may probe: addresses of the ISP's own dynamic pools, never an
 /// exception (a static customer or business line) and never an address outside the pools.
