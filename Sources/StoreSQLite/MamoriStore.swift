@@ -61,7 +61,7 @@ public final class MamoriStore: Sendable {
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            pool = try DatabasePool(path: path, configuration: configuration)
+            pool = try Self.openPool(path: path, configuration: configuration)
             try Self.moveSecretsOut(of: pool, to: keys)
             try Self.migrate(pool)
         } catch let error as DatabaseError {
@@ -70,6 +70,30 @@ public final class MamoriStore: Sendable {
             throw error
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Opens the pool, waiting (up to 30 s, like every other statement) while another process
+    /// holds the file. SQLite answers `PRAGMA journal_mode = WAL` with `SQLITE_BUSY` without
+    /// calling the busy handler, so several processes creating one store at once (overlapping cron
+    /// jobs) would otherwise fail with "database is locked".
+    ///
+    /// GRDB's WAL set-up lowers the writer's `synchronous` to NORMAL after `prepareDatabase`; it is
+    /// put back to FULL, so a committed transaction survives a power loss too.
+    static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var pauseMilliseconds = 5
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+                return pool
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline {
+                // Jittered, so that the openers that collided do not collide again.
+                let milliseconds = pauseMilliseconds + Int.random(in: 0...pauseMilliseconds)
+                Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
+                pauseMilliseconds = min(pauseMilliseconds * 2, 200)
+            }
         }
     }
 

@@ -28,6 +28,40 @@ import Testing
         #expect(key.count == 32)
     }
 
+    /// GRDB's WAL set-up lowers `synchronous` to NORMAL; the store's writer runs with FULL.
+    @Test func theWriterCommitsWithSynchronousFull() throws {
+        let store = try temporaryStore()
+        let level = try store.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(level == 2)  // FULL
+    }
+
+    /// Several openers of one new store at once (overlapping cron jobs): SQLite refuses the switch
+    /// to WAL with "database is locked" without waiting, and the store waits and retries instead.
+    @Test func manyOpenersOfOneNewStoreAllSucceed() async throws {
+        for _ in 0..<25 {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mamori-store-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            // One key file for all, as the CLI's processes would find it.
+            let path = dir.appendingPathComponent("s.sqlite").path
+            _ = try KeyFile(path: MamoriStore.defaultKeyFile(for: path))
+            let failures = try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        await Task.detached {
+                            do {
+                                _ = try MamoriStore(path: path)
+                                return nil
+                            } catch { return "\(error)" }
+                        }.value
+                    }
+                }
+                return try await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
+            }
+            #expect(failures.isEmpty)
+        }
+    }
+
     @Test func eventInsertIsIdempotentAndPurgeable() throws {
         let store = try temporaryStore()
         let t = Date(timeIntervalSince1970: 1_795_737_600)
