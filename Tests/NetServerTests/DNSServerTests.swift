@@ -210,7 +210,7 @@ struct DNSServerTests {
             response.header.isResponse = true
             let replies = try await UDPProbe.exchange(
                 [[1, 2, 3], [0xAB, 0xCD, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x07], try response.bytes()], with: address, expecting: 1,
-                timeout: .seconds(1))
+                timeout: .seconds(10))
             #expect(replies.count == 1)
             let formerr = try DNSMessage(decoding: try #require(replies.first))
             #expect(formerr.header.id == 0xABCD && formerr.header.rcode == DNSRCode.formatError)

@@ -59,10 +59,10 @@ import Testing
             serverOptions: ["access-control: 127.0.0.1/32 refuse"])
         defer { refusing.stop() }
         let targets = [IPAddress("127.0.0.1")!, IPAddress("127.0.0.2")!]
-        let first = try await OpenResolverProbe(name: Self.name, rate: 100, timeout: .seconds(1), port: open.port).run(targets)
+        let first = try await OpenResolverProbe(name: Self.name, rate: 100, timeout: .seconds(3), port: open.port).run(targets)
         #expect(first.verdicts == [targets[0]: .open, targets[1]: .silent])
         #expect(first.addresses(.open) == [targets[0]] && first.unmatched == 0)
-        let second = try await OpenResolverProbe(name: Self.name, rate: 100, timeout: .seconds(1), port: refusing.port).run(targets)
+        let second = try await OpenResolverProbe(name: Self.name, rate: 100, timeout: .seconds(3), port: refusing.port).run(targets)
         // Unbound refuses without repeating the question; the id and the address still match.
         #expect(second.verdicts == [targets[0]: .closed, targets[1]: .silent] && second.unmatched == 0)
     }
