@@ -3,7 +3,8 @@ import EdgeFilter
 /// The check every edge decoder target makes on its input: both purposes' decoders (the
 /// amplification view and the darknet view) decode and refuse the same packets and records, the
 /// views agree with the counts, and a second pass over the same decoder (templates of the first
-/// pass kept) runs too. Traps otherwise.
+/// pass kept) runs too; the analysis's specialised loop counts what the closure path counts.
+/// Traps otherwise.
 ///
 /// `version`: the export version written over the first two bytes (9, 10, 5), so that every
 /// input is read as that format; nil for capture files, taken as they are.
@@ -12,7 +13,17 @@ public func checkEdgeViews(_ data: UnsafePointer<UInt8>, _ size: Int, version: U
     if let version { bytes = [0, version] + bytes.dropFirst(min(size, 2)) }
     var amplification = EdgeDecoder()
     var seen = 0
-    amplification.decodeAmplification(bytes) { _ in seen += 1 }
+    var viaClosure = AmplificationAnalysis(pools: everything)
+    amplification.decodeAmplification(bytes) {
+        seen += 1
+        viaClosure.add($0)
+    }
+    var loopDecoder = EdgeDecoder()
+    var viaLoop = AmplificationAnalysis(pools: everything)
+    viaLoop.add(decoding: bytes, with: &loopDecoder)
+    guard loopDecoder.counts == amplification.counts, viaLoop.packets == viaClosure.packets, viaLoop.matched == viaClosure.matched,
+        viaLoop.perPool == viaClosure.perPool, viaLoop.perPoolHour == viaClosure.perPoolHour
+    else { fatalError("the specialised loop and the closure path counted differently") }
     var darknet = EdgeDecoder()
     var looked = 0
     darknet.decodeDarknet(bytes, darknet: { _ in true }) { _ in looked += 1 }
@@ -22,3 +33,6 @@ public func checkEdgeViews(_ data: UnsafePointer<UInt8>, _ size: Int, version: U
     guard seen == amplification.counts.decoded, looked <= seen else { fatalError("views and counts disagree") }
     amplification.decodeAmplification(bytes) { _ in }
 }
+
+/// Two pools that hold every address, so that each UDP/53 view is matched and tallied.
+let everything = try! Pools.parse("0.0.0.0/1 low\n::/1 low\n128.0.0.0/1 high\n8000::/1 high\n", file: "everything")

@@ -2,8 +2,8 @@ import Addressing
 
 /// pcap (libpcap) and pcapng capture files.
 extension EdgeDecoder {
-    mutating func pcap<V: EdgeViewMaking>(
-        _ buffer: UnsafeRawBufferPointer, accept: (IPAddress) -> Bool, emit: (V) -> Void
+    mutating func pcap<S: ViewSink>(
+        _ buffer: UnsafeRawBufferPointer, into sink: inout S
     ) {
         guard buffer.count >= 24 else {
             counts.refuse(.truncatedFileHeader, at: 0)
@@ -29,13 +29,13 @@ extension EdgeDecoder {
                 counts.refuse(.truncatedRecord, at: offset)
                 return
             }
-            frame(buffer, start: start, end: start + captured, linkType: linkType, time: seconds, accept: accept, emit: emit)
+            frame(buffer, start: start, end: start + captured, linkType: linkType, time: seconds, into: &sink)
             offset = start + captured
         }
     }
 
-    mutating func pcapng<V: EdgeViewMaking>(
-        _ buffer: UnsafeRawBufferPointer, accept: (IPAddress) -> Bool, emit: (V) -> Void
+    mutating func pcapng<S: ViewSink>(
+        _ buffer: UnsafeRawBufferPointer, into sink: inout S
     ) {
         var littleEndian = true
         var interfaces: [(linkType: UInt32, unitsPerSecond: UInt64)] = []
@@ -113,8 +113,7 @@ extension EdgeDecoder {
                 }
                 let time = Int64(clamping: (high << 32 | low) / interfaces[interface].unitsPerSecond)
                 frame(
-                    buffer, start: start, end: start + captured, linkType: interfaces[interface].linkType, time: time, accept: accept,
-                    emit: emit)
+                    buffer, start: start, end: start + captured, linkType: interfaces[interface].linkType, time: time, into: &sink)
             case 3:  // Simple Packet Block: interface 0, no time
                 guard total >= 16, let first = interfaces.first else {
                     counts.refuse(.unknownInterface, at: offset)
@@ -123,7 +122,7 @@ extension EdgeDecoder {
                 let original = Int(buffer.u32(offset + 8, littleEndian: littleEndian))
                 let start = offset + 12
                 frame(
-                    buffer, start: start, end: start + min(original, bodyEnd - start), linkType: first.linkType, time: 0, accept: accept, emit: emit)
+                    buffer, start: start, end: start + min(original, bodyEnd - start), linkType: first.linkType, time: 0, into: &sink)
             default:
                 break
             }
@@ -132,15 +131,14 @@ extension EdgeDecoder {
     }
 
     @inline(__always)
-    mutating func frame<V: EdgeViewMaking>(
-        _ buffer: UnsafeRawBufferPointer, start: Int, end: Int, linkType: UInt32, time: Int64, accept: (IPAddress) -> Bool,
-        emit: (V) -> Void
+    mutating func frame<S: ViewSink>(
+        _ buffer: UnsafeRawBufferPointer, start: Int, end: Int, linkType: UInt32, time: Int64, into sink: inout S
     ) {
         switch PacketDecoding.frame(buffer, start: start, end: end, linkType: linkType, time: time) {
         case .fields(let fields, let source):
             counts.decoded += 1
-            guard accept(fields.destination), let view = V.make(fields, source: source, in: buffer) else { return }
-            emit(view)
+            guard sink.wants(fields.destination), let view = S.View.make(fields, source: source, in: buffer) else { return }
+            sink.take(view)
         case .notIP:
             counts.notIP += 1
         case .bad(let reason):

@@ -58,30 +58,64 @@ public struct EdgeDecoder: Sendable {
     /// Decodes `bytes` (a capture file or flow-export messages) into the amplification view.
     @discardableResult
     public mutating func decodeAmplification(_ bytes: [UInt8], _ body: (AmplificationView) -> Void) -> InputFormat? {
-        bytes.withUnsafeBytes { run($0, accept: { _ in true }, emit: body) }
+        withoutActuallyEscaping(body) { body in
+            var sink = ClosureSink<AmplificationView>(wants: { _ in true }, take: body)
+            return bytes.withUnsafeBytes { run($0, into: &sink) }
+        }
     }
 
     /// Decodes `bytes` into the darknet view: only packets and flows whose destination
     /// `darknet` accepts are looked at further (their source read); the rest only counted.
     @discardableResult
     public mutating func decodeDarknet(_ bytes: [UInt8], darknet: (IPAddress) -> Bool, _ body: (DarknetView) -> Void) -> InputFormat? {
-        bytes.withUnsafeBytes { run($0, accept: darknet, emit: body) }
+        withoutActuallyEscaping(darknet) { darknet in
+            withoutActuallyEscaping(body) { body in
+                var sink = ClosureSink<DarknetView>(wants: darknet, take: body)
+                return bytes.withUnsafeBytes { run($0, into: &sink) }
+            }
+        }
     }
 
-    mutating func run<V: EdgeViewMaking>(
-        _ buffer: UnsafeRawBufferPointer, accept: (IPAddress) -> Bool, emit: (V) -> Void
+    /// Decodes `buffer` into `sink`: one loop a format, specialised for each sink.
+    mutating func run<S: ViewSink>(
+        _ buffer: UnsafeRawBufferPointer, into sink: inout S
     ) -> InputFormat? {
         guard let format = InputFormat.detect(buffer) else {
             counts.refuse(.unknownFormat, at: 0)
             return nil
         }
         switch format {
-        case .pcap: pcap(buffer, accept: accept, emit: emit)
-        case .pcapng: pcapng(buffer, accept: accept, emit: emit)
-        case .netflowV5: netflowV5(buffer, accept: accept, emit: emit)
-        case .netflowV9: netflowV9(buffer, accept: accept, emit: emit)
-        case .ipfix: ipfix(buffer, accept: accept, emit: emit)
+        case .pcap: pcap(buffer, into: &sink)
+        case .pcapng: pcapng(buffer, into: &sink)
+        case .netflowV5: netflowV5(buffer, into: &sink)
+        case .netflowV9: netflowV9(buffer, into: &sink)
+        case .ipfix: ipfix(buffer, into: &sink)
         }
         return format
     }
+}
+
+/// Where the decoders put what they decode. Generic rather than closures, so that each
+/// purpose's loop is specialised with its sink inlined (``AmplificationAnalysis`` is one).
+protocol ViewSink {
+    associatedtype View: EdgeViewMaking
+    /// Whether a packet or flow to `destination` is looked at further (the view made; for the
+    /// darknet, its source read).
+    func wants(_ destination: IPAddress) -> Bool
+    /// Takes one view.
+    mutating func take(_ view: View)
+}
+
+/// A sink of two closures, for the public closure-taking entry points.
+struct ClosureSink<View: EdgeViewMaking>: ViewSink {
+    let wantsDestination: (IPAddress) -> Bool
+    let body: (View) -> Void
+
+    init(wants: @escaping (IPAddress) -> Bool, take: @escaping (View) -> Void) {
+        wantsDestination = wants
+        body = take
+    }
+
+    func wants(_ destination: IPAddress) -> Bool { wantsDestination(destination) }
+    func take(_ view: View) { body(view) }
 }

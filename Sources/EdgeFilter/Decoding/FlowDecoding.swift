@@ -39,7 +39,7 @@ struct FlowTemplate: Sendable, Hashable {
 
 /// A fixed-length template compiled to offsets: each record's fields are read where they lie,
 /// without walking the template. Reads exactly what the field walk of
-/// ``EdgeDecoder/records(_:from:to:key:exportTime:uptime:accept:emit:)`` reads (a later field of
+/// ``EdgeDecoder/records(_:from:to:key:exportTime:uptime:into:)`` reads (a later field of
 /// the same element wins, as there; the time fields apply in template order).
 struct FixedLayout: Sendable, Hashable {
     /// An unsigned field's offset and length (1–8 bytes).
@@ -52,6 +52,31 @@ struct FixedLayout: Sendable, Hashable {
     struct TimeSlot: Sendable, Hashable {
         var element: UInt16
         var offset: Int
+    }
+
+    /// Where a record's time comes from, settled for one set.
+    enum TimeSource {
+        /// The export time in the message header.
+        case export
+        /// A start in uptime milliseconds at the offset, with the header's uptime.
+        case uptime(offset: Int, uptime: UInt32)
+        /// A start in seconds at the offset.
+        case seconds(offset: Int)
+        /// A start in milliseconds at the offset.
+        case milliseconds(offset: Int)
+
+        /// The last of `times` that applies (as the field walk: a later field wins; a start in
+        /// uptime only with the header's uptime).
+        init(_ times: [TimeSlot], uptime: UInt32?) {
+            self = .export
+            for slot in times {
+                switch slot.element {
+                case Element.startUptime: if let uptime { self = .uptime(offset: slot.offset, uptime: uptime) }
+                case Element.startSeconds: self = .seconds(offset: slot.offset)
+                default: self = .milliseconds(offset: slot.offset)
+                }
+            }
+        }
     }
 
     var length = 0
@@ -119,8 +144,8 @@ enum Element {
 extension EdgeDecoder {
     // MARK: NetFlow v5
 
-    mutating func netflowV5<V: EdgeViewMaking>(
-        _ buffer: UnsafeRawBufferPointer, accept: (IPAddress) -> Bool, emit: (V) -> Void
+    mutating func netflowV5<S: ViewSink>(
+        _ buffer: UnsafeRawBufferPointer, into sink: inout S
     ) {
         var offset = 0
         while offset < buffer.count {
@@ -143,10 +168,10 @@ extension EdgeDecoder {
                     transport: buffer.u8(record + 38), direction: .unknown, bytes: UInt64(buffer.u32(record + 20)),
                     packets: UInt64(buffer.u32(record + 16)), time: seconds - Int64((uptime &- first) / 1000))
                 counts.decoded += 1
-                guard accept(fields.destination),
-                    let view = V.make(fields, source: SourceReference(offset: record, family: .v4), in: buffer)
+                guard sink.wants(fields.destination),
+                    let view = S.View.make(fields, source: SourceReference(offset: record, family: .v4), in: buffer)
                 else { continue }
-                emit(view)
+                sink.take(view)
             }
             offset += 24 + 48 * count
         }
@@ -154,8 +179,8 @@ extension EdgeDecoder {
 
     // MARK: NetFlow v9 (RFC 3954)
 
-    mutating func netflowV9<V: EdgeViewMaking>(
-        _ buffer: UnsafeRawBufferPointer, accept: (IPAddress) -> Bool, emit: (V) -> Void
+    mutating func netflowV9<S: ViewSink>(
+        _ buffer: UnsafeRawBufferPointer, into sink: inout S
     ) {
         var offset = 0
         // A file holds one or more export packets back to back: a set id of 9 (reserved, never a
@@ -185,7 +210,7 @@ extension EdgeDecoder {
                 default:
                     records(
                         buffer, from: body, to: end, key: TemplateKey(version: 9, domain: domain, id: setID), exportTime: seconds,
-                        uptime: uptime, accept: accept, emit: emit)
+                        uptime: uptime, into: &sink)
                 }
                 cursor = end
             }
@@ -231,8 +256,8 @@ extension EdgeDecoder {
 
     // MARK: IPFIX (RFC 7011)
 
-    mutating func ipfix<V: EdgeViewMaking>(
-        _ buffer: UnsafeRawBufferPointer, accept: (IPAddress) -> Bool, emit: (V) -> Void
+    mutating func ipfix<S: ViewSink>(
+        _ buffer: UnsafeRawBufferPointer, into sink: inout S
     ) {
         var offset = 0
         while offset < buffer.count {
@@ -263,7 +288,7 @@ extension EdgeDecoder {
                 default:
                     records(
                         buffer, from: cursor + 4, to: cursor + setLength, key: TemplateKey(version: 10, domain: domain, id: setID),
-                        exportTime: seconds, uptime: nil, accept: accept, emit: emit)
+                        exportTime: seconds, uptime: nil, into: &sink)
                 }
                 cursor += setLength
             }
@@ -339,9 +364,9 @@ extension EdgeDecoder {
 
     // MARK: Data records (v9 and IPFIX)
 
-    mutating func records<V: EdgeViewMaking>(
+    mutating func records<S: ViewSink>(
         _ buffer: UnsafeRawBufferPointer, from start: Int, to end: Int, key: TemplateKey, exportTime: Int64, uptime: UInt32?,
-        accept: (IPAddress) -> Bool, emit: (V) -> Void
+        into sink: inout S
     ) {
         guard let template = templates[key] else {
             counts.refuse(.unknownTemplate, at: start - 4)
@@ -354,7 +379,7 @@ extension EdgeDecoder {
         }
         if template.isOptions { return }
         if let layout = template.layout {
-            fixedRecords(buffer, from: start, to: end, layout: layout, exportTime: exportTime, uptime: uptime, accept: accept, emit: emit)
+            fixedRecords(buffer, from: start, to: end, layout: layout, exportTime: exportTime, uptime: uptime, into: &sink)
             return
         }
         var cursor = start
@@ -432,30 +457,33 @@ extension EdgeDecoder {
                 destination: destination, destinationPort: port, transport: transport, direction: direction,
                 bytes: octets ?? octetTotal, packets: packets ?? packetTotal, time: time)
             counts.decoded += 1
-            guard accept(destination), let view = V.make(fields, source: source, in: buffer) else { continue }
-            emit(view)
+            guard sink.wants(destination), let view = S.View.make(fields, source: source, in: buffer) else { continue }
+            sink.take(view)
         }
     }
 
     /// The records of a fixed-length template, each field read at its offset.
-    mutating func fixedRecords<V: EdgeViewMaking>(
+    mutating func fixedRecords<S: ViewSink>(
         _ buffer: UnsafeRawBufferPointer, from start: Int, to end: Int, layout: FixedLayout, exportTime: Int64, uptime: UInt32?,
-        accept: (IPAddress) -> Bool, emit: (V) -> Void
+        into sink: inout S
     ) {
+        // What the field walk would read, settled once for the set: the last time field that
+        // applies (a start in uptime needs the header's uptime), the delta counts over the totals.
+        let timeSource = FixedLayout.TimeSource(layout.times, uptime: uptime)
+        let bytesSlot = layout.octets ?? layout.octetTotal
+        let packetsSlot = layout.packets ?? layout.packetTotal
         var cursor = start
         while end - cursor >= layout.length {  // what is left under one record is padding
             let record = cursor
             cursor += layout.length
             let destinationV4 = layout.destinationV4 >= 0 ? IPAddress(v4: buffer.u32(record + layout.destinationV4)) : nil
             let destinationV6 = layout.destinationV6 >= 0 ? IPAddress(v6: buffer.u128(record + layout.destinationV6)) : nil
-            var time = exportTime
-            for slot in layout.times {
-                switch slot.element {
-                case Element.startUptime:
-                    if let uptime { time = exportTime - Int64((uptime &- buffer.u32(record + slot.offset)) / 1000) }
-                case Element.startSeconds: time = Int64(buffer.u32(record + slot.offset))
-                default: time = Int64(clamping: buffer.u64(record + slot.offset) / 1000)
-                }
+            let time: Int64
+            switch timeSource {
+            case .export: time = exportTime
+            case .uptime(let offset, let uptime): time = exportTime - Int64((uptime &- buffer.u32(record + offset)) / 1000)
+            case .seconds(let offset): time = Int64(buffer.u32(record + offset))
+            case .milliseconds(let offset): time = Int64(clamping: buffer.u64(record + offset) / 1000)
             }
             let destination: IPAddress
             let source: SourceReference
@@ -469,17 +497,17 @@ extension EdgeDecoder {
                 counts.notIP += 1
                 continue
             }
-            func read(_ slot: FixedLayout.Slot?) -> UInt64? { slot.map { buffer.unsigned(record + $0.offset, length: $0.length) } }
+            func read(_ slot: FixedLayout.Slot?) -> UInt64 { slot.map { buffer.unsigned(record + $0.offset, length: $0.length) } ?? 0 }
             let fields = DecodedFields(
                 destination: destination,
                 destinationPort: layout.destinationPort >= 0 ? buffer.u16(record + layout.destinationPort) : 0,
                 transport: layout.transport >= 0 ? buffer.u8(record + layout.transport) : 0,
                 direction: layout.direction >= 0 ? (buffer.u8(record + layout.direction) == 1 ? .egress : .ingress) : .unknown,
-                bytes: read(layout.octets) ?? read(layout.octetTotal) ?? 0, packets: read(layout.packets) ?? read(layout.packetTotal) ?? 0,
+                bytes: read(bytesSlot), packets: read(packetsSlot),
                 time: time)
             counts.decoded += 1
-            guard accept(destination), let view = V.make(fields, source: source, in: buffer) else { continue }
-            emit(view)
+            guard sink.wants(destination), let view = S.View.make(fields, source: source, in: buffer) else { continue }
+            sink.take(view)
         }
     }
 }

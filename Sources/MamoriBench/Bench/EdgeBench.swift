@@ -211,7 +211,7 @@ enum EdgeBench {
         for _ in 0..<rounds {
             var decoder = EdgeDecoder()
             var analysis = AmplificationAnalysis(pools: pools)
-            let (_, wall, cpu) = ThreadCPU.measure { decoder.decodeAmplification(bytes) { analysis.add($0) } }
+            let (_, wall, cpu) = ThreadCPU.measure { analysis.add(decoding: bytes, with: &decoder) }
             guard decoder.counts.decoded == expected.records, decoder.counts.badTotal == 0 else {
                 throw Failure("\(what): Mamori decoded \(decoder.counts.decoded) of \(expected.records) (\(decoder.counts.badTotal) bad)")
             }

@@ -122,7 +122,7 @@ struct EdgeAnalyzeCommand: AsyncParsableCommand {
                 continue
             }
             let before = decoder.counts
-            let format = decoder.decodeAmplification([UInt8](data)) { analysis.add($0) }
+            let format = analysis.add(decoding: [UInt8](data), with: &decoder)
             let counts = decoder.counts
             for (reason, count) in counts.bad.sorted(by: { $0.key < $1.key }) {
                 let added = count - (before.bad[reason] ?? 0)
