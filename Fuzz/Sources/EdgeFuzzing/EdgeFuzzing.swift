@@ -13,13 +13,13 @@ public func checkEdgeViews(_ data: UnsafePointer<UInt8>, _ size: Int, version: U
     if let version { bytes = [0, version] + bytes.dropFirst(min(size, 2)) }
     var amplification = EdgeDecoder()
     var seen = 0
-    var viaClosure = AmplificationAnalysis(pools: everything)
+    var viaClosure = emptyAnalysis
     amplification.decodeAmplification(bytes) {
         seen += 1
         viaClosure.add($0)
     }
     var loopDecoder = EdgeDecoder()
-    var viaLoop = AmplificationAnalysis(pools: everything)
+    var viaLoop = emptyAnalysis
     viaLoop.add(decoding: bytes, with: &loopDecoder)
     guard loopDecoder.counts == amplification.counts, viaLoop.packets == viaClosure.packets, viaLoop.matched == viaClosure.matched,
         viaLoop.perPool == viaClosure.perPool, viaLoop.perPoolHour == viaClosure.perPoolHour
@@ -35,4 +35,6 @@ public func checkEdgeViews(_ data: UnsafePointer<UInt8>, _ size: Int, version: U
 }
 
 /// Two pools that hold every address, so that each UDP/53 view is matched and tallied.
-let everything = try! Pools.parse("0.0.0.0/1 low\n::/1 low\n128.0.0.0/1 high\n8000::/1 high\n", file: "everything")
+/// Made once: each input starts from a copy (the matcher's tables are shared, not rebuilt).
+let emptyAnalysis = AmplificationAnalysis(
+    pools: try! Pools.parse("0.0.0.0/1 low\n::/1 low\n128.0.0.0/1 high\n8000::/1 high\n", file: "everything"))
