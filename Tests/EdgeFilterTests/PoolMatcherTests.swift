@@ -5,7 +5,7 @@ import Testing
 
 @testable import EdgeFilter
 
-/// The matcher's /16 index and its halving search, against the pools' own definition.
+/// The matcher's /16 index, its /24 tables and its halving search, against the pools' own definition.
 @Suite struct PoolMatcherTests {
     /// Random pools (prefixes from /8 to /32, some across /16 boundaries, overlapping ones and
     /// exceptions) and the addresses at and beside every range edge, plus random ones: the
@@ -27,7 +27,9 @@ import Testing
         }
         pools.append(Pools.Pool(name: "edges", prefixes: [IPPrefix("0.0.0.0/32")!, IPPrefix("255.255.255.255/32")!]))
         let exceptions = (0..<4).map { _ in prefix() }
-        let matcher = PoolMatcher(Pools(pools: pools, exceptions: exceptions))
+        let definition = Pools(pools: pools, exceptions: exceptions)
+        // The default, no /24 table at all, and only the first three /16s given one.
+        let matchers = [PoolMatcher(definition), PoolMatcher(definition, subtables: 0), PoolMatcher(definition, subtables: 3)]
 
         func expected(_ address: IPAddress) -> String? {
             guard !exceptions.contains(where: { $0.contains(address) }) else { return nil }
@@ -39,13 +41,21 @@ import Testing
             let upper = UInt32(truncatingIfNeeded: p.lastAddress.value)
             probes += [lower &- 1, lower, lower &+ 1, upper &- 1, upper, upper &+ 1, lower & 0xFFFF_0000, upper | 0xFFFF]
         }
+        for p in pools.flatMap(\.prefixes) + exceptions where p.length > 24 {
+            // Every address of a /24 that a small prefix shares with others.
+            let slash24 = UInt32(truncatingIfNeeded: p.network.value) & 0xFFFF_FF00
+            probes += (0..<256).map { slash24 | $0 }
+        }
         probes += (0..<20_000).map { _ in 0x0A00_0000 | UInt32(truncatingIfNeeded: random.next() % (1 << 24)) }
         probes += (0..<2_000).map { _ in UInt32(truncatingIfNeeded: random.next()) }
         var disagreements: [String] = []
-        for value in probes {
-            let address = IPAddress(v4: value)
-            let got = matcher.pool(of: address).map { matcher.names[$0] }
-            if got != expected(address) { disagreements.append("\(address): \(got ?? "none") != \(expected(address) ?? "none")") }
+        for (which, matcher) in matchers.enumerated() {
+            for value in probes {
+                let address = IPAddress(v4: value)
+                let got = matcher.pool(of: address).map { matcher.names[$0] }
+                let want = expected(address)
+                if got != want { disagreements.append("matcher \(which): \(address): \(got ?? "none") != \(want ?? "none")") }
+            }
         }
         #expect(disagreements.isEmpty, "\(disagreements.prefix(10))")
     }

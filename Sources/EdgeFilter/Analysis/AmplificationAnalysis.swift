@@ -85,7 +85,9 @@ public struct AmplificationAnalysis: Sendable {
 }
 
 extension AmplificationAnalysis: ViewSink {
-    func wants(_ destination: IPAddress) -> Bool { true }
+    /// Only what the policy can match is read further; the rest counts its packets.
+    @inline(__always) func wants(_ destination: IPAddress, transport: UInt8, port: UInt16) -> Bool { transport == 17 && port == 53 }
+    @inline(__always) mutating func passes(packets: UInt64) { self.packets &+= packets }
     @inline(__always) mutating func take(_ view: AmplificationView) { count(view) }
 }
 

@@ -137,7 +137,11 @@ extension EdgeDecoder {
         switch PacketDecoding.frame(buffer, start: start, end: end, linkType: linkType, time: time) {
         case .fields(let fields, let source):
             counts.decoded += 1
-            guard sink.wants(fields.destination), let view = S.View.make(fields, source: source, in: buffer) else { return }
+            guard sink.wants(fields.destination, transport: fields.transport, port: fields.destinationPort) else {
+                sink.passes(packets: fields.packets)
+                return
+            }
+            guard let view = S.View.make(fields, source: source, in: buffer) else { return }
             sink.take(view)
         case .notIP:
             counts.notIP += 1

@@ -99,9 +99,11 @@ public struct EdgeDecoder: Sendable {
 /// purpose's loop is specialised with its sink inlined (``AmplificationAnalysis`` is one).
 protocol ViewSink {
     associatedtype View: EdgeViewMaking
-    /// Whether a packet or flow to `destination` is looked at further (the view made; for the
-    /// darknet, its source read).
-    func wants(_ destination: IPAddress) -> Bool
+    /// Whether a packet or flow is looked at further: the rest of it read, the view made (for
+    /// the darknet, its source read).
+    func wants(_ destination: IPAddress, transport: UInt8, port: UInt16) -> Bool
+    /// Is told of a packet or flow it did not want, by its packet count only.
+    mutating func passes(packets: UInt64)
     /// Takes one view.
     mutating func take(_ view: View)
 }
@@ -116,6 +118,7 @@ struct ClosureSink<View: EdgeViewMaking>: ViewSink {
         body = take
     }
 
-    func wants(_ destination: IPAddress) -> Bool { wantsDestination(destination) }
+    func wants(_ destination: IPAddress, transport: UInt8, port: UInt16) -> Bool { wantsDestination(destination) }
+    func passes(packets: UInt64) {}
     func take(_ view: View) { body(view) }
 }

@@ -168,9 +168,11 @@ extension EdgeDecoder {
                     transport: buffer.u8(record + 38), direction: .unknown, bytes: UInt64(buffer.u32(record + 20)),
                     packets: UInt64(buffer.u32(record + 16)), time: seconds - Int64((uptime &- first) / 1000))
                 counts.decoded += 1
-                guard sink.wants(fields.destination),
-                    let view = S.View.make(fields, source: SourceReference(offset: record, family: .v4), in: buffer)
-                else { continue }
+                guard sink.wants(fields.destination, transport: fields.transport, port: fields.destinationPort) else {
+                    sink.passes(packets: fields.packets)
+                    continue
+                }
+                guard let view = S.View.make(fields, source: SourceReference(offset: record, family: .v4), in: buffer) else { continue }
                 sink.take(view)
             }
             offset += 24 + 48 * count
@@ -457,7 +459,11 @@ extension EdgeDecoder {
                 destination: destination, destinationPort: port, transport: transport, direction: direction,
                 bytes: octets ?? octetTotal, packets: packets ?? packetTotal, time: time)
             counts.decoded += 1
-            guard sink.wants(destination), let view = S.View.make(fields, source: source, in: buffer) else { continue }
+            guard sink.wants(destination, transport: transport, port: port) else {
+                sink.passes(packets: fields.packets)
+                continue
+            }
+            guard let view = S.View.make(fields, source: source, in: buffer) else { continue }
             sink.take(view)
         }
     }
@@ -478,13 +484,6 @@ extension EdgeDecoder {
             cursor += layout.length
             let destinationV4 = layout.destinationV4 >= 0 ? IPAddress(v4: buffer.u32(record + layout.destinationV4)) : nil
             let destinationV6 = layout.destinationV6 >= 0 ? IPAddress(v6: buffer.u128(record + layout.destinationV6)) : nil
-            let time: Int64
-            switch timeSource {
-            case .export: time = exportTime
-            case .uptime(let offset, let uptime): time = exportTime - Int64((uptime &- buffer.u32(record + offset)) / 1000)
-            case .seconds(let offset): time = Int64(buffer.u32(record + offset))
-            case .milliseconds(let offset): time = Int64(clamping: buffer.u64(record + offset) / 1000)
-            }
             let destination: IPAddress
             let source: SourceReference
             if let destinationV6, destinationV6.value != 0 || destinationV4 == nil {
@@ -498,15 +497,27 @@ extension EdgeDecoder {
                 continue
             }
             func read(_ slot: FixedLayout.Slot?) -> UInt64 { slot.map { buffer.unsigned(record + $0.offset, length: $0.length) } ?? 0 }
-            let fields = DecodedFields(
-                destination: destination,
-                destinationPort: layout.destinationPort >= 0 ? buffer.u16(record + layout.destinationPort) : 0,
-                transport: layout.transport >= 0 ? buffer.u8(record + layout.transport) : 0,
-                direction: layout.direction >= 0 ? (buffer.u8(record + layout.direction) == 1 ? .egress : .ingress) : .unknown,
-                bytes: read(bytesSlot), packets: read(packetsSlot),
-                time: time)
+            let port = layout.destinationPort >= 0 ? buffer.u16(record + layout.destinationPort) : 0
+            let transport = layout.transport >= 0 ? buffer.u8(record + layout.transport) : 0
+            let packets = read(packetsSlot)
             counts.decoded += 1
-            guard sink.wants(destination), let view = S.View.make(fields, source: source, in: buffer) else { continue }
+            // The rest is read only for a record the sink looks at.
+            guard sink.wants(destination, transport: transport, port: port) else {
+                sink.passes(packets: packets)
+                continue
+            }
+            let time: Int64
+            switch timeSource {
+            case .export: time = exportTime
+            case .uptime(let offset, let uptime): time = exportTime - Int64((uptime &- buffer.u32(record + offset)) / 1000)
+            case .seconds(let offset): time = Int64(buffer.u32(record + offset))
+            case .milliseconds(let offset): time = Int64(clamping: buffer.u64(record + offset) / 1000)
+            }
+            let fields = DecodedFields(
+                destination: destination, destinationPort: port, transport: transport,
+                direction: layout.direction >= 0 ? (buffer.u8(record + layout.direction) == 1 ? .egress : .ingress) : .unknown,
+                bytes: read(bytesSlot), packets: packets, time: time)
+            guard let view = S.View.make(fields, source: source, in: buffer) else { continue }
             sink.take(view)
         }
     }

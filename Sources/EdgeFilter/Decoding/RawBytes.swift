@@ -23,14 +23,11 @@ extension UnsafeRawBufferPointer {
     }
     /// An unsigned big-endian integer of 1 to 8 bytes (NetFlow v9 and IPFIX reduced-size encoding).
     @inline(__always) func unsigned(_ offset: Int, length: Int) -> UInt64 {
-        // A template's lengths are the same in each record: the switch is predicted.
-        switch length {
-        case 8: return u64(offset)
-        case 4: return UInt64(u32(offset))
-        case 2: return UInt64(u16(offset))
-        case 1: return UInt64(self[offset])
-        default: break
-        }
+        // A template's lengths are the same in each record: these branches are predicted (a
+        // switch here became an indirect jump).
+        if length == 4 { return UInt64(u32(offset)) }
+        if length == 8 { return u64(offset) }
+        if length == 2 { return UInt64(u16(offset)) }
         var value: UInt64 = 0
         for index in 0..<Swift.min(length, 8) { value = value << 8 | UInt64(self[offset + length - Swift.min(length, 8) + index]) }
         return value
