@@ -2,7 +2,7 @@ import Foundation
 import PostgresNIO
 import Secrecy
 
-/// The lease steps an outbox table shares with the others (`site_report`, `mail_notice`): rows
+/// The lease steps an outbox table shares with the others (`notice`, `site_report`, `mail_notice`): rows
 /// `queued` → `sending` (leased to one worker until `lease_until`) → `sent` or `failed`, or back
 /// to `queued` for a retry. Claims take the oldest due row with `FOR UPDATE SKIP LOCKED`, so
 /// that several `serve` never lease one row twice; a step that changes a row's outcome appends
@@ -16,6 +16,12 @@ struct PostgresLeasedOutbox {
     let columns: String
     /// What the steps are, in errors and logs ("a site-owner notice").
     let what: String
+    /// Text columns emptied when a row ends, sent or failed (the subscriber notice's `body`, which
+    /// holds the personal link). Names of the schema's, never input.
+    var clearedAtEnd: [String] = []
+
+    /// `col = '', ` for each of ``clearedAtEnd``.
+    private var clearing: String { clearedAtEnd.map { "\($0) = '', " }.joined() }
 
     /// Leases the oldest due row to `owner` and decodes it as it is after the lease.
     func claim<Record: Sendable>(
@@ -47,7 +53,7 @@ struct PostgresLeasedOutbox {
             for try await _ in try await connection.query(
                 """
                 UPDATE \(unescaped: table) SET status = 'sent', sent_at = \(at.timeIntervalSince1970), reply = \(String(reply.prefix(500))),
-                    last_error = NULL, lease_owner = NULL, lease_until = NULL
+                    \(unescaped: clearing)last_error = NULL, lease_owner = NULL, lease_until = NULL
                 WHERE id = \(id) AND status <> 'sent'
                 RETURNING id
                 """, logger: store.logger
@@ -79,7 +85,7 @@ struct PostgresLeasedOutbox {
             var changed = false
             for try await _ in try await connection.query(
                 """
-                UPDATE \(unescaped: table) SET status = 'failed', last_error = \(String(error.prefix(500))), lease_owner = NULL,
+                UPDATE \(unescaped: table) SET status = 'failed', last_error = \(String(error.prefix(500))), \(unescaped: clearing)lease_owner = NULL,
                     lease_until = NULL
                 WHERE id = \(id) AND status = 'sending' AND lease_owner = \(owner)
                 RETURNING id

@@ -356,27 +356,17 @@ extension PostgresStore: RemediationStore {
         }
     }
 
+    /// The subscriber notices' lease steps: those of every outbox, the body (it held the personal
+    /// link) emptied when a notice is sent or fails.
+    var noticeOutbox: PostgresLeasedOutbox {
+        PostgresLeasedOutbox(store: self, table: "notice", columns: Self.noticeColumns, what: "a notice", clearedAtEnd: ["body"])
+    }
+
     /// Takes the next due notice in one statement: the candidate row is locked with
     /// `FOR UPDATE SKIP LOCKED`, so concurrent claimers (other connections, other processes)
     /// each take a different notice and never wait on one another.
     public func claimNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) async throws -> NoticeRecord? {
-        try await transaction("claim a notice", lockingAudit: false) { connection in
-            try await Self.noticeRecords(
-                connection.query(
-                    """
-                    UPDATE notice SET status = 'sending', attempts = attempts + 1, lease_owner = \(owner),
-                        lease_until = \(now.timeIntervalSince1970 + lease)
-                    WHERE id = (
-                        SELECT id FROM notice
-                        WHERE (status = 'queued' AND next_attempt_at <= \(dueBy.timeIntervalSince1970))
-                           OR (status = 'sending' AND (lease_until IS NULL OR lease_until <= \(now.timeIntervalSince1970)))
-                        ORDER BY id
-                        FOR UPDATE SKIP LOCKED
-                        LIMIT 1)
-                    RETURNING \(unescaped: Self.noticeColumns)
-                    """, logger: logger)
-            ).first
-        }
+        try await noticeOutbox.claim(owner: owner, dueBy: dueBy, now: now, lease: lease, decode: Self.noticeRecords)
     }
 
     public func notices() async throws -> [NoticeRecord] {
@@ -414,49 +404,15 @@ extension PostgresStore: RemediationStore {
     /// its delivery (the relay accepted it), as in the SQLite store; the body (it held the
     /// personal link) is cleared.
     public func markSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) async throws -> Bool {
-        try await transaction("mark a notice sent", lockingAudit: true) { connection in
-            var changed = false
-            for try await _ in try await connection.query(
-                """
-                UPDATE notice SET status = 'sent', sent_at = \(at.timeIntervalSince1970), reply = \(String(reply.prefix(500))), body = '',
-                    last_error = NULL, lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status <> 'sent'
-                RETURNING id
-                """, logger: logger
-            ).decode(Int64.self) {
-                changed = true
-            }
-            guard changed else { return false }
-            try await self.appendAudit([audit], on: connection)
-            return true
-        }
+        try await noticeOutbox.markSent(id, at: at, reply: reply, audit: audit)
     }
 
     public func markRetry(_ id: Int64, owner: String, next: Date, error: String) async throws {
-        try await transaction("mark a notice for retry", lockingAudit: false) { connection in
-            try await connection.query(
-                """
-                UPDATE notice SET status = 'queued', next_attempt_at = \(next.timeIntervalSince1970), last_error = \(String(error.prefix(500))),
-                    lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status = 'sending' AND lease_owner = \(owner)
-                """, logger: logger)
-        }
+        try await noticeOutbox.markRetry(id, owner: owner, next: next, error: error)
     }
 
     public func markFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) async throws {
-        try await transaction("mark a notice failed", lockingAudit: true) { connection in
-            var changed = false
-            for try await _ in try await connection.query(
-                """
-                UPDATE notice SET status = 'failed', last_error = \(String(error.prefix(500))), body = '', lease_owner = NULL, lease_until = NULL
-                WHERE id = \(id) AND status = 'sending' AND lease_owner = \(owner)
-                RETURNING id
-                """, logger: logger
-            ).decode(Int64.self) {
-                changed = true
-            }
-            if changed { try await self.appendAudit([audit], on: connection) }
-        }
+        try await noticeOutbox.markFailed(id, owner: owner, error: error, audit: audit)
     }
 
     // MARK: tokens

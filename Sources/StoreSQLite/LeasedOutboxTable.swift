@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Secrecy
 
-/// The lease steps an outbox table shares with the others (`site_report`, `mail_notice`): rows
+/// The lease steps an outbox table shares with the others (`notice`, `site_report`, `mail_notice`): rows
 /// `queued` → `sending` (leased to one worker until `lease_until`) → `sent` or `failed`, or back
 /// to `queued` for a retry. Each step runs in the caller's IMMEDIATE transaction; a step that
 /// changes a row's outcome appends its audit record in that transaction.
@@ -10,6 +10,12 @@ struct LeasedOutboxTable {
     /// The table: `id`, `status`, `attempts`, `next_attempt_at`, `last_error`, `reply`,
     /// `lease_owner`, `lease_until`, `sent_at` columns.
     let table: String
+    /// Text columns emptied when a row ends, sent or failed (the subscriber notice's `body`, which
+    /// holds the personal link). Names of the schema's, never input.
+    var clearedAtEnd: [String] = []
+
+    /// `col = '', ` for each of ``clearedAtEnd``.
+    private var clearing: String { clearedAtEnd.map { "\($0) = '', " }.joined() }
 
     /// Leases the oldest due row (queued and due, or sending with its lease run out) to `owner`;
     /// the row as it is after the lease (status `sending`, its attempt counted), or nil.
@@ -34,7 +40,7 @@ struct LeasedOutboxTable {
     func markSent(_ db: Database, id: Int64, at: Date, reply: String, audit: AuditEntry) throws -> Bool {
         try db.execute(
             sql: """
-                UPDATE \(table) SET status = 'sent', sent_at = ?, reply = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL
+                UPDATE \(table) SET status = 'sent', sent_at = ?, reply = ?, \(clearing)last_error = NULL, lease_owner = NULL, lease_until = NULL
                     WHERE id = ? AND status != 'sent'
                 """, arguments: [at.timeIntervalSince1970, String(reply.prefix(500)), id])
         guard db.changesCount == 1 else { return false }
@@ -56,7 +62,7 @@ struct LeasedOutboxTable {
     func markFailed(_ db: Database, id: Int64, owner: String, error: String, audit: AuditEntry) throws {
         try db.execute(
             sql: """
-                UPDATE \(table) SET status = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL
+                UPDATE \(table) SET status = 'failed', last_error = ?, \(clearing)lease_owner = NULL, lease_until = NULL
                     WHERE id = ? AND status = 'sending' AND lease_owner = ?
                 """, arguments: [String(error.prefix(500)), id, owner])
         guard db.changesCount == 1 else { return }

@@ -345,26 +345,13 @@ public final class SQLiteRemediationStore: RemediationStore {
         }
     }
 
+    /// The subscriber notices' lease steps: those of every outbox, the body (it held the personal
+    /// link) emptied when a notice is sent or fails.
+    static let noticeOutbox = LeasedOutboxTable(table: "notice", clearedAtEnd: ["body"])
+
     public func claimNotice(owner: String, dueBy: Date, now: Date, lease: TimeInterval) throws -> NoticeRecord? {
-        try write { db -> NoticeRecord? in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT * FROM notice
-                            WHERE (status = 'queued' AND next_attempt_at <= ?)
-                               OR (status = 'sending' AND (lease_until IS NULL OR lease_until <= ?))
-                            ORDER BY id LIMIT 1
-                        """, arguments: [dueBy.timeIntervalSince1970, now.timeIntervalSince1970])
-            else { return nil }
-            var notice = Self.noticeRecord(row)
-            guard let id = notice.id else { return nil }
-            notice.attempts += 1
-            notice.status = .sending
-            try db.execute(
-                sql: "UPDATE notice SET status = 'sending', attempts = ?, lease_owner = ?, lease_until = ? WHERE id = ?",
-                arguments: [notice.attempts, owner, now.timeIntervalSince1970 + lease, id])
-            return notice
+        try write { db in
+            try Self.noticeOutbox.claim(db, owner: owner, dueBy: dueBy, now: now, lease: lease).map(Self.noticeRecord)
         }
     }
 
@@ -387,43 +374,18 @@ public final class SQLiteRemediationStore: RemediationStore {
             createdAt: date(row["created_at"]) ?? Date(timeIntervalSince1970: 0), sentAt: date(row["sent_at"]))
     }
 
+    /// Records the relay's acceptance, once. A worker whose lease was taken over still records
+    /// its delivery (the relay accepted it); the body (it held the personal link) is cleared.
     public func markSent(_ id: Int64, owner: String, at: Date, reply: String, audit: AuditEntry) throws -> Bool {
-        try write { db in
-            // The body held the personal link; once sent, it is not kept. A worker whose lease was
-            // taken over still records its delivery (the relay accepted it), once.
-            try db.execute(
-                sql: """
-                    UPDATE notice SET status = 'sent', sent_at = ?, reply = ?, body = '', last_error = NULL, lease_owner = NULL,
-                        lease_until = NULL WHERE id = ? AND status != 'sent'
-                    """,
-                arguments: [at.timeIntervalSince1970, String(reply.prefix(500)), id])
-            guard db.changesCount == 1 else { return false }
-            try SQLiteAuditLog.append(audit, in: db)
-            return true
-        }
+        try write { db in try Self.noticeOutbox.markSent(db, id: id, at: at, reply: reply, audit: audit) }
     }
 
     public func markRetry(_ id: Int64, owner: String, next: Date, error: String) throws {
-        try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE notice SET status = 'queued', next_attempt_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
-                        WHERE id = ? AND status = 'sending' AND lease_owner = ?
-                    """,
-                arguments: [next.timeIntervalSince1970, String(error.prefix(500)), id, owner])
-        }
+        try write { db in try Self.noticeOutbox.markRetry(db, id: id, owner: owner, next: next, error: error) }
     }
 
     public func markFailed(_ id: Int64, owner: String, error: String, audit: AuditEntry) throws {
-        try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE notice SET status = 'failed', last_error = ?, body = '', lease_owner = NULL, lease_until = NULL
-                        WHERE id = ? AND status = 'sending' AND lease_owner = ?
-                    """, arguments: [String(error.prefix(500)), id, owner])
-            guard db.changesCount == 1 else { return }
-            try SQLiteAuditLog.append(audit, in: db)
-        }
+        try write { db in try Self.noticeOutbox.markFailed(db, id: id, owner: owner, error: error, audit: audit) }
     }
 
     // MARK: tokens, the page

@@ -403,10 +403,12 @@ struct StoreConformanceTests {
             #expect(try await store.claimNotice(owner: "A", dueBy: Self.t, now: Self.t, lease: 60) == nil)
             let n3 = try #require(try await store.claimNotice(owner: "A", dueBy: Self.t.addingTimeInterval(300), now: Self.t, lease: 60))
             #expect(n3.attempts == 2)
+            #expect(n3.body == r2.body)  // a retry keeps what is still to be sent
             try await store.markFailed(try #require(n3.id), owner: "A", error: "550 no", audit: Self.entry("failed"))
             let failed = try #require(try await store.notices().first { $0.id == n3.id })
             #expect(failed.status == .failed)
             #expect(failed.lastError == "550 no")
+            #expect(failed.body.isEmpty)  // the personal link does not outlive the notice's end
             #expect(try await store.verify().isIntact)
         }
     }
