@@ -9,6 +9,7 @@ import Mailer
 import MamoriTesting
 import NIOCore
 import NetServer
+import NetTesting
 import Secrecy
 import ServiceLifecycle
 import Storage
@@ -158,6 +159,44 @@ import Testing
             return inner.append(entry)
         }
         func records(from sequence: Int64) async throws -> [AuditRecord] { inner.records(from: sequence) }
+    }
+
+    /// A store whose snapshot, after the first, waits until the task is cancelled.
+    final class StallingStore: MailGuardStore {
+        let inner: any MailGuardStore
+        let reads = Mutex(0)
+        init(_ inner: any MailGuardStore) { self.inner = inner }
+        func mailGuardSnapshot() async throws -> MailGuardSnapshot {
+            if reads.withLock({ count in
+                count += 1
+                return count > 1
+            }) {
+                try await Task.sleep(for: .seconds(3600))
+            }
+            return try await inner.mailGuardSnapshot()
+        }
+        func apply(_ changes: [MailGuardChange]) async throws { try await inner.apply(changes) }
+    }
+
+    /// A sync cancelled in the middle of a tick (a test, or a service group torn down without a
+    /// graceful shutdown) ends without logging a failure: nothing failed.
+    @Test func aSyncCancelledMidTickLogsNoFailure() async throws {
+        let (runtime, store, settings) = try Self.runtime()
+        let logs = CapturedLogs()
+        let guardian = MailGuard(
+            configuration: settings.configuration, audit: MailAuditQueue(), pseudonymizer: try store.pseudonymizer(), notifier: MailNoticeQueue())
+        let stalling = StallingStore(store.mailGuardStore)
+        let sync = MailGuardSyncService(
+            guardian: guardian, store: stalling, audit: MailAuditQueue(), auditLog: InMemoryAuditLog(), notices: MailNoticeQueue(),
+            outbox: try runtime.mailNoticeOutbox(ownerAddress: settings.ownerAddress, actor: "test"), tick: .milliseconds(10),
+            logger: logs.logger())
+        let task = Task { try await sync.run() }
+        // The first snapshot is read at the start; wait for the second, which stalls.
+        for _ in 0..<3000 where stalling.reads.withLock({ $0 }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(stalling.reads.withLock { $0 } >= 2)
+        task.cancel()
+        _ = await task.result
+        #expect(!logs.text.contains("store sync failed"), "\(logs.text)")
     }
 
     @Test func auditEntriesAndNoticesAFailedTickCouldNotWriteAreKeptForTheNext() async throws {
