@@ -104,7 +104,7 @@ struct MailGuardSyncService: Service {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }
             do {
                 base = try await step(base: base, stored: try await store.mailGuardSnapshot())
-            } catch where Task.isCancelled {
+            } catch _ where Task.isCancelled {
                 break  // cancelled mid-step (not a graceful shutdown): nothing failed
             } catch {
                 logger.warning("mail guard: store sync failed", metadata: ["error": "\(type(of: error))"])
