@@ -8,15 +8,14 @@ import Testing
 /// listed name resolves to the warning server (`--host-resolver-rules` plays the DNS guard's
 /// answer), so `Host` is the listed name and the peer is 127.0.0.1, a line in the live sessions.
 ///
-/// Screenshots go to `docs/screenshots/warning-*.png` (committed, looked at), or to
-/// `$MAMORI_PORTAL_SCREENSHOTS` when set.
+/// Screenshots go to `$MAMORI_PORTAL_SCREENSHOTS`, else `$TMPDIR/mamori-portal-screenshots`: a
+/// test run leaves the tree as it was. The committed ones in `docs/screenshots/` are refreshed
+/// with `MAMORI_PORTAL_SCREENSHOTS=docs/screenshots swift test --filter WarningBrowserTests`.
 @Suite("The warning page in headless Chromium", .serialized)
 struct WarningBrowserTests {
     static let screenshots: URL = {
         if let path = ProcessInfo.processInfo.environment["MAMORI_PORTAL_SCREENSHOTS"] { return URL(fileURLWithPath: path) }
-        // Tests/PortalTests/WarningBrowserTests.swift → the package root.
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("docs/screenshots")
+        return FileManager.default.temporaryDirectory.appendingPathComponent("mamori-portal-screenshots")
     }()
 
     struct Shot: Sendable, CustomStringConvertible {
