@@ -125,29 +125,9 @@ public struct PoolMatcher: Sendable {
             let first = Int(v4First[block])
             let end = Int(v4End[block])
             guard first < end else { return nil }
-            return Self.searchV4(value, in: first..<end, v4Lower, v4Upper, v4Pool)
+            return Self.search(value, v4Lower, v4Upper, v4Pool, in: first..<end)
         }
         return Self.search(address.value, v6Lower, v6Upper, v6Pool)
-    }
-
-    /// ``search(_:_:_:_:in:)`` for IPv4, the step computed from the sign of a 64-bit difference
-    /// (LLVM may still make a branch of it; measured a little faster than the generic step).
-    @inline(__always)
-    static func searchV4(_ value: UInt32, in range: Range<Int>, _ lower: [UInt32], _ upper: [UInt32], _ pool: [Int32]) -> Int? {
-        let base = lower.withUnsafeBufferPointer { lower -> Int in
-            var base = range.lowerBound
-            var n = range.count
-            while n > 1 {
-                let half = n &>> 1
-                // 1 when lower[base + half] <= value, else 0.
-                let step = Int((Int64(value) &- Int64(lower[base &+ half])) &>> 63 &+ 1)
-                base &+= half &* step
-                n &-= half
-            }
-            return base
-        }
-        guard lower[base] <= value, value <= upper[base] else { return nil }
-        return Int(pool[base])
     }
 
     /// The pool of the last range in `range` (all by default) whose lower bound is <= `value`,

@@ -72,11 +72,8 @@ public struct Pools: Sendable, Hashable {
         var byName: [String: [IPPrefix]] = [:]
         var exceptions: [IPPrefix] = []
         var problems: [PoolsError] = []
-        var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let fields = Self.fields(of: rawLine)
-            guard let first = fields.first else { continue }
+        for (lineNumber, fields) in Self.lines(of: text) {
+            let first = fields[0]
             let isException = first.hasPrefix("!")
             let prefixText = isException ? first.dropFirst() : first
             guard let prefix = IPPrefix(prefixText) else {
@@ -113,12 +110,17 @@ public struct Pools: Sendable, Hashable {
         return Pools(pools: order.map { Pool(name: $0, prefixes: byName[$0] ?? []) }, exceptions: exceptions)
     }
 
-    /// The fields of one line of a pools file (or of a list of addresses in the same form):
-    /// `#` starts a comment; fields are separated by blanks.
-    public static func fields(of line: Substring) -> [Substring] {
-        var line = line
-        if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-        return line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+    /// The lines of a pools file (or of a list of addresses in the same form) that hold
+    /// fields, with their numbers from 1: `#` starts a comment; fields are separated by blanks.
+    public static func lines(of text: String) -> [(number: Int, fields: [Substring])] {
+        var lines: [(number: Int, fields: [Substring])] = []
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = rawLine
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if !fields.isEmpty { lines.append((index + 1, fields)) }
+        }
+        return lines
     }
 
     /// Pool names are used in JSON keys and rule comments: a small, safe alphabet.

@@ -38,16 +38,12 @@ public struct ProbeTargets: Sendable, Hashable {
     public init(listed text: String, file: String, pools: Pools, limit: Int) throws(ProbeTargetsError) {
         var seen = Set<IPAddress>()
         var problems: [String] = []
-        var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lineNumber += 1
-            let fields = Pools.fields(of: rawLine)
-            guard let first = fields.first else { continue }
-            guard fields.count == 1, let address = IPAddress(first) else {
+        for (lineNumber, fields) in Pools.lines(of: text) {
+            guard fields.count == 1, let address = IPAddress(fields[0]) else {
                 problems.append("\(file):\(lineNumber): expected one IPv4 or IPv6 address")
                 continue
             }
-            guard Self.inside(address, pools.ranges) else {
+            guard pools.ranges.contains(where: { $0.contains(address) }) else {
                 problems.append("\(file):\(lineNumber): \(address) is not in a dynamic pool (or is an exception); only the pools are probed")
                 continue
             }
@@ -57,10 +53,6 @@ public struct ProbeTargets: Sendable, Hashable {
         guard seen.count <= limit else { throw ProbeTargetsError("\(file): \(seen.count) addresses, more than --max-addresses \(limit)") }
         addresses = seen.sorted()
         skippedIPv6Pools = false
-    }
-
-    static func inside(_ address: IPAddress, _ ranges: [AddressRange]) -> Bool {
-        ranges.contains { $0.family == address.family && $0.lower <= address.value && address.value <= $0.upper }
     }
 }
 
